@@ -7,6 +7,7 @@ namespace LaneShim.Grpc;
 /// </summary>
 public sealed class GrpcException : Exception
 {
+    /// <summary>Creates the exception; the message reads <c>CODE_NAME: detail</c>.</summary>
     public GrpcException(GrpcStatusCode statusCode, string detail, Exception? inner = null)
         : base($"{StatusName(statusCode)}: {detail}", inner)
     {

@@ -4,6 +4,7 @@ namespace LaneShim.Grpc;
 /// <summary>Per-call facts handed to a unary handler.</summary>
 public sealed class ServerCallContext
 {
+    /// <summary>Creates the context; the host builds one per call.</summary>
     public ServerCallContext(string method, string? peer, PeerCredentials? credentials, DateTimeOffset? deadline, CancellationToken cancellationToken)
     {
         Method = method;

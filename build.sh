@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# build.sh - build, test and demonstrate LaneShim. Usage: ./build.sh [build|test|demo|bench|deps|clean] [args]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT="$ROOT/out"
+CONFIG=Release
+cd "$ROOT"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-protobuf
+	iperf3 curl iproute2 iputils-ping nftables procps)
+
+log() { printf '== %s\n' "$*" >&2; }
+
+deps() {
+	local missing=()
+	for p in "${DEB_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		log "missing Debian packages (run as root to install them): ${missing[*]}"
+		return 0
+	fi
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+	deps
+	mkdir -p "$OUT/bin" "$OUT/lib"
+	log "native shim"
+	make -s -C native
+	cp native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	log "NativeAOT agent (net9.0)"
+	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
+		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
+	cp "$OUT/agent/liblaneshim-agent.so" "$OUT/lib/liblaneshim-agent.so"
+	log "CLI and broker"
+	dotnet publish src/LaneShim.Cli/LaneShim.Cli.csproj -c $CONFIG -o "$OUT/cli" -v quiet -nologo >"$OUT/cli-publish.log" 2>&1 ||
+		{ cat "$OUT/cli-publish.log" >&2; exit 1; }
+	ln -sfn ../cli/laneshim "$OUT/bin/laneshim"
+	log "solution"
+	dotnet build Shim.sln -c $CONFIG -v quiet -nologo -clp:ErrorsOnly
+}
+
+# Runs every test project, then prints one closing line: N passed, N failed[, N skipped].
+run_tests() {
+	build
+	local results="$OUT/test-results"
+	rm -rf "$results"
+	mkdir -p "$results"
+	local status=0
+	for proj in tests/*.Tests/*.csproj; do
+		local name
+		name=$(basename "$proj" .csproj)
+		log "test $name"
+		dotnet test "$proj" -c $CONFIG --no-build --nologo -v quiet \
+			--logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+			--results-directory "$results" --blame-hang-timeout 10m || status=1
+	done
+	local passed=0 failed=0 skipped=0
+	for trx in "$results"/*.trx; do
+		[ -f "$trx" ] || continue
+		local counters
+		counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+		local total p f
+		total=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+		p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+		f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+		passed=$((passed + ${p:-0}))
+		failed=$((failed + ${f:-0}))
+		skipped=$((skipped + ${total:-0} - ${p:-0} - ${f:-0}))
+	done
+	if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		failed=1 # a test project that crashed or did not run counts as a failure
+	fi
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+}
+
+demo() {
+	build
+	"$ROOT/demo/foundation.sh" "$@"
+}
+
+bench() {
+	build
+	"$OUT/bin/laneshim" bench "$@"
+}
+
+cmd=${1:-build}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+build) build ;;
+test) run_tests ;;
+demo) demo "$@" ;;
+bench) bench "$@" ;;
+deps) deps ;;
+clean) rm -rf "$OUT" native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
+-h | --help | help) sed -n '2p' "$0" ;;
+*) echo "build.sh: unknown command '$cmd' (build|test|demo|bench|deps|clean)" >&2; exit 2 ;;
+esac

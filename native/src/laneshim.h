@@ -1,0 +1,126 @@
+/* laneshim.h - declarations shared by the shim's source files; not part of the ABI. */
+#ifndef LANESHIM_H
+#define LANESHIM_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "laneshim_abi.h"
+
+/*
+ * With _GNU_SOURCE, glibc declares the sockaddr parameters of connect/accept as transparent
+ * unions; the hooks must be defined with the same types and unwrap them.
+ */
+#if defined(__GLIBC__) && defined(__USE_GNU) && !defined(__cplusplus)
+typedef __CONST_SOCKADDR_ARG laneshim_csa;
+typedef __SOCKADDR_ARG laneshim_sa;
+#define LANESHIM_SA(arg) ((arg).__sockaddr__)
+#else
+typedef const struct sockaddr *laneshim_csa;
+typedef struct sockaddr *laneshim_sa;
+#define LANESHIM_SA(arg) (arg)
+#endif
+
+/* Only the hooked libc names leave the library (see laneshim.map). */
+#define LANESHIM_API __attribute__((visibility("default")))
+
+/* A second, internal name for a hook; copy() keeps libc's attributes (nothrow, leaf) on it. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
+#define LANESHIM_ALIAS(target) __attribute__((alias(#target), copy(target)))
+#else
+#define LANESHIM_ALIAS(target) __attribute__((alias(#target)))
+#endif
+
+typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
+typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
+typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
+typedef int (*listen_fn)(int, int);
+typedef int (*setsockopt_fn)(int, int, int, const void *, socklen_t);
+
+#pragma GCC visibility push(hidden)
+
+/* Set while this thread is inside the agent: its own socket calls go straight to libc. */
+extern __thread int laneshim_guard __attribute__((tls_model("initial-exec")));
+
+/* real.c: the next definitions of the hooked functions (libc), or the raw system calls. */
+int laneshim_real_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int laneshim_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
+int laneshim_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int laneshim_real_listen(int fd, int backlog);
+int laneshim_real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+
+/* Internal names of our own hooks, so real.c can tell when dlsym hands them back. */
+int laneshim_hook_connect(int fd, laneshim_csa addr, socklen_t len);
+int laneshim_hook_accept(int fd, laneshim_sa addr, socklen_t *len);
+int laneshim_hook_accept4(int fd, laneshim_sa addr, socklen_t *len, int flags);
+int laneshim_hook_listen(int fd, int backlog);
+int laneshim_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+
+/* An IP address and port; v4-mapped IPv6 addresses are kept as given. */
+struct laneshim_endpoint {
+	uint16_t family;  /* AF_INET or AF_INET6 */
+	uint16_t port;    /* host byte order */
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* An address prefix; v4-mapped IPv6 prefixes are stored as IPv4. */
+struct laneshim_cidr {
+	uint16_t family;
+	uint16_t prefix;
+	uint8_t addr[16];
+};
+
+#define LANESHIM_EXCLUDE_MAX 64
+#define LANESHIM_BROKER_MAX 512
+
+/* config.c: the client configuration, read once on first use. */
+struct laneshim_config {
+	bool disabled;
+	bool include_loopback;
+	int log_level;
+	uint32_t deadline_ms;
+	unsigned exclude_count;
+	struct laneshim_cidr exclude[LANESHIM_EXCLUDE_MAX];
+	unsigned broker_count; /* TCP endpoints of the broker, never handed to the agent */
+	struct laneshim_endpoint broker_endpoint[2];
+	char broker[LANESHIM_BROKER_MAX];
+	char agent[PATH_MAX];
+	char log_file[PATH_MAX];
+};
+const struct laneshim_config *laneshim_config(void);
+bool laneshim_cidr_parse(const char *text, size_t len, struct laneshim_cidr *out);
+
+/* log.c */
+void laneshim_log_setup(int level, const char *path);
+bool laneshim_log_enabled(int level);
+int laneshim_log_fd(void);
+void laneshim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* filter.c: the cheap tests that keep most sockets away from the agent. */
+bool laneshim_filter_remote(const struct laneshim_config *config, const struct laneshim_endpoint *remote);
+bool laneshim_filter_local(const struct laneshim_config *config, const struct laneshim_endpoint *local);
+bool laneshim_filter_tcp(int fd);
+
+/* flow.c: describing a socket to the agent. */
+bool laneshim_active(void);
+bool laneshim_endpoint_from(const struct sockaddr *sa, socklen_t len, struct laneshim_endpoint *ep);
+bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep);
+void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
+			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote);
+const char *laneshim_endpoint_str(const struct laneshim_endpoint *ep, char *buf, size_t len);
+
+/* fdstate.c: what the program set on each fd, keyed by fd number and checked against the inode. */
+void laneshim_fdstate_remember(int fd, int optname, int value);
+uint32_t laneshim_fdstate_get(int fd, int32_t *sndbuf, int32_t *rcvbuf);
+
+/* agent.c */
+bool laneshim_agent_usable(void);
+int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outcome);
+void laneshim_agent_notify(int fd, int connect_errno);
+
+#pragma GCC visibility pop
+
+#endif /* LANESHIM_H */

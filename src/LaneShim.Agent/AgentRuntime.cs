@@ -1,0 +1,249 @@
+// AgentRuntime.cs - the agent's state for the life of the host process: broker client, grant cache, reporter.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Google.Protobuf;
+using LaneShim.Agent.Abi;
+using LaneShim.Agent.Native;
+using LaneShim.Grpc;
+using LaneShim.Protocol.V1;
+
+namespace LaneShim.Agent;
+
+/// <summary>Asks the broker for lanes and applies them; every failure ends in a code the shim fails open on.</summary>
+internal sealed unsafe class AgentRuntime
+{
+    private static readonly TimeSpan NegativeTtl = TimeSpan.FromSeconds(5);
+    private readonly LaneBrokerClient _client;
+    private readonly TimeSpan _deadline;
+    private readonly string _program;
+    private readonly GrantCache _cache = new(TimeProvider.System);
+    private readonly ConcurrentDictionary<string, long> _refused = new(StringComparer.Ordinal);
+    private readonly BrokerBackoff _backoff = new(TimeProvider.System);
+    private readonly FlowReporter _reporter;
+    private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
+
+    private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
+    {
+        _client = client;
+        _deadline = deadline;
+        _program = program;
+        _reporter = new FlowReporter(client);
+    }
+
+    /// <summary>The runtime after a successful laneshim_agent_init; null before.</summary>
+    public static AgentRuntime? Current { get; private set; }
+
+    /// <summary>Creates the runtime from the shim's config. Returns a LANESHIM_* code.</summary>
+    public static int Initialise(string broker, uint deadlineMs, string? program)
+    {
+        if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out string error) || address is null)
+        {
+            AgentLog.Error($"broker address '{broker}': {error}");
+            return AbiConstants.ErrorInvalid;
+        }
+        var client = new LaneBrokerClient(address);
+        TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
+        Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
+        AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
+        return AbiConstants.Ok;
+    }
+
+    /// <summary>Gets a lane for the flow (cache, then broker) and applies it to the socket.</summary>
+    public int Prepare(in LaneshimFlow flow, ref LaneshimOutcome outcome)
+    {
+        long started = Stopwatch.GetTimestamp();
+        bool v4Mapped;
+        string key = CacheKey(flow, out v4Mapped);
+        bool privileged = HostProbe.Limits.Privileged;
+        if (_cache.TryGet(key, out LaneGrant grant))
+        {
+            outcome.Applied |= AbiConstants.SetFromCache;
+        }
+        else
+        {
+            if (_refused.TryGetValue(key, out long until) && Environment.TickCount64 < until)
+            {
+                return AbiConstants.NoLane;
+            }
+            if (_backoff.Active)
+            {
+                return AbiConstants.ErrorUnavailable;
+            }
+            TimeSpan left = _deadline - Stopwatch.GetElapsedTime(started);
+            int code = Ask(BuildRequest(flow), left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, out grant);
+            if (code == AbiConstants.NoLane)
+            {
+                _refused[key] = Environment.TickCount64 + (long)NegativeTtl.TotalMilliseconds;
+            }
+            if (code != AbiConstants.Ok)
+            {
+                return code;
+            }
+            _cache.Put(key, grant);
+        }
+        SocketTuner.Apply(flow.Fd, flow.Family, v4Mapped, grant, privileged, ref outcome);
+        _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
+        if (flow.Direction != AbiConstants.DirOutbound)
+        {
+            Report(flow.Fd, 0); // accepted and listening sockets are complete now; connects report after connect()
+        }
+        AgentLog.Debug($"fd {flow.Fd}: lane {grant.LaneClass} lease {grant.LeaseId}: {grant.Reason}");
+        return AbiConstants.Ok;
+    }
+
+    /// <summary>After the real connect(): queue the flow's report with its real 5-tuple.</summary>
+    public void Report(int fd, int connectErrno)
+    {
+        if (!_pending.TryRemove(fd, out PendingFlow? pending))
+        {
+            return;
+        }
+        var report = new FlowReport
+        {
+            LeaseId = pending.LeaseId,
+            Flow = new Flow
+            {
+                Local = ReadEndpoint(fd, peer: false),
+                Remote = pending.Direction == AbiConstants.DirListen ? new Endpoint() : ReadEndpoint(fd, peer: true),
+                Direction = (Direction)pending.Direction,
+                Protocol = Libc.IPPROTO_TCP,
+            },
+            Program = ProgramOf(fd),
+            Applied = pending.Applied,
+            ConnectErrno = connectErrno,
+        };
+        if (connectErrno == 0 && TcpInfoReader.Read(fd) is { } stats)
+        {
+            report.Stats = stats; // a completed handshake already measured the RTT the broker can learn from
+        }
+        _reporter.Enqueue(report);
+    }
+
+    private int Ask(LaneRequest request, TimeSpan deadline, out LaneGrant grant)
+    {
+        grant = null!;
+        try
+        {
+            grant = _client.RequestLane(request, deadline);
+            _backoff.Answered();
+        }
+        catch (GrpcException e)
+        {
+            switch (e.StatusCode)
+            {
+                case GrpcStatusCode.DeadlineExceeded:
+                    _backoff.Failed();
+                    AgentLog.Info($"broker did not answer within {deadline.TotalMilliseconds:0.#} ms; connecting without a lane");
+                    return AbiConstants.ErrorDeadline;
+                case GrpcStatusCode.Unavailable:
+                    _backoff.Failed();
+                    AgentLog.Info($"broker unavailable ({e.Detail}); connecting without a lane");
+                    return AbiConstants.ErrorUnavailable;
+                case GrpcStatusCode.Internal or GrpcStatusCode.Unknown or GrpcStatusCode.DataLoss or GrpcStatusCode.Unimplemented:
+                    _backoff.Failed();
+                    AgentLog.Info($"broker reply unusable ({e.Message}); connecting without a lane");
+                    return AbiConstants.ErrorBadReply;
+                default:
+                    _backoff.Answered();
+                    AgentLog.Info($"no lane: {e.Message}");
+                    return AbiConstants.NoLane;
+            }
+        }
+        string? problem = GrantValidator.Problem(grant);
+        if (problem is not null)
+        {
+            AgentLog.Info($"broker grant rejected: {problem}; connecting without a lane");
+            return AbiConstants.ErrorBadReply;
+        }
+        return AbiConstants.Ok;
+    }
+
+    private LaneRequest BuildRequest(in LaneshimFlow flow)
+    {
+        var request = new LaneRequest
+        {
+            Flow = new Flow
+            {
+                Local = ToEndpoint(flow, local: true),
+                Remote = ToEndpoint(flow, local: false),
+                Direction = (Direction)flow.Direction,
+                Protocol = Libc.IPPROTO_TCP,
+            },
+            Program = ProgramOf(flow.Fd),
+            AppSettings = new SocketSettings(),
+            Host = HostProbe.Limits,
+        };
+        if ((flow.Flags & AbiConstants.FlowAppSndbuf) != 0)
+        {
+            request.AppSettings.Sndbuf = flow.AppSndbuf;
+        }
+        if ((flow.Flags & AbiConstants.FlowAppRcvbuf) != 0)
+        {
+            request.AppSettings.Rcvbuf = flow.AppRcvbuf;
+        }
+        return request;
+    }
+
+    private Program ProgramOf(int fd) => new()
+    {
+        Path = _program,
+        Pid = (uint)Libc.GetPid(),
+        Uid = Libc.GetUid(),
+        Gid = Libc.GetGid(),
+        Fd = fd,
+    };
+
+    private static string CacheKey(in LaneshimFlow flow, out bool v4Mapped)
+    {
+        fixed (byte* remote = flow.RemoteAddr)
+        fixed (byte* local = flow.LocalAddr)
+        {
+            int length = flow.Family == Libc.AF_INET ? 4 : 16;
+            var r = new ReadOnlySpan<byte>(remote, length);
+            v4Mapped = length == 16 && r[..10].IndexOfAnyExcept((byte)0) < 0 && r[10] == 0xff && r[11] == 0xff;
+            return flow.Direction switch
+            {
+                // A server's flows are named by its own port and the client's address.
+                AbiConstants.DirInbound => GrantCache.KeyOf(flow.Direction, r, flow.LocalPort),
+                AbiConstants.DirListen => GrantCache.KeyOf(flow.Direction, new ReadOnlySpan<byte>(local, length), flow.LocalPort),
+                _ => GrantCache.KeyOf(flow.Direction, r, flow.RemotePort),
+            };
+        }
+    }
+
+    private static Endpoint ToEndpoint(in LaneshimFlow flow, bool local)
+    {
+        int length = flow.Family == Libc.AF_INET ? 4 : 16;
+        fixed (byte* l = flow.LocalAddr)
+        fixed (byte* r = flow.RemoteAddr)
+        {
+            return new Endpoint
+            {
+                Address = ByteString.CopyFrom(new ReadOnlySpan<byte>(local ? l : r, length)),
+                Port = local ? flow.LocalPort : flow.RemotePort,
+            };
+        }
+    }
+
+    private static Endpoint ReadEndpoint(int fd, bool peer)
+    {
+        byte* storage = stackalloc byte[128];
+        uint length = 128;
+        int rc = peer ? Libc.GetPeerName(fd, storage, &length) : Libc.GetSockName(fd, storage, &length);
+        if (rc != 0)
+        {
+            return new Endpoint();
+        }
+        ushort family = *(ushort*)storage;
+        int port = (storage[2] << 8) | storage[3];
+        return family switch
+        {
+            Libc.AF_INET => new Endpoint { Address = ByteString.CopyFrom(new ReadOnlySpan<byte>(storage + 4, 4)), Port = (uint)port },
+            Libc.AF_INET6 => new Endpoint { Address = ByteString.CopyFrom(new ReadOnlySpan<byte>(storage + 8, 16)), Port = (uint)port },
+            _ => new Endpoint(),
+        };
+    }
+
+    private sealed record PendingFlow(string LeaseId, int Direction, SocketSettings Applied);
+}

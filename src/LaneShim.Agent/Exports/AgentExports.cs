@@ -1,0 +1,100 @@
+// AgentExports.cs - the C ABI of liblaneshim-agent.so (native/include/laneshim_abi.h). No exception crosses it.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LaneShim.Agent.Abi;
+
+[assembly: DisableRuntimeMarshalling]
+
+namespace LaneShim.Agent.Exports;
+
+/// <summary>Entry points called by the shim; each is a try/catch around the runtime returning a LANESHIM_* code.</summary>
+public static unsafe class AgentExports
+{
+    private static readonly object InitGate = new();
+
+    /// <summary>laneshim_agent_init: configure the agent once.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_init")]
+    public static int Init(LaneshimAgentConfig* config)
+    {
+        try
+        {
+            if (config is null)
+            {
+                return AbiConstants.ErrorInvalid;
+            }
+            if (config->AbiVersion != AbiConstants.AbiVersion)
+            {
+                return AbiConstants.ErrorAbi;
+            }
+            AgentLog.Configure(config->LogLevel, config->LogFd);
+            lock (InitGate)
+            {
+                if (AgentRuntime.Current is not null)
+                {
+                    return AbiConstants.Ok;
+                }
+                string broker = Utf8(config->Broker) ?? "unix:/run/laneshim/broker.sock";
+                return AgentRuntime.Initialise(broker, config->DeadlineMs, Utf8(config->Program));
+            }
+        }
+        catch (Exception e)
+        {
+            return Fail("init", e);
+        }
+    }
+
+    /// <summary>laneshim_agent_prepare_socket: get and apply a lane before the real connect/listen, or on an accepted socket.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_prepare_socket")]
+    public static int PrepareSocket(LaneshimFlow* flow, LaneshimOutcome* outcome)
+    {
+        try
+        {
+            if (flow is null || outcome is null || flow->Fd < 0 ||
+                flow->Direction is < AbiConstants.DirOutbound or > AbiConstants.DirListen)
+            {
+                return AbiConstants.ErrorInvalid;
+            }
+            AgentRuntime? runtime = AgentRuntime.Current;
+            if (runtime is null)
+            {
+                return AbiConstants.ErrorNotReady;
+            }
+            *outcome = default;
+            return runtime.Prepare(in *flow, ref *outcome);
+        }
+        catch (Exception e)
+        {
+            return Fail("prepare", e);
+        }
+    }
+
+    /// <summary>laneshim_agent_notify_connected: the real connect() returned; report the flow off the hot path.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_notify_connected")]
+    public static int NotifyConnected(int fd, int connectErrno)
+    {
+        try
+        {
+            AgentRuntime.Current?.Report(fd, connectErrno);
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail("notify", e);
+        }
+    }
+
+    private static string? Utf8(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
+
+    private static int Fail(string where, Exception e)
+    {
+        try
+        {
+            AgentLog.Error($"{where}: {e.GetType().Name}: {e.Message}");
+        }
+        catch
+        {
+            // logging must not turn a failure into a crash
+        }
+        return AbiConstants.ErrorInternal;
+    }
+}

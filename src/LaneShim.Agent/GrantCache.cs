@@ -1,0 +1,39 @@
+// GrantCache.cs - grants the agent already holds, so repeat connects to one destination pay no round trip.
+using System.Collections.Concurrent;
+using LaneShim.Protocol.V1;
+
+namespace LaneShim.Agent;
+
+/// <summary>Grants by destination, valid until a little before their lease expires.</summary>
+internal sealed class GrantCache
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, LaneGrant> _grants = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock;
+
+    public GrantCache(TimeProvider clock) => _clock = clock;
+
+    /// <summary>The key for a flow: direction, destination address and the port that names the service.</summary>
+    public static string KeyOf(int direction, ReadOnlySpan<byte> address, int port) =>
+        $"{direction}|{Convert.ToHexString(address)}|{port}";
+
+    public bool TryGet(string key, out LaneGrant grant)
+    {
+        if (_grants.TryGetValue(key, out LaneGrant? g) && _clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)Margin.TotalMilliseconds < g.ExpiresUnixMs)
+        {
+            grant = g;
+            return true;
+        }
+        grant = null!;
+        return false;
+    }
+
+    public void Put(string key, LaneGrant grant)
+    {
+        if (_grants.Count > 4096)
+        {
+            _grants.Clear(); // a bound, not an LRU: a process with that many destinations pays a round trip each
+        }
+        _grants[key] = grant;
+    }
+}

@@ -1,0 +1,65 @@
+// Libc.cs - the libc calls the agent makes on the host program's sockets.
+// DllImport resolves these in libc.so.6 itself (dlopen + dlsym on that handle), not through the
+// global scope, so the shim's own setsockopt hook never sees the agent's calls.
+using System.Runtime.InteropServices;
+
+namespace LaneShim.Agent.Native;
+
+/// <summary>P/Invoke declarations and Linux x86-64/aarch64 socket constants.</summary>
+internal static unsafe partial class Libc
+{
+    public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
+
+    public const int SOL_SOCKET = 1;
+    public const int SO_SNDBUF = 7;
+    public const int SO_RCVBUF = 8;
+    public const int SO_SNDBUFFORCE = 32;
+    public const int SO_RCVBUFFORCE = 33;
+    public const int SO_MARK = 36;
+    public const int SO_MAX_PACING_RATE = 47;
+
+    public const int IPPROTO_IP = 0;
+    public const int IP_TOS = 1;
+    public const int IPPROTO_TCP = 6;
+    public const int TCP_INFO = 11;
+    public const int TCP_CONGESTION = 13;
+    public const int TCP_NOTSENT_LOWAT = 25;
+    public const int IPPROTO_IPV6 = 41;
+    public const int IPV6_TCLASS = 67;
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(int fd, byte* address, uint* length);
+
+    [LibraryImport("libc", EntryPoint = "getpeername", SetLastError = true)]
+    public static partial int GetPeerName(int fd, byte* address, uint* length);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "getpid")]
+    public static partial int GetPid();
+
+    [LibraryImport("libc", EntryPoint = "getuid")]
+    public static partial uint GetUid();
+
+    [LibraryImport("libc", EntryPoint = "getgid")]
+    public static partial uint GetGid();
+
+    /// <summary>setsockopt with an int value; true on success.</summary>
+    public static bool SetInt(int fd, int level, int name, int value) => SetSockOpt(fd, level, name, &value, sizeof(int)) == 0;
+
+    /// <summary>getsockopt of an int value; null on failure.</summary>
+    public static int? GetInt(int fd, int level, int name)
+    {
+        int value = 0;
+        uint length = sizeof(int);
+        return GetSockOpt(fd, level, name, &value, &length) == 0 ? value : null;
+    }
+}

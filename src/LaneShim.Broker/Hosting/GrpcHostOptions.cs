@@ -1,0 +1,23 @@
+// GrpcHostOptions.cs - the knobs of a GrpcHost: request size limit, socket file mode, shutdown grace.
+using LaneShim.Grpc;
+
+namespace LaneShim.Broker.Hosting;
+
+/// <summary>Settings for a <see cref="GrpcHost"/>.</summary>
+public sealed class GrpcHostOptions
+{
+    /// <summary>The largest request message accepted; a larger one is answered RESOURCE_EXHAUSTED. Default 4 MiB.</summary>
+    public int MaxReceiveMessageSize { get; init; } = GrpcFraming.DefaultMaxMessageSize;
+
+    /// <summary>
+    /// Permissions of the Unix socket file. Default 0666: any local program may call, and the broker decides
+    /// from SO_PEERCRED what each caller may have.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; init; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite |
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>How long <see cref="GrpcHost.StopAsync"/> lets calls in flight finish before aborting them. Default 5 s.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,262 @@
+// LaneBrokerService.cs - the LaneBroker gRPC handlers: decide by policy, size the lane, keep the lease, learn RTTs.
+using System.Net;
+using LaneShim.Broker.Leases;
+using LaneShim.Core;
+using LaneShim.Grpc;
+using LaneShim.Protocol.V1;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ProgramInfo = LaneShim.Protocol.V1.Program;
+
+namespace LaneShim.Broker.Services;
+
+/// <summary>
+/// Implements service <c>laneshim.v1.LaneBroker</c>. Statuses: INVALID_ARGUMENT names the bad field;
+/// PERMISSION_DENIED carries the deny reason and rule line; NOT_FOUND says no rule matched (with destination,
+/// program and uid), that a listening socket's class is not bulk, or that a lease expired; RESOURCE_EXHAUSTED
+/// when the lease table is full.
+/// </summary>
+/// <remarks>
+/// Listening sockets get a lane only from a class marked <c>bulk=yes</c> (sizing a listener's receive buffer
+/// affects every connection it accepts, so a class must opt in); otherwise NOT_FOUND.
+/// RTTs are learned only from reports and releases of live leases, and for the lease's own peer, so a client
+/// without a lane cannot skew the sizing of others' lanes.
+/// When the caller is on a Unix socket, its kernel-reported uid/gid/pid replace what the request claims, and
+/// ListLeases shows a non-root caller only its own leases.
+/// </remarks>
+public sealed class LaneBrokerService
+{
+    private readonly PolicyStore _policies;
+    private readonly LeaseTable _leases;
+    private readonly RttLearner _rttLearner;
+    private readonly ILogger _logger;
+    private readonly string _pathId;
+
+    /// <summary>Creates the service over shared state.</summary>
+    public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default")
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(leases);
+        ArgumentNullException.ThrowIfNull(rttLearner);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(pathId);
+        _policies = policies;
+        _leases = leases;
+        _rttLearner = rttLearner;
+        _logger = logger;
+        _pathId = pathId;
+    }
+
+    /// <summary>A service with its own lease table and learner, for one policy (tests and simple hosts).</summary>
+    public static LaneBrokerService Create(Policy policy, TimeProvider? clock = null, ILogger<LaneBrokerService>? logger = null, int maxLeases = LeaseTable.DefaultCapacity)
+    {
+        clock ??= TimeProvider.System;
+        return new LaneBrokerService(
+            new PolicyStore(policy), new LeaseTable(clock, maxLeases), new RttLearner(clock), logger ?? NullLogger<LaneBrokerService>.Instance);
+    }
+
+    /// <summary>The leases this service grants into.</summary>
+    public LeaseTable Leases => _leases;
+
+    /// <summary>The RTT learner this service feeds.</summary>
+    public RttLearner RttLearner => _rttLearner;
+
+    /// <summary>The policy holder (reload through it).</summary>
+    public PolicyStore Policies => _policies;
+
+    /// <summary>Registers the five methods under their <see cref="LaneBrokerMethods"/> paths.</summary>
+    public GrpcServiceDefinition Bind(GrpcServiceDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition
+            .AddUnary<LaneRequest, LaneGrant>(LaneBrokerMethods.RequestLane, LaneRequest.Parser, RequestLane)
+            .AddUnary<RenewRequest, LaneGrant>(LaneBrokerMethods.RenewLane, RenewRequest.Parser, RenewLane)
+            .AddUnary<ReleaseRequest, ReleaseReply>(LaneBrokerMethods.ReleaseLane, ReleaseRequest.Parser, ReleaseLane)
+            .AddUnary<FlowReport, ReportReply>(LaneBrokerMethods.ReportFlow, FlowReport.Parser, ReportFlow)
+            .AddUnary<ListLeasesRequest, ListLeasesReply>(LaneBrokerMethods.ListLeases, ListLeasesRequest.Parser, ListLeases);
+    }
+
+    /// <summary>Decides a flow by policy and, on a grant, sizes the lane and opens a lease.</summary>
+    public Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context) => Run(() => RequestLaneCore(request, context));
+
+    private LaneGrant RequestLaneCore(LaneRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        FlowFacts facts;
+        AppBuffers app;
+        Core.HostLimits host;
+        bool hostReported;
+        try
+        {
+            facts = RequestReader.ReadFlow(request.Flow, request.Program, context.Credentials);
+            app = RequestReader.ReadAppBuffers(request.AppSettings);
+            host = RequestReader.ReadHost(request.Host, out hostReported);
+        }
+        catch (GrpcException ex)
+        {
+            _logger.LogWarning("RequestLane from {Peer}: invalid: {Detail}", context.Peer ?? "?", ex.Detail);
+            throw;
+        }
+
+        string who = $"{facts.DescribeEndpoint()} for {DescribeProgram(facts.ProgramPath)} (uid {facts.Uid})";
+        PolicyDecision decision = _policies.Current.Decide(facts);
+        switch (decision.Verdict)
+        {
+            case PolicyVerdict.Deny:
+                _logger.LogInformation("RequestLane {Who}: deny by {Source}: {Reason}", who, decision.Source, decision.DenyReason);
+                throw new GrpcException(GrpcStatusCode.PermissionDenied, $"{decision.DenyReason} (denied by {decision.Source})");
+            case PolicyVerdict.NoMatch:
+                _logger.LogInformation("RequestLane {Who}: no rule matches in {Source}", who, decision.Source);
+                throw new GrpcException(GrpcStatusCode.NotFound, $"no lane class matches {who}");
+        }
+
+        LaneClass laneClass = decision.LaneClass!;
+        if (facts.Direction == FlowDirection.Listen && !laneClass.Bulk)
+        {
+            _logger.LogInformation("RequestLane {Who}: class {Class} by {Source} is not bulk", who, laneClass.Name, decision.Source);
+            throw new GrpcException(GrpcStatusCode.NotFound,
+                $"class '{laneClass.Name}' ({decision.Source}) is not bulk; listening sockets get lanes only from classes with bulk=yes");
+        }
+
+        RttChoice rtt = _rttLearner.Choose(laneClass, facts.RemoteAddress);
+        GrantPlan plan = GrantPlanner.Plan(laneClass, rtt, host, app);
+        string reason = hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host";
+        LaneGrant grant = GrantMessages.ToGrant(plan, _pathId, reason);
+
+        ProgramInfo program = request.Program.Clone();
+        if (context.Credentials is PeerCredentials credentials)
+        {
+            program.Uid = credentials.Uid;
+            program.Gid = credentials.Gid;
+            program.Pid = (uint)Math.Max(credentials.Pid, 0);
+        }
+
+        LeaseEntry? entry = _leases.TryAdd(request.Flow, program, grant, laneClass.Ttl);
+        if (entry is null)
+        {
+            _logger.LogWarning("RequestLane {Who}: lease table full ({Capacity})", who, _leases.Capacity);
+            throw new GrpcException(GrpcStatusCode.ResourceExhausted,
+                $"the broker holds its maximum of {_leases.Capacity} leases; release or let some expire, or raise the limit");
+        }
+
+        _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), reason);
+        return entry.Grant.Clone();
+    }
+
+    /// <summary>Extends a lease by its class TTL; NOT_FOUND when it expired or never existed.</summary>
+    public Task<LaneGrant> RenewLane(RenewRequest request, ServerCallContext context) => Run(() => RenewLaneCore(request, context));
+
+    private LaneGrant RenewLaneCore(RenewRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string id = RequestReader.ReadLeaseId(request.LeaseId);
+        LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        _logger.LogDebug("RenewLane lease {Lease}: until {Expires:O}", ShortId(id), entry.ExpiresAt);
+        return entry.Grant.Clone();
+    }
+
+    /// <summary>Ends a lease; its final stats feed the RTT learner. NOT_FOUND when unknown.</summary>
+    public Task<ReleaseReply> ReleaseLane(ReleaseRequest request, ServerCallContext context) => Run(() => ReleaseLaneCore(request, context));
+
+    private ReleaseReply ReleaseLaneCore(ReleaseRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string id = RequestReader.ReadLeaseId(request.LeaseId);
+        LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        bool learned = Learn(entry, null, request.Stats);
+        _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
+        return new ReleaseReply();
+    }
+
+    /// <summary>
+    /// Records what the agent applied on a leased flow and feeds its RTT to the learner. Reports without a lease id
+    /// are accepted and ignored; an unknown lease id is NOT_FOUND.
+    /// </summary>
+    public Task<ReportReply> ReportFlow(FlowReport request, ServerCallContext context) => Run(() => ReportFlowCore(request, context));
+
+    private ReportReply ReportFlowCore(FlowReport request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IPAddress? reportedPeer = null;
+        if (request.Flow is not null)
+        {
+            reportedPeer = RequestReader.ReadAddress(request.Flow.Remote, "flow.remote", null);
+            RequestReader.ReadPort(request.Flow.Remote, "flow.remote");
+            RequestReader.ReadAddress(request.Flow.Local, "flow.local", null);
+            RequestReader.ReadPort(request.Flow.Local, "flow.local");
+        }
+
+        if (string.IsNullOrEmpty(request.LeaseId))
+        {
+            _logger.LogDebug("ReportFlow without lease (errno {Errno})", request.ConnectErrno);
+            return new ReportReply();
+        }
+
+        LeaseEntry entry = _leases.RecordApplied(request.LeaseId, request.Applied) ?? throw LeaseNotFound(request.LeaseId);
+        bool learned = Learn(entry, reportedPeer, request.Stats);
+        _logger.LogInformation(
+            "ReportFlow lease {Lease} ({Class}): errno {Errno}, applied sndbuf {Sndbuf} rcvbuf {Rcvbuf} cc {Cc}{Learned}",
+            ShortId(entry.Id), entry.Grant.LaneClass, request.ConnectErrno,
+            request.Applied?.HasSndbuf == true ? request.Applied.Sndbuf : null,
+            request.Applied?.HasRcvbuf == true ? request.Applied.Rcvbuf : null,
+            request.Applied?.Congestion, learned ? ", RTT sample taken" : "");
+        return new ReportReply();
+    }
+
+    /// <summary>The live leases; a non-root caller on a Unix socket sees only its own.</summary>
+    public Task<ListLeasesReply> ListLeases(ListLeasesRequest request, ServerCallContext context) => Run(() => ListLeasesCore(request, context));
+
+    private ListLeasesReply ListLeasesCore(ListLeasesRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        PeerCredentials? caller = context.Credentials;
+        var reply = new ListLeasesReply();
+        foreach (LeaseEntry entry in _leases.List())
+        {
+            if (caller is { Uid: not 0 } c && entry.Program.Uid != c.Uid)
+            {
+                continue;
+            }
+
+            reply.Leases.Add(entry.ToProto());
+        }
+
+        _logger.LogDebug("ListLeases: {Count} leases", reply.Leases.Count);
+        return reply;
+    }
+
+    // Handlers answer with a faulted task, never a synchronous throw, whoever calls them.
+    private static Task<T> Run<T>(Func<T> handler)
+    {
+        try
+        {
+            return Task.FromResult(handler());
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException<T>(ex);
+        }
+    }
+
+    // The lease's own peer is the one learned for; a listening lease has none, so the accepted flow's is used.
+    private bool Learn(LeaseEntry entry, IPAddress? reportedPeer, FlowStats? stats)
+    {
+        if (stats is null)
+        {
+            return false;
+        }
+
+        IPAddress? peer = entry.Flow.Remote is { Address.Length: 4 or 16 } remote ? new IPAddress(remote.Address.Span) : reportedPeer;
+        return peer is not null && _rttLearner.Record(peer, stats.MinRttUs, stats.SrttUs);
+    }
+
+    private static GrpcException LeaseNotFound(string id) =>
+        new(GrpcStatusCode.NotFound, $"lease {ShortId(id)} expired or never existed; request a new lane");
+
+    // Lease ids are capabilities: logs and messages show only a prefix.
+    private static string ShortId(string id) => id.Length > 8 ? id[..8] + "…" : id;
+
+    private static string DescribeProgram(string path) => path.Length > 0 ? path : "(unknown program)";
+}

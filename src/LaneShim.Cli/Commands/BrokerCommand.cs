@@ -1,0 +1,72 @@
+// BrokerCommand.cs - `laneshim broker`: serve LaneBroker over HTTP/2 cleartext on a Unix socket or TCP.
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using LaneShim.Broker;
+using LaneShim.Core;
+using LaneShim.Grpc;
+using Microsoft.Extensions.Logging;
+
+namespace LaneShim.Cli.Commands;
+
+/// <summary>Builds the `broker` verb.</summary>
+internal static class BrokerCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen") { Description = "Where to listen: unix:PATH or tcp:HOST:PORT.", DefaultValueFactory = _ => BrokerAddress.Default };
+        var policy = new Option<string?>("--policy") { Description = "Policy file (rules to lane classes). Without it, one lane class from --rate/--rtt/--cc/--dscp serves every flow." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every decision." };
+        var lane = new LaneOptions();
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose };
+        lane.AddTo(cmd);
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct));
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct)
+    {
+        string listenText = parse.GetValue(listenOption)!;
+        if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
+        {
+            return Cli.Fail($"laneshim broker: --listen {listenText}: {error}");
+        }
+        BrokerOptions options;
+        try
+        {
+            options = lane.ToBrokerOptions(parse, parse.GetValue(policyOption));
+            options.LoadPolicy(); // fail now, with file:line, rather than on the first request
+        }
+        catch (FormatException e)
+        {
+            return Cli.Fail($"laneshim broker: {e.Message}");
+        }
+        catch (PolicyException e)
+        {
+            return Cli.Fail(e.Message);
+        }
+        catch (IOException e)
+        {
+            return Cli.Fail($"laneshim broker: {e.Message}");
+        }
+        using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+        BrokerServer server;
+        try
+        {
+            server = await BrokerServer.StartAsync(listen, options, loggers, ct);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return Cli.Fail($"laneshim broker: cannot listen on {listen}: {e.Message}", 1);
+        }
+        await using (server)
+        {
+            var stop = new TaskCompletionSource();
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
+            Console.Out.Flush();
+            await Task.WhenAny(stop.Task, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
+        }
+        return 0;
+    }
+}

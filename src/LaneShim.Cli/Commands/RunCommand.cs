@@ -1,0 +1,158 @@
+// RunCommand.cs - `laneshim run`: run an unmodified program with the shim preloaded and a broker to ask.
+using System.Collections;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using LaneShim.Broker;
+using LaneShim.Cli.Native;
+using LaneShim.Grpc;
+using LaneShim.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace LaneShim.Cli.Commands;
+
+/// <summary>Builds the `run` verb.</summary>
+internal static class RunCommand
+{
+    private static readonly TimeSpan ProbeDeadline = TimeSpan.FromMilliseconds(300);
+
+    public static Command Create()
+    {
+        var broker = new Option<string?>("--broker") { Description = "Broker to ask (unix:/path or http://host:port). Default: $LANESHIM_BROKER, then unix:/run/laneshim/broker.sock; if none answers, an embedded broker runs for the life of the command." };
+        var embedded = new Option<bool>("--embedded") { Description = "Always start an embedded broker serving the ad-hoc lane below, even if a site broker answers." };
+        var lane = new LaneOptions();
+        var logLevel = new Option<string?>("--log") { Description = "Shim and agent log level for the command: off, error, info, debug (to stderr, or $LANESHIM_LOG_FILE)." };
+        var deadline = new Option<int?>("--deadline-ms") { Description = "The most a broker call may add to one connect (default 20)." };
+        var command = new Argument<string[]>("command") { Arity = ArgumentArity.OneOrMore, Description = "The program and its arguments; put them after --." };
+        var cmd = new Command("run", "Run a program under LaneShim: its TCP sockets get lanes before their first SYN.")
+        {
+            broker, embedded, logLevel, deadline, command,
+        };
+        lane.AddTo(cmd);
+        cmd.SetAction((parse, ct) => RunAsync(parse, broker, embedded, lane, logLevel, deadline, command, ct));
+        return cmd;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> brokerOption, Option<bool> embeddedOption, LaneOptions lane,
+        Option<string?> logOption, Option<int?> deadlineOption, Argument<string[]> commandArgument, CancellationToken ct)
+    {
+        string[] argv = parse.GetValue(commandArgument) ?? [];
+        string libDir = Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+        string shim = Path.Combine(libDir, "liblaneshim.so");
+        string agent = Path.Combine(libDir, "liblaneshim-agent.so");
+        if (!File.Exists(shim) || !File.Exists(agent))
+        {
+            return Cli.Fail($"laneshim run: {shim} or {agent} is missing; run ./build.sh");
+        }
+        BrokerOptions options;
+        try
+        {
+            options = lane.ToBrokerOptions(parse, policyFile: null);
+        }
+        catch (FormatException e)
+        {
+            return Cli.Fail($"laneshim run: {e.Message}");
+        }
+
+        using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
+        await using BrokerServer? server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+        string brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
+
+        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        }
+        env["LD_PRELOAD"] = PrependPreload(shim, env.GetValueOrDefault("LD_PRELOAD"));
+        env["LANESHIM_BROKER"] = brokerAddress;
+        env["LANESHIM_AGENT"] = agent;
+        env.Remove("LANESHIM_DISABLE");
+        if (parse.GetValue(logOption) is { } level)
+        {
+            env["LANESHIM_LOG"] = level;
+        }
+        if (parse.GetValue(deadlineOption) is { } ms)
+        {
+            env["LANESHIM_DEADLINE_MS"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Start(argv, env);
+        }
+        catch (ChildStartException e)
+        {
+            Console.Error.WriteLine($"laneshim run: {e.Message}");
+            return e.ExitCode;
+        }
+        // Signals sent to us go to the command. SIGINT/SIGQUIT from a terminal already reach the whole
+        // process group, so for those we only stay alive to clean up after the command.
+        var registrations = new List<PosixSignalRegistration>
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; child.Signal(15); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; child.Signal(1); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
+            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
+        };
+        int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        foreach (PosixSignalRegistration r in registrations)
+        {
+            r.Dispose();
+        }
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+        return ChildProcess.Mirror(status);
+    }
+
+    /// <summary>The site broker if one answers (and --embedded was not given); otherwise a fresh embedded broker.</summary>
+    private static async Task<BrokerServer?> ChooseBrokerAsync(string? explicitBroker, bool embedded, BrokerOptions options, ILoggerFactory loggers, CancellationToken ct)
+    {
+        string? candidate = ResolveBroker(explicitBroker);
+        if (!embedded && candidate is not null && Answers(candidate))
+        {
+            return null;
+        }
+        if (!embedded && explicitBroker is not null)
+        {
+            Console.Error.WriteLine($"laneshim run: broker {explicitBroker} does not answer; starting an embedded broker");
+        }
+        string dir = Path.Combine(Path.GetTempPath(), $"laneshim-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        Directory.CreateDirectory(dir);
+        BrokerAddress listen = BrokerAddress.Parse($"unix:{Path.Combine(dir, "broker.sock")}");
+        return await BrokerServer.StartAsync(listen, options, loggers, ct, ownedDirectory: dir);
+    }
+
+    private static string? ResolveBroker(string? explicitBroker) =>
+        explicitBroker ?? Environment.GetEnvironmentVariable("LANESHIM_BROKER") ?? BrokerAddress.Default;
+
+    private static bool Answers(string broker)
+    {
+        if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out _) || address is null)
+        {
+            return false;
+        }
+        if (address.Kind == BrokerAddressKind.Unix && !File.Exists(address.UnixPath))
+        {
+            return false;
+        }
+        try
+        {
+            using var client = new GrpcClient(address);
+            new LaneBrokerClient(client).ListLeases(new ListLeasesRequest(), ProbeDeadline);
+            return true;
+        }
+        catch (GrpcException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Puts the shim first in LD_PRELOAD, keeping what was there and not adding it twice.</summary>
+    internal static string PrependPreload(string shim, string? existing)
+    {
+        IEnumerable<string> rest = (existing ?? "").Split([' ', ':'], StringSplitOptions.RemoveEmptyEntries).Where(p => p != shim);
+        return string.Join(' ', new[] { shim }.Concat(rest));
+    }
+}

@@ -1,0 +1,18 @@
+// Program.cs - `laneshim`: the command-line entry point; each verb lives in Commands/.
+using System.CommandLine;
+using LaneShim.Cli.Commands;
+
+namespace LaneShim.Cli;
+
+internal static class Program
+{
+    public static Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("LaneShim: give legacy data movers a tuned, privileged network lane without changing them.")
+        {
+            RunCommand.Create(),
+            BrokerCommand.Create(),
+        };
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+}

@@ -1,0 +1,319 @@
+// GrpcClient.cs - a unary gRPC client over HttpClient: prior-knowledge HTTP/2 cleartext to a Unix socket or TCP port, strict deadlines.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Google.Protobuf;
+
+namespace LaneShim.Grpc;
+
+/// <summary>
+/// Calls unary gRPC methods on one endpoint over a single HTTP/2 connection (re-established when it breaks).
+/// Every failure of a call is a <see cref="GrpcException"/>: transport failures are <see cref="GrpcStatusCode.Unavailable"/>,
+/// a passed deadline is <see cref="GrpcStatusCode.DeadlineExceeded"/>, the caller's token is <see cref="GrpcStatusCode.Cancelled"/>.
+/// Thread-safe; create one per endpoint and keep it.
+/// </summary>
+public sealed partial class GrpcClient : IDisposable
+{
+    /// <summary>Deadlines at or above this (and <see cref="Timeout.InfiniteTimeSpan"/>) mean "no deadline".</summary>
+    public static readonly TimeSpan NoDeadlineThreshold = TimeSpan.FromDays(24);
+
+    // How long past the deadline a caller may stay blocked when the HTTP stack does not honour cancellation.
+    private static readonly TimeSpan HardStopGrace = TimeSpan.FromMilliseconds(1);
+
+    private readonly HttpClient _http;
+    private readonly GrpcClientOptions _options;
+    private readonly string _authority;
+    private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
+    private volatile bool _disposed;
+
+    /// <summary>Creates a client for <paramref name="address"/>. Nothing is connected until the first call.</summary>
+    /// <exception cref="ArgumentException">A TCP address with port 0 (which only a server can use).</exception>
+    public GrpcClient(BrokerAddress address, GrpcClientOptions? options = null)
+        : this(address, options, handler: null)
+    {
+    }
+
+    /// <summary>Test seam: <paramref name="handler"/> replaces the socket handler (to simulate a stack that ignores cancellation).</summary>
+    internal GrpcClient(BrokerAddress address, GrpcClientOptions? options, HttpMessageHandler? handler)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.Kind == BrokerAddressKind.Tcp && address.Port == 0)
+        {
+            throw new ArgumentException($"cannot call {address.ToListenString()}: port 0 is only valid for listening", nameof(address));
+        }
+
+        Address = address;
+        _options = options ?? new GrpcClientOptions();
+        _authority = address.Kind == BrokerAddressKind.Unix ? "http://localhost" : address.ToString();
+        _http = new HttpClient(handler ?? CreateHandler(address, _options), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+    }
+
+    /// <summary>The endpoint this client calls.</summary>
+    public BrokerAddress Address { get; }
+
+    /// <summary>
+    /// Calls a unary method. The whole call, connection set-up included, ends by <paramref name="deadline"/>
+    /// (relative to now; <see cref="Timeout.InfiniteTimeSpan"/> for none).
+    /// </summary>
+    /// <param name="methodPath">The full path, e.g. <see cref="LaneBrokerMethods.RequestLane"/>.</param>
+    /// <param name="request">The request message.</param>
+    /// <param name="parser">Parses the response message.</param>
+    /// <param name="deadline">How long the call may take.</param>
+    /// <param name="cancellationToken">Cancels the call (status <see cref="GrpcStatusCode.Cancelled"/>).</param>
+    /// <returns>The response message.</returns>
+    /// <exception cref="GrpcException">Any failure, and nothing else: a server status, a transport failure, the deadline,
+    /// cancellation, or invalid arguments (<see cref="GrpcStatusCode.InvalidArgument"/>).</exception>
+    public async Task<TResponse> CallUnaryAsync<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, CancellationToken cancellationToken = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        long started = Stopwatch.GetTimestamp();
+        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken);
+        if (call.IsCompleted || !HasDeadline(deadline))
+        {
+            return await call.ConfigureAwait(false);
+        }
+
+        try
+        {
+            // The call cancels itself at the deadline; this is the backstop for an HTTP stack that does not react.
+            return await call.WaitAsync(HardStopAfter(deadline, started), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Abandon(call);
+            throw DeadlineExceeded(deadline);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Abandon(call);
+            throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+        }
+    }
+
+    /// <summary>
+    /// Calls a unary method and blocks until it ends; the caller is never blocked much past <paramref name="deadline"/>
+    /// (about 1 ms), even when the asynchronous machinery underneath does not respond.
+    /// </summary>
+    /// <inheritdoc cref="CallUnaryAsync{TRequest, TResponse}(string, TRequest, MessageParser{TResponse}, TimeSpan, CancellationToken)"/>
+    public TResponse CallUnary<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, CancellationToken cancellationToken = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        long started = Stopwatch.GetTimestamp();
+        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken);
+        if (!call.IsCompleted && HasDeadline(deadline))
+        {
+            bool finished;
+            try
+            {
+                int waitMs = (int)Math.Ceiling(HardStopAfter(deadline, started).TotalMilliseconds);
+                finished = call.Wait(waitMs, cancellationToken);
+            }
+            catch (AggregateException)
+            {
+                finished = true;
+            }
+            catch (OperationCanceledException)
+            {
+                Abandon(call);
+                throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+            }
+
+            if (!finished)
+            {
+                Abandon(call);
+                throw DeadlineExceeded(deadline);
+            }
+        }
+
+        return call.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Closes the connection; calls in flight and later calls fail with <see cref="GrpcStatusCode.Unavailable"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _http.Dispose();
+    }
+
+    private async Task<TResponse> CallCoreAsync<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, long started, CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        if (string.IsNullOrEmpty(methodPath) || methodPath[0] != '/' || request is null || parser is null)
+        {
+            throw new GrpcException(GrpcStatusCode.InvalidArgument, "a call needs a method path starting with '/', a request and a response parser");
+        }
+
+        if (_disposed)
+        {
+            throw Disposed();
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+        }
+
+        bool hasDeadline = HasDeadline(deadline);
+        TimeSpan remaining = hasDeadline ? deadline - Stopwatch.GetElapsedTime(started) : Timeout.InfiniteTimeSpan;
+        if (hasDeadline && remaining <= TimeSpan.Zero)
+        {
+            throw DeadlineExceeded(deadline);
+        }
+
+        byte[] frame;
+        try
+        {
+            frame = GrpcFraming.Encode(request);
+        }
+        catch (Exception e) when (e is not GrpcException)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"failed to serialize the request: {e.Message}", e);
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (hasDeadline)
+        {
+            cts.CancelAfter(remaining);
+        }
+
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, UriFor(methodPath))
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ByteArrayContent(frame),
+            };
+            message.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+            message.Headers.TryAddWithoutValidation("TE", "trailers");
+            message.Headers.TryAddWithoutValidation("User-Agent", _options.UserAgent);
+            if (hasDeadline)
+            {
+                message.Headers.TryAddWithoutValidation(GrpcTimeout.HeaderName, GrpcTimeout.Format(remaining));
+            }
+
+            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            return await ReadResponseAsync(response, parser, cts.Token).ConfigureAwait(false);
+        }
+        catch (GrpcException)
+        {
+            throw;
+        }
+        catch (Exception) when (cts.IsCancellationRequested)
+        {
+            throw cancellationToken.IsCancellationRequested
+                ? new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller")
+                : DeadlineExceeded(deadline);
+        }
+        catch (Exception e)
+        {
+            throw _disposed ? Disposed() : MapFailure(e);
+        }
+    }
+
+    private async Task<TResponse> ReadResponseAsync<TResponse>(HttpResponseMessage response, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        int httpStatus = (int)response.StatusCode;
+        if (httpStatus != 200)
+        {
+            string? serverMessage = TryGetStatus(response.Headers, out _, out string headerMessage) ? headerMessage : null;
+            throw new GrpcException(GrpcHttpStatus.ToStatusCode(httpStatus),
+                $"HTTP status {httpStatus} {response.ReasonPhrase} from {Address}" + (string.IsNullOrEmpty(serverMessage) ? string.Empty : ": " + serverMessage));
+        }
+
+        // Trailers-Only: the status came in the only HEADERS frame and there is no body.
+        if (TryGetStatus(response.Headers, out GrpcStatusCode headerStatus, out string headerDetail))
+        {
+            throw headerStatus == GrpcStatusCode.OK
+                ? new GrpcException(GrpcStatusCode.Internal, "the server answered OK without a response message")
+                : new GrpcException(headerStatus, headerDetail);
+        }
+
+        string? mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is null || !mediaType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"the server answered with content-type '{mediaType}', not application/grpc");
+        }
+
+        string? encoding = response.Headers.TryGetValues("grpc-encoding", out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
+        Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        byte[]? payload;
+        await using (body.ConfigureAwait(false))
+        {
+            payload = await GrpcFraming.ReadSingleMessageAsync(body, _options.MaxReceiveMessageSize, encoding, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!TryGetStatus(response.TrailingHeaders, out GrpcStatusCode status, out string detail))
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, "the response ended without a grpc-status");
+        }
+
+        if (status != GrpcStatusCode.OK)
+        {
+            throw new GrpcException(status, detail);
+        }
+
+        return payload is null
+            ? throw new GrpcException(GrpcStatusCode.Internal, "the server answered OK without a response message")
+            : GrpcFraming.ParseMessage(payload, parser);
+    }
+
+    private static bool TryGetStatus(HttpHeaders headers, out GrpcStatusCode status, out string detail)
+    {
+        status = GrpcStatusCode.Unknown;
+        detail = string.Empty;
+        if (!headers.TryGetValues(GrpcStatusMessage.StatusHeader, out IEnumerable<string>? values))
+        {
+            return false;
+        }
+
+        string? text = values.FirstOrDefault();
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code))
+        {
+            status = GrpcStatusCode.Internal;
+            detail = $"malformed grpc-status '{text}'";
+            return true;
+        }
+
+        // Codes outside the known range are reported as UNKNOWN, as the gRPC spec asks.
+        status = code is >= 0 and <= 16 ? (GrpcStatusCode)code : GrpcStatusCode.Unknown;
+        if (headers.TryGetValues(GrpcStatusMessage.MessageHeader, out IEnumerable<string>? messages))
+        {
+            detail = GrpcStatusMessage.Decode(messages.FirstOrDefault());
+        }
+
+        return true;
+    }
+
+    private Uri UriFor(string methodPath) => _uris.GetOrAdd(methodPath, static (path, authority) => new Uri(authority + path, UriKind.Absolute), _authority);
+
+    private static bool HasDeadline(TimeSpan deadline) => deadline != Timeout.InfiniteTimeSpan && deadline < NoDeadlineThreshold;
+
+    private static TimeSpan HardStopAfter(TimeSpan deadline, long started)
+    {
+        TimeSpan left = deadline - Stopwatch.GetElapsedTime(started) + HardStopGrace;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private static GrpcException DeadlineExceeded(TimeSpan deadline) => new(GrpcStatusCode.DeadlineExceeded,
+        $"deadline of {deadline.TotalMilliseconds:0.###} ms exceeded");
+
+    private GrpcException Disposed() => new(GrpcStatusCode.Unavailable, $"the client for {Address} was disposed");
+
+    // The abandoned call still ends (its own deadline fires); observe its exception so it is not reported as unobserved.
+    private static void Abandon(Task call) => call.ContinueWith(
+        static t => _ = t.Exception,
+        CancellationToken.None,
+        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+        TaskScheduler.Default);
+}

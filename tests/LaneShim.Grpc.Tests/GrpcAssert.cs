@@ -1,0 +1,61 @@
+// GrpcAssert.cs - assertions on gRPC outcomes: the status code, and that a failure came back within its deadline.
+using System.Diagnostics;
+
+namespace LaneShim.Grpc.Tests;
+
+/// <summary>Runs a call expected to fail and checks how and how fast.</summary>
+internal static class GrpcAssert
+{
+    /// <summary>Awaits <paramref name="call"/>, requires a GrpcException (and nothing else) with one of <paramref name="expected"/>.</summary>
+    public static async Task<(GrpcException Error, TimeSpan Elapsed)> FailsAsync(Func<Task> call, params GrpcStatusCode[] expected)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            await call();
+        }
+        catch (GrpcException e)
+        {
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Detail}");
+            return (e, elapsed);
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"expected a GrpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
+        }
+
+        Assert.Fail($"expected {string.Join(" or ", expected)}, but the call succeeded");
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>The synchronous form of <see cref="FailsAsync"/>.</summary>
+    public static (GrpcException Error, TimeSpan Elapsed) Fails(Action call, params GrpcStatusCode[] expected)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            call();
+        }
+        catch (GrpcException e)
+        {
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Detail}");
+            return (e, elapsed);
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"expected a GrpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
+        }
+
+        Assert.Fail($"expected {string.Join(" or ", expected)}, but the call succeeded");
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>Checks that a call gave up no later than <paramref name="deadline"/> plus <paramref name="slack"/>.</summary>
+    public static void WithinDeadline(TimeSpan elapsed, TimeSpan deadline, TimeSpan slack)
+    {
+        Assert.IsTrue(elapsed <= deadline + slack,
+            $"the call took {elapsed.TotalMilliseconds:0.0} ms; its deadline was {deadline.TotalMilliseconds:0} ms (+{slack.TotalMilliseconds:0} ms allowed)");
+    }
+}

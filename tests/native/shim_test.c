@@ -1,0 +1,1184 @@
+/* shim_test.c - table-driven tests of liblaneshim.so: each case runs as a child process under LD_PRELOAD. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "laneshim_abi.h"
+
+#define PASS 0
+#define FAIL 1
+#define SKIP 77 /* automake's "skipped" exit code */
+
+#define DEFAULT_TIMEOUT_S 30
+#define ENV_MAX 256
+#define CASE_ENV_MAX 8
+#define MARK "shim_test: " /* prefix of the child's own messages on stderr */
+#define SOME_ERRNO 1234
+#define THREADS 64
+#define AGENT_SNDBUF (1 << 20) /* what fake_agent.c applies in ok mode */
+
+#ifndef LANESHIM_ABI_HEADER
+#define LANESHIM_ABI_HEADER "native/include/laneshim_abi.h"
+#endif
+#ifndef LANESHIM_EXPORTS_TXT
+#define LANESHIM_EXPORTS_TXT "native/exports.txt"
+#endif
+
+struct test_case {
+	const char *name;
+	int (*child)(void);  /* runs in a child process under the shim */
+	int (*tester)(void); /* or: runs here, in the tester */
+	const char *env[CASE_ENV_MAX]; /* "KEY=value" added to (or replacing) the defaults */
+	const char *config;            /* contents of the client config file, if any */
+	const char *stdout_expect;     /* the child's exact stdout; NULL: nothing */
+	const char *stderr_has;        /* a string the child's stderr must contain */
+	bool bare_too;                 /* also run without the shim: the case must hold for plain libc too */
+};
+
+static char self_path[PATH_MAX], shim_path[PATH_MAX], agent_path[PATH_MAX], dump_path[PATH_MAX];
+static char reason[1024];
+
+/* ---------- helpers for both sides ---------- */
+
+static int failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int failf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return FAIL;
+}
+
+/* Everything the stream has, NUL-terminated (NULL on failure); the caller frees it. */
+static char *read_all(FILE *f)
+{
+	char *buf = NULL, *grown;
+	size_t len = 0, cap = 0, n;
+
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 8192;
+			grown = realloc(buf, cap);
+			if (grown == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = grown;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	buf[len] = '\0';
+	return buf;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text;
+
+	if (f == NULL)
+		return NULL;
+	text = read_all(f);
+	fclose(f);
+	return text;
+}
+
+static char *slurp_cmd(const char *cmd, int *status)
+{
+	FILE *p = popen(cmd, "r");
+	char *text;
+
+	if (p == NULL)
+		return NULL;
+	text = read_all(p);
+	*status = pclose(p);
+	return text;
+}
+
+/* ---------- child side: scenarios run under the shim ---------- */
+
+#define CHECK(cond, ...)                                                                                    \
+	do {                                                                                                \
+		if (!(cond))                                                                                \
+			child_fail(__VA_ARGS__);                                                            \
+	} while (0)
+
+static void child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void child_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(MARK, stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(FAIL);
+}
+
+static void child_skip(const char *why) __attribute__((noreturn));
+static void child_skip(const char *why)
+{
+	fprintf(stderr, MARK "%s\n", why);
+	exit(SKIP);
+}
+
+static bool bare(void)
+{
+	return getenv("LANESHIM_TEST_BARE") != NULL;
+}
+
+static void test_file(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", getenv("LANESHIM_TEST_DIR"), name);
+}
+
+static bool has_token(const char *line, size_t len, const char *tok, size_t tlen)
+{
+	for (const char *p = line; p + tlen <= line + len; p++) {
+		if ((p == line || p[-1] == ' ') && memcmp(p, tok, tlen) == 0 &&
+		    (p + tlen == line + len || p[tlen] == ' '))
+			return true;
+	}
+	return false;
+}
+
+/* Lines of the fake agent's log holding every space-separated token of the pattern. */
+static int agent_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int agent_count(const char *fmt, ...)
+{
+	char path[PATH_MAX], pattern[256], *log, *line, *nl;
+	int count = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pattern, sizeof(pattern), fmt, ap);
+	va_end(ap);
+	test_file(path, sizeof(path), "agent.log");
+	log = slurp(path);
+	for (line = log; line != NULL && *line != '\0'; line = nl + 1) {
+		size_t len;
+		bool all = true;
+
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			nl = line + strlen(line) - 1;
+		len = (size_t)(nl - line) + (*nl != '\n');
+		for (const char *t = pattern; *t != '\0' && all; t += strspn(t, " ")) {
+			size_t tlen = strcspn(t, " ");
+
+			all = has_token(line, len, t, tlen);
+			t += tlen;
+		}
+		count += all;
+	}
+	free(log);
+	return count;
+}
+
+static bool shim_log_has(const char *text)
+{
+	char path[PATH_MAX], *log;
+	bool found;
+
+	test_file(path, sizeof(path), "shim.log");
+	log = slurp(path);
+	found = log != NULL && strstr(log, text) != NULL;
+	free(log);
+	return found;
+}
+
+static socklen_t make_addr(int family, const char *host, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		CHECK(inet_pton(AF_INET, host, &in->sin_addr) == 1, "bad test address %s", host);
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	CHECK(inet_pton(AF_INET6, host, &in6->sin6_addr) == 1, "bad test address %s", host);
+	return sizeof(*in6);
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname: %s", strerror(errno));
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* A TCP socket bound to host, port 0 (not listening yet). */
+static int bound_socket(int family, const char *host, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(family, host, 0, &ss);
+	int fd = socket(family, SOCK_STREAM, 0), off = 0;
+
+	if (fd < 0 && family == AF_INET6)
+		child_skip("no IPv6 sockets here");
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 && family == AF_INET6)
+		child_skip("cannot bind an IPv6 address here");
+	*port = local_port(fd);
+	return fd;
+}
+
+static int listener(int family, const char *host, uint16_t *port)
+{
+	int fd = bound_socket(family, host, port);
+
+	CHECK(listen(fd, 256) == 0, "listen: %s", strerror(errno));
+	return fd;
+}
+
+/* connect() on fd; returns its result with errno as connect() left it. */
+static int connect_to(int fd, int family, const char *host, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(family, host, port, &ss);
+
+	return connect(fd, (struct sockaddr *)&ss, len);
+}
+
+static int tcp_socket(int family)
+{
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	return fd;
+}
+
+/* A new connected socket, or the case fails. */
+static int connected(int family, const char *host, uint16_t port)
+{
+	int fd = tcp_socket(family);
+
+	CHECK(connect_to(fd, family, host, port) == 0, "connect to %s port %u: %s", host, port, strerror(errno));
+	return fd;
+}
+
+static int sockopt_int(int fd, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	CHECK(getsockopt(fd, SOL_SOCKET, name, &v, &len) == 0, "getsockopt: %s", strerror(errno));
+	return v;
+}
+
+/* What the kernel reports after SO_SNDBUF = value on a fresh socket (it doubles and clamps). */
+static int kernel_sndbuf(int value)
+{
+	int fd = tcp_socket(AF_INET), v;
+
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, sizeof(value)) == 0, "setsockopt: %s", strerror(errno));
+	v = sockopt_int(fd, SO_SNDBUF);
+	close(fd);
+	return v;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int case_connect_blocking(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = connected(AF_INET, "127.0.0.1", port);
+	int want = kernel_sndbuf(AGENT_SNDBUF), got = sockopt_int(fd, SO_SNDBUF);
+
+	CHECK(agent_count("prepare dir=1 family=2 rport=%u", port) == 1, "the agent did not see the connect");
+	CHECK(agent_count("connected fd=%d errno=0", fd) == 1, "the agent was not told the connect worked");
+	CHECK(got == want, "SO_SNDBUF is %d, not the %d the agent applied", got, want);
+	close(lfd);
+	return PASS;
+}
+
+/* Control for the "skipped" cases: a TCP connect to loopback (included) does reach the agent. */
+static int tcp_control(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("prepare dir=1 rport=%u", port) == 1, "control: the agent did not see a TCP connect");
+	close(lfd);
+	return PASS;
+}
+
+static int case_connect_refused(void)
+{
+	uint16_t port;
+	int closed = bound_socket(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET);
+	int ret = connect_to(fd, AF_INET, "127.0.0.1", port), err = errno;
+
+	CHECK(ret == -1 && err == ECONNREFUSED, "connect gave %d/%s, want -1/ECONNREFUSED", ret, strerror(err));
+	CHECK(bare() || agent_count("connected fd=%d errno=%d", fd, ECONNREFUSED) == 1,
+	      "the agent was not told about ECONNREFUSED");
+	close(closed);
+	return PASS;
+}
+
+static int case_connect_nonblocking(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET), ret, err, so_error;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	CHECK(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl: %s", strerror(errno));
+	ret = connect_to(fd, AF_INET, "127.0.0.1", port);
+	err = errno;
+	CHECK(ret == -1 && err == EINPROGRESS, "connect gave %d/%s, want -1/EINPROGRESS", ret, strerror(err));
+	CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK, "O_NONBLOCK was cleared");
+	CHECK(poll(&pfd, 1, 10000) == 1, "the connect did not complete");
+	so_error = sockopt_int(fd, SO_ERROR);
+	CHECK(so_error == 0, "SO_ERROR is %s", strerror(so_error));
+	CHECK(bare() || agent_count("prepare dir=1 rport=%u flags=%u", port, LANESHIM_FLOW_NONBLOCK) == 1,
+	      "the agent did not see a non-blocking connect");
+	close(lfd);
+	return PASS;
+}
+
+static int case_errno_preserved(void)
+{
+	uint16_t port;
+	int lfd, fd, a, v = 65536;
+
+	errno = SOME_ERRNO;
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	CHECK(errno == SOME_ERRNO, "listen changed errno to %d", errno);
+	fd = tcp_socket(AF_INET);
+	errno = SOME_ERRNO;
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0, "setsockopt: %s", strerror(errno));
+	CHECK(errno == SOME_ERRNO, "setsockopt changed errno to %d", errno);
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	CHECK(errno == SOME_ERRNO, "a successful connect changed errno to %d", errno);
+	a = accept(lfd, NULL, NULL);
+	CHECK(a >= 0 && errno == SOME_ERRNO, "accept gave %d, errno %d", a, errno);
+	CHECK(bare() || agent_count("prepare dir=1") == 1, "the agent was not called");
+	return PASS;
+}
+
+static int case_agent_clobbers_errno(void)
+{
+	uint16_t port, closed;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET), ret, err;
+
+	errno = SOME_ERRNO;
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	CHECK(errno == SOME_ERRNO, "errno is %d after a successful connect", errno);
+	close(bound_socket(AF_INET, "127.0.0.1", &closed));
+	fd = tcp_socket(AF_INET);
+	ret = connect_to(fd, AF_INET, "127.0.0.1", closed);
+	err = errno;
+	CHECK(ret == -1 && err == ECONNREFUSED, "refused connect gave %d/%d", ret, err);
+	fd = tcp_socket(AF_INET);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	ret = connect_to(fd, AF_INET, "127.0.0.1", port);
+	err = errno;
+	CHECK(ret == -1 && err == EINPROGRESS, "non-blocking connect gave %d/%d", ret, err);
+	CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK, "O_NONBLOCK was cleared");
+	CHECK(agent_count("prepare dir=1") == 3, "the agent was not called 3 times");
+	close(lfd);
+	return PASS;
+}
+
+static int case_unix_socket_skipped(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len;
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0), fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	/* Abstract name: nothing to clean up. */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			  (size_t)snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "laneshim-test-%d", getpid()));
+	CHECK(bind(lfd, (struct sockaddr *)&sun, len) == 0 && listen(lfd, 4) == 0, "unix listener: %s", strerror(errno));
+	CHECK(connect(fd, (struct sockaddr *)&sun, len) == 0, "unix connect: %s", strerror(errno));
+	CHECK(agent_count("init") == 0 && agent_count("prepare") == 0, "the agent was called for AF_UNIX");
+	return tcp_control();
+}
+
+static int case_udp_socket_skipped(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "UDP connect: %s", strerror(errno));
+	CHECK(agent_count("prepare dir=1") == 0, "the agent was called for UDP");
+	close(lfd);
+	return tcp_control();
+}
+
+/* Also covers LANESHIM_DISABLE and LANESHIM_EXCLUDE: the connect works, the agent never hears of it. */
+static int case_connect_not_seen(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("prepare dir=1") == 0, "the agent saw the connect");
+	close(lfd);
+	/* Control: the shim is at work, it sees listen on the wildcard address. */
+	lfd = listener(AF_INET, "0.0.0.0", &port);
+	CHECK(agent_count("prepare dir=3 lport=%u", port) == 1, "control: the agent did not see listen on 0.0.0.0");
+	close(lfd);
+	return PASS;
+}
+
+static int case_disable_skips_agent(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "0.0.0.0", &port), v = 65536, fd = tcp_socket(AF_INET);
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	close(connected(AF_INET, "127.0.0.1", port));
+	close(accept(lfd, NULL, NULL));
+	CHECK(agent_count("init") == 0, "the agent was loaded");
+	return PASS;
+}
+
+static int case_exclude_v4_mapped(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET6, "::", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	close(connected(AF_INET6, "::ffff:127.0.0.1", port));
+	CHECK(agent_count("prepare dir=1") == 0, "the agent saw an excluded destination");
+	close(connected(AF_INET6, "::1", port));
+	CHECK(agent_count("prepare dir=1 family=10") == 1, "the agent did not see ::1");
+	close(lfd);
+	return PASS;
+}
+
+static int case_broker_address_skipped(void)
+{
+	char broker[64];
+	uint16_t port, other;
+	int bfd = bound_socket(AF_INET, "127.0.0.1", &port), lfd;
+
+	/* The config is read on first use, so the broker can still be named here. */
+	snprintf(broker, sizeof(broker), "http://127.0.0.1:%u", port);
+	setenv("LANESHIM_BROKER", broker, 1);
+	CHECK(listen(bfd, 16) == 0, "listen: %s", strerror(errno));
+	lfd = listener(AF_INET, "127.0.0.1", &other);
+	close(connected(AF_INET, "127.0.0.1", port));
+	close(connected(AF_INET, "127.0.0.1", other));
+	CHECK(agent_count("init broker=%s", broker) == 1, "the agent was not given the broker");
+	CHECK(agent_count("prepare dir=1 rport=%u", port) == 0, "the agent saw a connect to the broker");
+	CHECK(agent_count("prepare dir=1 rport=%u", other) == 1, "the agent did not see another port");
+	close(lfd);
+	return PASS;
+}
+
+static int case_app_sndbuf_reported(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET);
+	int snd = 65536, rcv = 131072, before, after;
+
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd)) == 0, "setsockopt: %s", strerror(errno));
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) == 0, "setsockopt: %s", strerror(errno));
+	before = sockopt_int(fd, SO_SNDBUF);
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	after = sockopt_int(fd, SO_SNDBUF);
+	CHECK(agent_count("prepare dir=1 rport=%u flags=%u sndbuf=65536 rcvbuf=131072", port,
+			  LANESHIM_FLOW_APP_SNDBUF | LANESHIM_FLOW_APP_RCVBUF) == 1,
+	      "the agent was not told the program's buffer sizes");
+	CHECK(after == before, "SO_SNDBUF changed from %d to %d without a lane", before, after);
+	close(lfd);
+	return PASS;
+}
+
+static int case_agent_setsockopt_not_remembered(void)
+{
+	uint16_t port;
+	int closed = bound_socket(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET);
+
+	/* A failed TCP connect may be retried on the same socket. */
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == -1 && errno == ECONNREFUSED, "first connect");
+	CHECK(sockopt_int(fd, SO_SNDBUF) == kernel_sndbuf(AGENT_SNDBUF), "the agent's setting is not in effect");
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == -1 && errno == ECONNREFUSED, "second connect");
+	CHECK(agent_count("prepare dir=1 rport=%u flags=0", port) == 2,
+	      "the agent's own setsockopt was taken for the program's");
+	close(closed);
+	return PASS;
+}
+
+static int case_accept_inbound(void)
+{
+	uint16_t port, p1, p2, p3;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), a1, a2, a3;
+	int c1 = connected(AF_INET, "127.0.0.1", port), c2 = connected(AF_INET, "127.0.0.1", port);
+	int c3 = connected(AF_INET, "127.0.0.1", port);
+	struct sockaddr_in sin;
+	struct sockaddr tiny;
+	socklen_t len = sizeof(sin), tiny_len = 4;
+
+	p1 = local_port(c1), p2 = local_port(c2), p3 = local_port(c3);
+	a1 = accept(lfd, NULL, NULL);
+	a2 = accept4(lfd, (struct sockaddr *)&sin, &len, SOCK_CLOEXEC);
+	a3 = accept(lfd, &tiny, &tiny_len);
+	CHECK(a1 >= 0 && a2 >= 0 && a3 >= 0, "accept: %s", strerror(errno));
+	CHECK(ntohs(sin.sin_port) == p2 && len == sizeof(sin), "accept4 returned the wrong address");
+	CHECK(fcntl(a2, F_GETFD) & FD_CLOEXEC, "accept4 lost SOCK_CLOEXEC");
+	CHECK(agent_count("prepare fd=%d dir=2 family=2 lport=%u rport=%u", a1, port, p1) == 1,
+	      "the agent did not see accept (NULL address) from port %u", p1);
+	CHECK(agent_count("prepare fd=%d dir=2 family=2 lport=%u rport=%u", a2, port, p2) == 1,
+	      "the agent did not see accept4 from port %u", p2);
+	CHECK(agent_count("prepare fd=%d dir=2 family=2 lport=%u rport=%u", a3, port, p3) == 1,
+	      "the agent did not see accept (short buffer) from port %u", p3);
+	return PASS;
+}
+
+static int case_listen_wildcard(void)
+{
+	uint16_t any, lo;
+	int afd = listener(AF_INET, "0.0.0.0", &any), lfd = listener(AF_INET, "127.0.0.1", &lo);
+
+	CHECK(agent_count("prepare dir=3 family=2 lport=%u rport=0", any) == 1, "the agent did not see listen on 0.0.0.0");
+	CHECK(agent_count("prepare dir=3 lport=%u", lo) == 0, "the agent saw listen on loopback");
+	close(afd);
+	close(lfd);
+	return PASS;
+}
+
+static int case_ipv6_and_v4_mapped(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET6, "::", &port), fd = tcp_socket(AF_INET6);
+
+	if (connect_to(fd, AF_INET6, "::1", port) != 0)
+		child_skip("cannot connect to ::1 here");
+	close(connected(AF_INET6, "::ffff:127.0.0.1", port));
+	CHECK(agent_count("prepare dir=1 family=10 rport=%u", port) == 2, "the agent did not see both IPv6 connects");
+	CHECK(agent_count("prepare dir=3 family=10 lport=%u", port) == 1, "the agent did not see listen on ::");
+	close(lfd);
+	return PASS;
+}
+
+/* Two connects that must both work whatever the agent does. */
+static int two_connects(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	close(connected(AF_INET, "127.0.0.1", port));
+	close(lfd);
+	return PASS;
+}
+
+static int case_agent_missing(void)
+{
+	two_connects();
+	CHECK(shim_log_has("cannot load /nonexistent/liblaneshim-agent.so"), "no log line about the missing agent");
+	return PASS;
+}
+
+static int case_agent_initfail(void)
+{
+	two_connects();
+	CHECK(agent_count("init") == 1, "init was tried %d times", agent_count("init"));
+	CHECK(agent_count("prepare") == 0, "prepare was called after a failed init");
+	return PASS;
+}
+
+static int case_agent_slow(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+	double t0 = now_ms(), ms;
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	ms = now_ms() - t0;
+	CHECK(agent_count("prepare dir=1") == 1, "the agent did not see the connect");
+	CHECK(ms >= 50, "connect took %.1f ms: the agent's 50 ms sleep did not happen", ms);
+	CHECK(agent_count("connected") == 0, "the agent was notified after LANESHIM_E_DEADLINE");
+	close(lfd);
+	return PASS;
+}
+
+static int case_fork_child_skips_agent(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), status;
+	pid_t pid;
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("prepare dir=1") == 1, "the parent's connect did not reach the agent");
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		_exit(connect_to(fd, AF_INET, "127.0.0.1", port) == 0 ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's connect failed");
+	CHECK(agent_count("prepare dir=1") == 1, "the forked child called the agent");
+	CHECK(agent_count("connected") == 1, "the forked child notified the agent");
+	close(lfd);
+	return PASS;
+}
+
+static int case_fd_reuse_forgets_state(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), v = 65536, first, fd;
+
+	first = tcp_socket(AF_INET);
+	CHECK(setsockopt(first, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == 0, "setsockopt: %s", strerror(errno));
+	close(first);
+	fd = tcp_socket(AF_INET);
+	CHECK(fd == first, "fd %d was not reused (got %d)", first, fd);
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	CHECK(agent_count("prepare fd=%d dir=1 flags=0", fd) == 1, "a reused fd inherited the old socket's SO_SNDBUF");
+	close(lfd);
+	return PASS;
+}
+
+static int case_malformed_config(void)
+{
+	two_connects();
+	CHECK(shim_log_has("client.conf:4: expected 'key = value'"), "no log line for the bad line 4");
+	CHECK(shim_log_has("client.conf:5: exclude: bad CIDR '10.0.0.0/33'"), "no log line for the bad CIDR");
+	CHECK(shim_log_has("client.conf:6: unknown key 'colour'"), "no log line for the unknown key");
+	CHECK(shim_log_has("LANESHIM_DEADLINE_MS: expected milliseconds"), "no log line for LANESHIM_DEADLINE_MS");
+	CHECK(agent_count("init deadline=30") == 1, "the file's deadline_ms was not used");
+	CHECK(agent_count("prepare dir=1") == 2, "the file's include_loopback was not used");
+	return PASS;
+}
+
+static int case_stdout_untouched(void)
+{
+	uint16_t port;
+	int lfd, v = 65536, fd;
+
+	printf("child stdout\n");
+	fflush(stdout);
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	fd = tcp_socket(AF_INET);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	close(accept(lfd, NULL, NULL));
+	return PASS;
+}
+
+struct thread_arg {
+	uint16_t port;
+	pthread_barrier_t *barrier;
+	int err;
+};
+
+static void *connect_thread(void *p)
+{
+	struct thread_arg *arg = p;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	pthread_barrier_wait(arg->barrier);
+	arg->err = fd < 0 ? errno : connect_to(fd, AF_INET, "127.0.0.1", arg->port) == 0 ? 0 : errno;
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static int case_threads(void)
+{
+	static struct thread_arg args[THREADS];
+	pthread_t threads[THREADS];
+	pthread_barrier_t barrier;
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), failed = 0;
+
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		args[i] = (struct thread_arg){.port = port, .barrier = &barrier, .err = -1};
+		CHECK(pthread_create(&threads[i], NULL, connect_thread, &args[i]) == 0, "pthread_create");
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		failed += args[i].err != 0;
+	}
+	CHECK(failed == 0, "%d of %d concurrent connects failed", failed, THREADS);
+	CHECK(agent_count("init") == 1, "the agent was initialised %d times", agent_count("init"));
+	close(lfd);
+	return PASS;
+}
+
+/* ---------- tester side: checks on the built files ---------- */
+
+static int compare_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits text into words (last word of each line when last_word), sorted. */
+static size_t words(char *text, bool last_word, char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (char *line = strtok(text, "\n"); line != NULL && n < max; line = strtok(NULL, "\n")) {
+		char *w = strrchr(line, ' ');
+
+		w = last_word && w != NULL ? w + 1 : line;
+		if (*w != '\0')
+			out[n++] = w;
+	}
+	qsort(out, n, sizeof(*out), compare_str);
+	return n;
+}
+
+static int tester_exports(void)
+{
+	char cmd[PATH_MAX + 64], *nm, *want_text, *have[64], *want[64];
+	size_t nh, nw;
+	int status = 0;
+
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s' 2>/dev/null", shim_path);
+	nm = slurp_cmd(cmd, &status);
+	if (nm == NULL || !WIFEXITED(status) || WEXITSTATUS(status) == 127)
+		return snprintf(reason, sizeof(reason), "nm is not installed"), SKIP;
+	want_text = slurp(LANESHIM_EXPORTS_TXT);
+	if (want_text == NULL)
+		return failf("cannot read %s", LANESHIM_EXPORTS_TXT);
+	nh = words(nm, true, have, 64);
+	nw = words(want_text, false, want, 64);
+	for (size_t i = 0; i < nh || i < nw; i++) {
+		if (i >= nh || i >= nw || strcmp(have[i], want[i]) != 0)
+			return failf("nm -D exports '%s' where exports.txt lists '%s'", i < nh ? have[i] : "(nothing)",
+				     i < nw ? want[i] : "(nothing)");
+	}
+	free(nm);
+	free(want_text);
+	return PASS;
+}
+
+static bool dump_has(const char *dump, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool dump_has(const char *dump, const char *fmt, ...)
+{
+	char key[256];
+	va_list ap;
+
+	key[0] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(key + 1, sizeof(key) - 1, fmt, ap);
+	va_end(ap);
+	return strstr(dump, key) != NULL;
+}
+
+/* Every #define, struct and field of the header must be in abi_dump's output. */
+static int tester_abi_dump(void)
+{
+	char *header = slurp(LANESHIM_ABI_HEADER), *out, *dump, name[128], type[128] = "";
+	int status = 0;
+	size_t checked = 0;
+
+	out = slurp_cmd(dump_path, &status);
+	if (header == NULL || out == NULL || status != 0)
+		return failf("cannot read %s or run %s", LANESHIM_ABI_HEADER, dump_path);
+	dump = malloc(strlen(out) + 2);
+	sprintf(dump, "\n%s", out);
+	for (char *line = strtok(header, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char *comment = strstr(line, "/*"), *end;
+
+		if (sscanf(line, "#define %127s", name) == 1 && strcmp(name, "LANESHIM_ABI_H") != 0) {
+			if (!dump_has(dump, "%s=", name))
+				return failf("abi_dump does not print %s", name);
+			checked++;
+		} else if (sscanf(line, "typedef struct %127s {", type) == 1) {
+			if (!dump_has(dump, "sizeof.%s=", type))
+				return failf("abi_dump does not print sizeof.%s", type);
+		} else if (type[0] != '\0' && line[0] == '}') {
+			type[0] = '\0';
+		} else if (type[0] != '\0' && (end = strchr(line, ';')) != NULL && (!comment || end < comment)) {
+			char *start;
+
+			*end = '\0';
+			if (strchr(line, '['))
+				*strchr(line, '[') = '\0';
+			start = strrchr(line, ' ');
+			start = start ? start + 1 : line;
+			start += strspn(start, "*");
+			if (!dump_has(dump, "offsetof.%s.%s=", type, start))
+				return failf("abi_dump does not print offsetof.%s.%s", type, start);
+			checked++;
+		}
+	}
+	free(header);
+	free(out);
+	free(dump);
+	return checked > 40 ? PASS : failf("only %zu names found in %s", checked, LANESHIM_ABI_HEADER);
+}
+
+/* ---------- the table ---------- */
+
+#define LOOPBACK "LANESHIM_INCLUDE_LOOPBACK=1"
+
+static const struct test_case cases[] = {
+	{.name = "connect_blocking", .child = case_connect_blocking, .env = {LOOPBACK}},
+	{.name = "connect_refused", .child = case_connect_refused, .env = {LOOPBACK}, .bare_too = true},
+	{.name = "connect_nonblocking", .child = case_connect_nonblocking, .env = {LOOPBACK}, .bare_too = true},
+	{.name = "errno_preserved", .child = case_errno_preserved, .env = {LOOPBACK}, .bare_too = true},
+	{.name = "agent_clobbers_errno", .child = case_agent_clobbers_errno,
+	 .env = {LOOPBACK, "FAKE_AGENT_MODE=clobber"}},
+	{.name = "unix_socket_skipped", .child = case_unix_socket_skipped, .env = {LOOPBACK}},
+	{.name = "udp_socket_skipped", .child = case_udp_socket_skipped, .env = {LOOPBACK}},
+	{.name = "loopback_skipped_by_default", .child = case_connect_not_seen},
+	{.name = "exclude_skips_agent", .child = case_connect_not_seen,
+	 .env = {LOOPBACK, "LANESHIM_EXCLUDE=10.0.0.0/8, 127.0.0.0/8 fd00::/8"}},
+	{.name = "exclude_matches_v4_mapped", .child = case_exclude_v4_mapped,
+	 .env = {LOOPBACK, "LANESHIM_EXCLUDE=127.0.0.1/32"}},
+	{.name = "disable_skips_agent", .child = case_disable_skips_agent, .env = {LOOPBACK, "LANESHIM_DISABLE=1"}},
+	{.name = "broker_address_skipped", .child = case_broker_address_skipped, .env = {LOOPBACK}},
+	{.name = "app_sndbuf_reported", .child = case_app_sndbuf_reported,
+	 .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
+	{.name = "agent_setsockopt_not_remembered", .child = case_agent_setsockopt_not_remembered,
+	 .env = {LOOPBACK}},
+	{.name = "accept_inbound", .child = case_accept_inbound, .env = {LOOPBACK}},
+	{.name = "listen_wildcard", .child = case_listen_wildcard},
+	{.name = "ipv6_and_v4_mapped", .child = case_ipv6_and_v4_mapped, .env = {LOOPBACK}},
+	{.name = "agent_missing", .child = case_agent_missing,
+	 .env = {LOOPBACK, "LANESHIM_AGENT=/nonexistent/liblaneshim-agent.so"}},
+	{.name = "agent_initfail", .child = case_agent_initfail, .env = {LOOPBACK, "FAKE_AGENT_MODE=initfail"}},
+	{.name = "agent_slow", .child = case_agent_slow,
+	 .env = {LOOPBACK, "FAKE_AGENT_MODE=sleep", "FAKE_AGENT_SLEEP_MS=50"}},
+	{.name = "fork_child_skips_agent", .child = case_fork_child_skips_agent, .env = {LOOPBACK}},
+	{.name = "fd_reuse_forgets_state", .child = case_fd_reuse_forgets_state,
+	 .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
+	{.name = "malformed_config", .child = case_malformed_config, .env = {"LANESHIM_DEADLINE_MS=abc"},
+	 .config = "# a test config\n\ndeadline_ms = 30\nthis line is bad\nexclude = 10.0.0.0/33\n"
+		   "colour = blue\ninclude_loopback = yes\n"},
+	{.name = "stdout_untouched", .child = case_stdout_untouched,
+	 .env = {LOOPBACK, "LANESHIM_LOG_FILE=", "LANESHIM_DEADLINE_MS=bogus"},
+	 .stdout_expect = "child stdout\n", .stderr_has = "laneshim["},
+	{.name = "threads_64", .child = case_threads, .env = {LOOPBACK}},
+	{.name = "exports_match", .tester = tester_exports},
+	{.name = "abi_dump_complete", .tester = tester_abi_dump},
+};
+#define CASES_COUNT (sizeof(cases) / sizeof(cases[0]))
+
+/* ---------- the harness ---------- */
+
+static int timeout_s(void)
+{
+	const char *t = getenv("LANESHIM_TEST_TIMEOUT");
+
+	return t != NULL && atoi(t) > 0 ? atoi(t) : DEFAULT_TIMEOUT_S;
+}
+
+static void env_set(char **env, size_t *n, const char *entry)
+{
+	size_t key = strcspn(entry, "=") + 1;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp(env[i], entry, key) == 0) {
+			env[i] = (char *)entry;
+			return;
+		}
+	}
+	if (*n < ENV_MAX - 1)
+		env[(*n)++] = (char *)entry;
+}
+
+static void env_setf(char **env, size_t *n, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void env_setf(char **env, size_t *n, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	env_set(env, n, buf);
+}
+
+/* The tester's environment without anything that would steer the shim or the fake agent. */
+static size_t base_env(char **env)
+{
+	extern char **environ;
+	size_t n = 0;
+
+	for (char **e = environ; *e != NULL && n < ENV_MAX / 2; e++) {
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "LANESHIM_", 9) != 0 &&
+		    strncmp(*e, "FAKE_AGENT_", 11) != 0)
+			env[n++] = *e;
+	}
+	return n;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	while (dp != NULL && (d = readdir(dp)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (d->d_name[0] != '.')
+			unlink(path);
+	}
+	if (dp != NULL)
+		closedir(dp);
+	rmdir(dir);
+}
+
+static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
+{
+	static char bufs[8][PATH_MAX + 64];
+	char *env[ENV_MAX], out[PATH_MAX], err[PATH_MAX];
+	const char *prefix = getenv("LANESHIM_TEST_PRELOAD");
+	size_t n = base_env(env);
+	pid_t pid;
+
+	if (!plain)
+		env_setf(env, &n, bufs[0], sizeof(bufs[0]), "LD_PRELOAD=%s%s%s", prefix ? prefix : "",
+			 prefix ? ":" : "", shim_path);
+	else
+		env_set(env, &n, "LANESHIM_TEST_BARE=1");
+	env_setf(env, &n, bufs[1], sizeof(bufs[1]), "LANESHIM_AGENT=%s", agent_path);
+	env_setf(env, &n, bufs[2], sizeof(bufs[2]), "LANESHIM_CONFIG=%s/client.conf", dir);
+	env_setf(env, &n, bufs[3], sizeof(bufs[3]), "LANESHIM_LOG_FILE=%s/shim.log", dir);
+	env_setf(env, &n, bufs[4], sizeof(bufs[4]), "FAKE_AGENT_LOG=%s/agent.log", dir);
+	env_setf(env, &n, bufs[5], sizeof(bufs[5]), "LANESHIM_TEST_DIR=%s", dir);
+	env_set(env, &n, "LANESHIM_LOG=debug");
+	env_set(env, &n, "FAKE_AGENT_MODE=ok");
+	for (int i = 0; i < CASE_ENV_MAX && c->env[i] != NULL; i++)
+		env_set(env, &n, c->env[i]);
+	env[n] = NULL;
+	snprintf(out, sizeof(out), "%s/stdout", dir);
+	snprintf(err, sizeof(err), "%s/stderr", dir);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		execve(self_path, (char *[]){self_path, "--child", (char *)c->name, NULL}, env);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_child(pid_t pid, int *status)
+{
+	struct timespec tick = {.tv_nsec = 5 * 1000000L};
+	double deadline = now_ms() + timeout_s() * 1000.0;
+
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return failf("timed out after %d s", timeout_s());
+		}
+		nanosleep(&tick, NULL);
+	}
+	return PASS;
+}
+
+/* The child's own message, else how it ended. */
+static int child_result(const char *dir, int status)
+{
+	char path[PATH_MAX], *err, *mark, *nl;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : FAIL;
+
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	err = slurp(path);
+	mark = err != NULL ? strstr(err, MARK) : NULL;
+	if (mark != NULL) {
+		mark += strlen(MARK);
+		nl = strchr(mark, '\n');
+		snprintf(reason, sizeof(reason), "%.*s", (int)(nl ? nl - mark : (long)strlen(mark)), mark);
+	} else if (WIFSIGNALED(status)) {
+		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else {
+		snprintf(reason, sizeof(reason), "exit status %d", code);
+	}
+	free(err);
+	return code == PASS || code == SKIP ? code : FAIL;
+}
+
+static int check_output(const struct test_case *c, const char *dir)
+{
+	char path[PATH_MAX], *out, *err;
+	const char *want = c->stdout_expect ? c->stdout_expect : "";
+	int rc = PASS;
+
+	snprintf(path, sizeof(path), "%s/stdout", dir);
+	out = slurp(path);
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	err = slurp(path);
+	if (out == NULL || strcmp(out, want) != 0)
+		rc = failf("stdout is \"%.60s\", want \"%s\"", out ? out : "(unreadable)", want);
+	else if (c->stderr_has != NULL && (err == NULL || strstr(err, c->stderr_has) == NULL))
+		rc = failf("stderr does not contain \"%s\"", c->stderr_has);
+	free(out);
+	free(err);
+	return rc;
+}
+
+static int run_child(const struct test_case *c, bool plain)
+{
+	char dir[] = "/tmp/laneshim-test.XXXXXX";
+	int status = 0, rc;
+	pid_t pid;
+
+	if (mkdtemp(dir) == NULL)
+		return failf("mkdtemp: %s", strerror(errno));
+	if (c->config != NULL)
+		write_file(dir, "client.conf", c->config);
+	pid = spawn(c, dir, plain);
+	if (pid < 0)
+		return failf("fork: %s", strerror(errno));
+	rc = wait_child(pid, &status);
+	if (rc == PASS)
+		rc = child_result(dir, status);
+	if (rc == PASS)
+		rc = check_output(c, dir);
+	if (rc == FAIL) {
+		size_t len = strlen(reason);
+
+		snprintf(reason + len, sizeof(reason) - len, "%s (files kept in %s)", plain ? " [without the shim]" : "", dir);
+	} else {
+		remove_dir(dir);
+	}
+	return rc;
+}
+
+static int run_case(const struct test_case *c)
+{
+	int rc;
+
+	reason[0] = '\0';
+	if (c->tester != NULL)
+		return c->tester();
+	rc = run_child(c, false);
+	if (rc == PASS && c->bare_too)
+		rc = run_child(c, true);
+	return rc;
+}
+
+static void find_files(void)
+{
+	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	const char *env;
+	char dir[PATH_MAX];
+
+	self_path[n > 0 ? n : 0] = '\0';
+	snprintf(dir, sizeof(dir), "%s", self_path);
+	if (strrchr(dir, '/') != NULL)
+		*strrchr(dir, '/') = '\0';
+	env = getenv("LANESHIM_TEST_SHIM");
+	snprintf(shim_path, sizeof(shim_path), "%s", env ? env : "");
+	if (env == NULL)
+		snprintf(shim_path, sizeof(shim_path), "%.*s/../liblaneshim.so", PATH_MAX - 32, dir);
+	env = getenv("LANESHIM_TEST_AGENT");
+	snprintf(agent_path, sizeof(agent_path), "%s", env ? env : "");
+	if (env == NULL)
+		snprintf(agent_path, sizeof(agent_path), "%.*s/libfake-agent.so", PATH_MAX - 32, dir);
+	snprintf(dump_path, sizeof(dump_path), "%.*s/abi_dump", PATH_MAX - 32, dir);
+}
+
+/* A case that expects silence from the agent proves nothing if the shim is not even there. */
+static bool shim_loaded(void)
+{
+	char *maps = slurp("/proc/self/maps");
+	bool found = maps != NULL && strstr(maps, "/liblaneshim.so") != NULL;
+
+	free(maps);
+	return found;
+}
+
+static bool selected(const char *name, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	}
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, skipped = 0;
+
+	if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+		if (!bare() && !shim_loaded())
+			child_fail("liblaneshim.so is not loaded in the child (LD_PRELOAD=%s)", getenv("LD_PRELOAD"));
+		for (size_t i = 0; i < CASES_COUNT; i++) {
+			if (strcmp(cases[i].name, argv[2]) == 0 && cases[i].child != NULL)
+				return cases[i].child();
+		}
+		child_fail("no case named %s", argv[2]);
+	}
+	find_files();
+	for (size_t i = 0; i < CASES_COUNT; i++) {
+		int rc;
+
+		if (!selected(cases[i].name, argc, argv))
+			continue;
+		rc = run_case(&cases[i]);
+		if (rc == PASS)
+			printf("PASS %s\n", cases[i].name), passed++;
+		else if (rc == SKIP)
+			printf("SKIP %s: %s\n", cases[i].name, reason), skipped++;
+		else
+			printf("FAIL %s: %s\n", cases[i].name, reason), failed++;
+		fflush(stdout);
+	}
+	if (skipped > 0)
+		printf("%d skipped\n", skipped);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
