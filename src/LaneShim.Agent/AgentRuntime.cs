@@ -202,13 +202,18 @@ internal sealed unsafe class AgentRuntime
             int length = flow.Family == Libc.AF_INET ? 4 : 16;
             var r = new ReadOnlySpan<byte>(remote, length);
             v4Mapped = length == 16 && r[..10].IndexOfAnyExcept((byte)0) < 0 && r[10] == 0xff && r[11] == 0xff;
-            return flow.Direction switch
+            string destination = flow.Direction switch
             {
                 // A server's flows are named by its own port and the client's address.
                 AbiConstants.DirInbound => GrantCache.KeyOf(flow.Direction, r, flow.LocalPort),
                 AbiConstants.DirListen => GrantCache.KeyOf(flow.Direction, new ReadOnlySpan<byte>(local, length), flow.LocalPort),
                 _ => GrantCache.KeyOf(flow.Direction, r, flow.RemotePort),
             };
+            // The plan depends on what the program set itself (a set buffer has no autotuning left),
+            // so sockets that differ there do not share a grant.
+            int snd = (flow.Flags & AbiConstants.FlowAppSndbuf) != 0 ? flow.AppSndbuf : -1;
+            int rcv = (flow.Flags & AbiConstants.FlowAppRcvbuf) != 0 ? flow.AppRcvbuf : -1;
+            return $"{destination}|{snd}|{rcv}";
         }
     }
 

@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace LaneShim.Testing;
 
-/// <summary>One established socket as the kernel reports it through ss, for programs the test cannot instrument.</summary>
-public sealed partial record SocketSnapshot(string Local, string Peer, string Congestion, long SendBuffer, long ReceiveBuffer, string? PacingRate, string? MaxPacingRate, string Raw)
+/// <summary>One established socket as the kernel reports it through ss -n (rates in bits/s), for programs the test cannot instrument.</summary>
+public sealed partial record SocketSnapshot(string Local, string Peer, string Congestion, long SendBuffer, long ReceiveBuffer, long? PacingRateBps, long? MaxPacingRateBps, string Raw)
 {
     /// <summary>Established TCP sockets in a namespace (null: this one) whose peer port is <paramref name="peerPort"/>.</summary>
     public static IReadOnlyList<SocketSnapshot> Query(string? netns, int peerPort)
@@ -43,8 +43,8 @@ public sealed partial record SocketSnapshot(string Local, string Peer, string Co
             Match pacing = Pacing().Match(details + " ");
             result.Add(new SocketSnapshot(head[2], head[3], cc.Success ? cc.Groups[1].Value : "",
                 long.Parse(m.Groups["tb"].Value), long.Parse(m.Groups["rb"].Value),
-                pacing.Success ? pacing.Groups[1].Value : null,
-                pacing.Success && pacing.Groups[2].Success ? pacing.Groups[2].Value : null, details));
+                pacing.Success ? long.Parse(pacing.Groups[1].Value) : null,
+                pacing.Success && pacing.Groups[2].Success ? long.Parse(pacing.Groups[2].Value) : null, details));
         }
         return result;
     }
@@ -55,6 +55,6 @@ public sealed partial record SocketSnapshot(string Local, string Peer, string Co
     [GeneratedRegex(@"\s(cubic|bbr|reno|htcp|dctcp|vegas|westwood)\s")]
     private static partial Regex Cc();
 
-    [GeneratedRegex(@"pacing_rate (\S+?)(?:/(\S+))?\s")]
+    [GeneratedRegex(@"pacing_rate (\d+)bps(?:/(\d+)bps)?\s")]
     private static partial Regex Pacing();
 }

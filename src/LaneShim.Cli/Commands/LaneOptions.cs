@@ -10,7 +10,7 @@ internal sealed class LaneOptions
 {
     public Option<string?> Rate { get; } = new("--rate") { Description = "Lane rate, e.g. 1gbit, 400mbit (default: the egress interface's speed from sysfs)." };
 
-    public Option<string?> Rtt { get; } = new("--rtt") { Description = "Path RTT to size buffers for, e.g. 40ms, or 'learn' (default: learn from the flows' own TCP_INFO, starting from 50ms)." };
+    public Option<string?> Rtt { get; } = new("--rtt") { Description = "Path RTT to size buffers for, e.g. 40ms, or 'learn' (default: learn from the flows' own TCP_INFO, assuming 100ms until the first sample)." };
 
     public Option<string?> Cc { get; } = new("--cc") { Description = "Congestion control for lane sockets, e.g. bbr, cubic (default: the system's)." };
 
@@ -60,6 +60,7 @@ internal sealed class LaneOptions
             Rtt = rtt,
             Congestion = parse.GetValue(Cc) ?? "",
             Dscp = dscp,
+            Bulk = true, // one class for every flow: listening sockets get their receive buffer before listen() too
         };
     }
 }
