@@ -18,9 +18,6 @@ public sealed partial class GrpcClient : IDisposable
     /// <summary>Deadlines at or above this (and <see cref="Timeout.InfiniteTimeSpan"/>) mean "no deadline".</summary>
     public static readonly TimeSpan NoDeadlineThreshold = TimeSpan.FromDays(24);
 
-    // How long past the deadline a caller may stay blocked when the HTTP stack does not honour cancellation.
-    private static readonly TimeSpan HardStopGrace = TimeSpan.FromMilliseconds(1);
-
     private readonly HttpClient _http;
     private readonly GrpcClientOptions _options;
     private readonly string _authority;
@@ -59,7 +56,8 @@ public sealed partial class GrpcClient : IDisposable
 
     /// <summary>
     /// Calls a unary method. The whole call, connection set-up included, ends by <paramref name="deadline"/>
-    /// (relative to now; <see cref="Timeout.InfiniteTimeSpan"/> for none).
+    /// (relative to now; <see cref="Timeout.InfiniteTimeSpan"/> for none): at the deadline the task completes with
+    /// <see cref="GrpcStatusCode.DeadlineExceeded"/> and the request is cancelled on the wire.
     /// </summary>
     /// <param name="methodPath">The full path, e.g. <see cref="LaneBrokerMethods.RequestLane"/>.</param>
     /// <param name="request">The request message.</param>
@@ -74,32 +72,36 @@ public sealed partial class GrpcClient : IDisposable
         where TResponse : IMessage<TResponse>
     {
         long started = Stopwatch.GetTimestamp();
-        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken);
-        if (call.IsCompleted || !HasDeadline(deadline))
-        {
-            return await call.ConfigureAwait(false);
-        }
-
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        DeadlineTimer? timer = HasDeadline(deadline) ? new DeadlineTimer(DeadlineTimer.TimestampAfter(started, deadline), cts) : null;
+        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken, cts.Token);
         try
         {
-            // The call cancels itself at the deadline; this is the backstop for an HTTP stack that does not react.
-            return await call.WaitAsync(HardStopAfter(deadline, started), cancellationToken).ConfigureAwait(false);
+            if (timer is null && !cancellationToken.CanBeCanceled)
+            {
+                return await call.ConfigureAwait(false);
+            }
+
+            if (!call.IsCompleted)
+            {
+                // The call cancels itself at the deadline, but the caller does not wait for the HTTP stack to notice.
+                await WhenCompletedExpiredOrCancelledAsync(call, timer, cancellationToken).ConfigureAwait(false);
+            }
+
+            return call.IsCompleted
+                ? await call.ConfigureAwait(false)
+                : throw (cancellationToken.IsCancellationRequested ? Cancelled() : DeadlineExceeded(deadline));
         }
-        catch (TimeoutException)
+        finally
         {
-            Abandon(call);
-            throw DeadlineExceeded(deadline);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Abandon(call);
-            throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+            timer?.Dispose();
+            Release(call, cts);
         }
     }
 
     /// <summary>
-    /// Calls a unary method and blocks until it ends; the caller is never blocked much past <paramref name="deadline"/>
-    /// (about 1 ms), even when the asynchronous machinery underneath does not respond.
+    /// Calls a unary method and blocks until it ends. The caller is released at <paramref name="deadline"/> (measured with
+    /// <see cref="Stopwatch"/>, typically within 1 ms), even when the asynchronous machinery underneath does not respond.
     /// </summary>
     /// <inheritdoc cref="CallUnaryAsync{TRequest, TResponse}(string, TRequest, MessageParser{TResponse}, TimeSpan, CancellationToken)"/>
     public TResponse CallUnary<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, CancellationToken cancellationToken = default)
@@ -107,33 +109,22 @@ public sealed partial class GrpcClient : IDisposable
         where TResponse : IMessage<TResponse>
     {
         long started = Stopwatch.GetTimestamp();
-        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken);
-        if (!call.IsCompleted && HasDeadline(deadline))
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bool hasDeadline = HasDeadline(deadline);
+        long due = hasDeadline ? DeadlineTimer.TimestampAfter(started, deadline) : long.MaxValue;
+        DeadlineTimer? timer = hasDeadline ? new DeadlineTimer(due, cts) : null;
+        Task<TResponse> call = CallCoreAsync(methodPath, request, parser, deadline, started, cancellationToken, cts.Token);
+        try
         {
-            bool finished;
-            try
-            {
-                int waitMs = (int)Math.Ceiling(HardStopAfter(deadline, started).TotalMilliseconds);
-                finished = call.Wait(waitMs, cancellationToken);
-            }
-            catch (AggregateException)
-            {
-                finished = true;
-            }
-            catch (OperationCanceledException)
-            {
-                Abandon(call);
-                throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
-            }
-
-            if (!finished)
-            {
-                Abandon(call);
-                throw DeadlineExceeded(deadline);
-            }
+            return WaitUntil(call, due, cancellationToken)
+                ? call.GetAwaiter().GetResult()
+                : throw (cancellationToken.IsCancellationRequested ? Cancelled() : DeadlineExceeded(deadline));
         }
-
-        return call.GetAwaiter().GetResult();
+        finally
+        {
+            timer?.Dispose();
+            Release(call, cts);
+        }
     }
 
     /// <summary>Closes the connection; calls in flight and later calls fail with <see cref="GrpcStatusCode.Unavailable"/>.</summary>
@@ -143,7 +134,7 @@ public sealed partial class GrpcClient : IDisposable
         _http.Dispose();
     }
 
-    private async Task<TResponse> CallCoreAsync<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, long started, CancellationToken cancellationToken)
+    private async Task<TResponse> CallCoreAsync<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, long started, CancellationToken callerToken, CancellationToken callToken)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
@@ -157,9 +148,9 @@ public sealed partial class GrpcClient : IDisposable
             throw Disposed();
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        if (callerToken.IsCancellationRequested)
         {
-            throw new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+            throw Cancelled();
         }
 
         bool hasDeadline = HasDeadline(deadline);
@@ -179,12 +170,6 @@ public sealed partial class GrpcClient : IDisposable
             throw new GrpcException(GrpcStatusCode.Internal, $"failed to serialize the request: {e.Message}", e);
         }
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (hasDeadline)
-        {
-            cts.CancelAfter(remaining);
-        }
-
         try
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, UriFor(methodPath))
@@ -201,18 +186,16 @@ public sealed partial class GrpcClient : IDisposable
                 message.Headers.TryAddWithoutValidation(GrpcTimeout.HeaderName, GrpcTimeout.Format(remaining));
             }
 
-            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            return await ReadResponseAsync(response, parser, cts.Token).ConfigureAwait(false);
+            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, callToken).ConfigureAwait(false);
+            return await ReadResponseAsync(response, parser, callToken).ConfigureAwait(false);
         }
         catch (GrpcException)
         {
             throw;
         }
-        catch (Exception) when (cts.IsCancellationRequested)
+        catch (Exception) when (callToken.IsCancellationRequested)
         {
-            throw cancellationToken.IsCancellationRequested
-                ? new GrpcException(GrpcStatusCode.Cancelled, "the call was cancelled by the caller")
-                : DeadlineExceeded(deadline);
+            throw callerToken.IsCancellationRequested ? Cancelled() : DeadlineExceeded(deadline);
         }
         catch (Exception e)
         {
@@ -299,21 +282,123 @@ public sealed partial class GrpcClient : IDisposable
 
     private static bool HasDeadline(TimeSpan deadline) => deadline != Timeout.InfiniteTimeSpan && deadline < NoDeadlineThreshold;
 
-    private static TimeSpan HardStopAfter(TimeSpan deadline, long started)
-    {
-        TimeSpan left = deadline - Stopwatch.GetElapsedTime(started) + HardStopGrace;
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
-
     private static GrpcException DeadlineExceeded(TimeSpan deadline) => new(GrpcStatusCode.DeadlineExceeded,
         $"deadline of {deadline.TotalMilliseconds:0.###} ms exceeded");
 
     private GrpcException Disposed() => new(GrpcStatusCode.Unavailable, $"the client for {Address} was disposed");
 
-    // The abandoned call still ends (its own deadline fires); observe its exception so it is not reported as unobserved.
-    private static void Abandon(Task call) => call.ContinueWith(
-        static t => _ = t.Exception,
-        CancellationToken.None,
-        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-        TaskScheduler.Default);
+    private static GrpcException Cancelled() => new(GrpcStatusCode.Cancelled, "the call was cancelled by the caller");
+
+    // Blocks until the call completes, the caller cancels, or the Stopwatch passes `due`. Task.Wait tells the thread pool
+    // that a pool thread is blocked (so a caller on the pool does not starve the very call it waits for), but it times out
+    // by the coarse tick count; so it covers all but the last few milliseconds, and Monitor.Wait (precise) the rest.
+    internal static bool WaitUntil(Task call, long due, CancellationToken cancellationToken)
+    {
+        long coarseUntil = due == long.MaxValue ? long.MaxValue : due - DeadlineTimer.TimestampAfter(0, DeadlineTimer.Lead);
+        try
+        {
+            while (!call.IsCompleted)
+            {
+                int waitMs;
+                if (coarseUntil == long.MaxValue)
+                {
+                    waitMs = Timeout.Infinite;
+                }
+                else
+                {
+                    // A computed wait must never reach Timeout.Infinite (-1): stop at zero.
+                    long ms = (coarseUntil - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                    if (ms <= 0)
+                    {
+                        break;
+                    }
+
+                    waitMs = (int)Math.Min(ms, int.MaxValue);
+                }
+
+                call.Wait(waitMs, cancellationToken);
+            }
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        if (call.IsCompleted)
+        {
+            return true;
+        }
+
+        object gate = new();
+        call.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() =>
+        {
+            lock (gate)
+            {
+                Monitor.PulseAll(gate);
+            }
+        });
+        using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static g =>
+        {
+            lock (g!)
+            {
+                Monitor.PulseAll(g);
+            }
+        }, gate);
+
+        lock (gate)
+        {
+            while (!call.IsCompleted && !cancellationToken.IsCancellationRequested)
+            {
+                long remaining = due - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(gate, (int)Math.Min(int.MaxValue, ((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency));
+            }
+        }
+
+        return call.IsCompleted;
+    }
+
+    private static async Task WhenCompletedExpiredOrCancelledAsync(Task call, DeadlineTimer? timer, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            await Task.WhenAny(call, timer!.Expired).ConfigureAwait(false);
+            return;
+        }
+
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((TaskCompletionSource)s!).TrySetResult(), cancelled);
+        await Task.WhenAny(call, timer?.Expired ?? cancelled.Task, cancelled.Task).ConfigureAwait(false);
+    }
+
+    // A finished call frees its token source; an abandoned one is cancelled now (off this thread: a registration may block)
+    // and freed when it ends, its exception observed so it is never reported as unobserved.
+    private static void Release(Task call, CancellationTokenSource cts)
+    {
+        if (call.IsCompleted)
+        {
+            cts.Dispose();
+            return;
+        }
+
+        Task cancelling = cts.CancelAsync();
+        Task.WhenAll(call, cancelling).ContinueWith(
+            static (t, state) =>
+            {
+                _ = t.Exception;
+                ((CancellationTokenSource)state!).Dispose();
+            },
+            cts,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
 }

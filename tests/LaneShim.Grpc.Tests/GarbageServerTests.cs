@@ -41,7 +41,7 @@ public sealed class GarbageServerTests
             (GrpcException error, TimeSpan elapsed) = sync
                 ? GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), TransportFailures)
                 : await GrpcAssert.FailsAsync(() => client.RequestLaneAsync(SampleMessages.Request(), deadline), TransportFailures);
-            GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack);
+            GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
             TestContext.WriteLine($"{behaviour}: {error.StatusCode} after {elapsed.TotalMilliseconds:0.0} ms: {error.Detail}");
             if (behaviour is "never-answer" or "settings-then-silence")
             {
@@ -131,9 +131,9 @@ public sealed class GarbageServerTests
             {
                 (_, TimeSpan elapsed) = await GrpcAssert.FailsAsync(
                     () => client.RequestLaneAsync(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
-                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack);
+                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
                 (_, elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
-                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack);
+                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
             }
         }
         finally

@@ -215,7 +215,7 @@ public sealed class GrpcClientResponseTests
             (_, TimeSpan elapsed) = sync
                 ? GrpcAssert.Fails(() => client.CallUnary(LaneBrokerMethods.RenewLane, new RenewRequest(), LaneGrant.Parser, deadline), GrpcStatusCode.DeadlineExceeded)
                 : await GrpcAssert.FailsAsync(() => client.CallUnaryAsync(LaneBrokerMethods.RenewLane, new RenewRequest(), LaneGrant.Parser, deadline), GrpcStatusCode.DeadlineExceeded);
-            GrpcAssert.WithinDeadline(elapsed, deadline, TimeSpan.FromMilliseconds(15));
+            GrpcAssert.WithinDeadline(elapsed, deadline, TimeSpan.FromMilliseconds(15), i);
             overshoots.Add((elapsed - deadline).TotalMilliseconds);
         }
 

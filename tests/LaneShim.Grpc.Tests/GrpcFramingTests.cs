@@ -222,11 +222,4 @@ public sealed class GrpcFramingTests
         Assert.AreEqual(GrpcStatusCode.Internal, partialHeader.StatusCode);
         Assert.AreEqual(GrpcStatusCode.Internal, extra.StatusCode);
     }
-
-    /// <summary>A stream that returns at most one byte per read, like a slow network.</summary>
-    private sealed class OneByteStream(byte[] data) : MemoryStream(data)
-    {
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => base.ReadAsync(buffer[..Math.Min(1, buffer.Length)], cancellationToken);
-    }
 }

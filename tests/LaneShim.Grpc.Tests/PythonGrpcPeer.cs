@@ -108,7 +108,8 @@ internal static class PythonGrpcPeer
     {
         string protoc = FindProtoc();
         string include = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(protoc)!, "..", "..", "build", "native", "include"));
-        string output = Path.Combine(Path.GetTempPath(), $"laneshim-broker-{System.Environment.ProcessId}.pb");
+        // Next to the test binaries: rebuilt on every run, never left behind in /tmp.
+        string output = Path.Combine(AppContext.BaseDirectory, "laneshim-broker.pb");
         ProcessResult r = ProcessRunner.Run(protoc,
             ["-I" + RepoPaths.File("proto"), "-I" + include, "--include_imports", "--descriptor_set_out=" + output, "laneshim/v1/broker.proto"],
             timeout: TimeSpan.FromSeconds(60));

@@ -20,6 +20,7 @@ server: prints "LISTENING <address>" (unix:/path or http://127.0.0.1:PORT), then
 """
 
 import argparse
+import atexit
 import glob
 import json
 import os
@@ -79,6 +80,7 @@ def build_descriptor_set(proto_root, proto):
     include = os.path.normpath(os.path.join(os.path.dirname(protoc), "..", "..", "build", "native", "include"))
     out = tempfile.NamedTemporaryFile(prefix="laneshim-", suffix=".pb", delete=False)
     out.close()
+    atexit.register(lambda: os.path.exists(out.name) and os.unlink(out.name))
     command = [protoc, f"-I{proto_root}", f"-I{include}", "--include_imports", f"--descriptor_set_out={out.name}", proto]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:

@@ -82,11 +82,25 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
 
         using var call = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         DateTimeOffset? deadline = null;
+        DeadlineTimer? timer = null;
         if (timeout is { } t)
         {
             deadline = DateTimeOffset.UtcNow + t;
-            call.CancelAfter(t < GrpcClient.NoDeadlineThreshold ? t : GrpcClient.NoDeadlineThreshold);
+            // CancelAfter is jiffy-coarse and could end the call before the client's own deadline.
+            timer = DeadlineTimer.After(t < GrpcClient.NoDeadlineThreshold ? t : GrpcClient.NoDeadlineThreshold, call);
         }
+
+        using (timer)
+        {
+            await InvokeAsync(context, method, path, timeout, deadline, call).ConfigureAwait(false);
+        }
+    }
+
+    // Reads the one request message, runs the handler until it answers or the call ends, and writes status and message.
+    private async Task InvokeAsync(HttpContext context, UnaryMethod method, string path, TimeSpan? timeout, DateTimeOffset? deadline, CancellationTokenSource call)
+    {
+        HttpRequest request = context.Request;
+        HttpResponse response = context.Response;
 
         Task<IMessage>? handler = null;
         try
