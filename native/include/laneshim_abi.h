@@ -73,6 +73,7 @@ typedef struct laneshim_flow {
 	uint8_t remote_addr[16];
 	int32_t app_sndbuf;       /* valid with LANESHIM_FLOW_APP_SNDBUF */
 	int32_t app_rcvbuf;       /* valid with LANESHIM_FLOW_APP_RCVBUF */
+	uint32_t budget_us;       /* what is left of the deadline when the agent is called (loading it counts) */
 } laneshim_flow;
 
 /* What the agent did to the socket, read back from the kernel. */

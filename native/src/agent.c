@@ -149,13 +149,22 @@ int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outc
 	struct timespec t0;
 	int saved = errno;
 	int32_t rc = LANESHIM_E_NOT_READY;
+	long deadline_us = (long)laneshim_config()->deadline_ms * 1000L, spent;
+	laneshim_flow budgeted;
 
 	memset(outcome, 0, sizeof(*outcome));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (agent_ready()) {
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		laneshim_guard++;
-		rc = agent_prepare(flow, outcome);
-		laneshim_guard--;
+		/* Loading the agent and starting its runtime come out of the same deadline. */
+		spent = elapsed_us(&t0);
+		rc = LANESHIM_E_DEADLINE;
+		if (spent < deadline_us) {
+			budgeted = *flow;
+			budgeted.budget_us = (uint32_t)(deadline_us - spent);
+			laneshim_guard++;
+			rc = agent_prepare(&budgeted, outcome);
+			laneshim_guard--;
+		}
 		log_outcome(flow, outcome, rc, elapsed_us(&t0));
 	}
 	errno = saved;

@@ -70,7 +70,8 @@ internal sealed unsafe class AgentRuntime
             {
                 return AbiConstants.ErrorUnavailable;
             }
-            TimeSpan left = _deadline - Stopwatch.GetElapsedTime(started);
+            TimeSpan budget = flow.BudgetUs > 0 ? TimeSpan.FromMicroseconds(Math.Min(flow.BudgetUs, _deadline.TotalMicroseconds)) : _deadline;
+            TimeSpan left = budget - Stopwatch.GetElapsedTime(started);
             int code = Ask(BuildRequest(flow), left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, out grant);
             if (code == AbiConstants.NoLane)
             {

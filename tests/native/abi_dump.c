@@ -30,6 +30,7 @@ int main(void)
 	OFFSET(laneshim_flow, remote_addr);
 	OFFSET(laneshim_flow, app_sndbuf);
 	OFFSET(laneshim_flow, app_rcvbuf);
+	OFFSET(laneshim_flow, budget_us);
 
 	SIZE(laneshim_outcome);
 	OFFSET(laneshim_outcome, applied);

@@ -19,7 +19,7 @@ public static unsafe class AbiLayout
             ("fd", (nint)(&f.Fd)), ("direction", (nint)(&f.Direction)), ("flags", (nint)(&f.Flags)), ("family", (nint)(&f.Family)),
             ("local_port", (nint)(&f.LocalPort)), ("remote_port", (nint)(&f.RemotePort)), ("reserved", (nint)(&f.Reserved)),
             ("local_addr", (nint)(f.LocalAddr)), ("remote_addr", (nint)(f.RemoteAddr)), ("app_sndbuf", (nint)(&f.AppSndbuf)),
-            ("app_rcvbuf", (nint)(&f.AppRcvbuf)));
+            ("app_rcvbuf", (nint)(&f.AppRcvbuf)), ("budget_us", (nint)(&f.BudgetUs)));
         LaneshimOutcome o = default;
         Add(d, "laneshim_outcome", sizeof(LaneshimOutcome), (byte*)&o,
             ("applied", (nint)(&o.Applied)), ("sndbuf", (nint)(&o.Sndbuf)), ("rcvbuf", (nint)(&o.Rcvbuf)), ("tos", (nint)(&o.Tos)),

@@ -18,4 +18,5 @@ public unsafe struct LaneshimFlow
     public fixed byte RemoteAddr[16];
     public int AppSndbuf;
     public int AppRcvbuf;
+    public uint BudgetUs;
 }
