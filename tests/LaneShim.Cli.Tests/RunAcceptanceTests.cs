@@ -92,6 +92,39 @@ public sealed class RunAcceptanceTests
         Assert.AreEqual(125_000_000L, accepted.GetProperty("max_pacing_rate").GetInt64(), accepted.ToString());
     }
 
+    [TestMethod]
+    public void WrappedServer_ListeningSocket_GetsReceiveBufferBeforeListen()
+    {
+        Privileges.RequireRoot("network namespaces");
+        using var net = new NetnsPair();
+        // A 4 Gbit/s x 40 ms lane needs a 20 MB window: window scale 9. A receive-autotuning ceiling of 1 MB cannot
+        // cover it, so the lane must set the buffer, and only a buffer set on the listener before the SYN
+        // arrives can widen the accepted flow's window scale; without it the scale follows max(tcp_rmem, rmem_max).
+        ProcessRunner.Check("/sbin/ip", NetnsPair.Exec(net.B, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 131072 1048576"));
+        int plainScale = AcceptedReceiveWindowScale(net, wrapped: false);
+        int laneScale = AcceptedReceiveWindowScale(net, wrapped: true);
+        Assert.IsLessThanOrEqualTo(7, plainScale, "plain listener: the window scale follows max(tcp_rmem, rmem_max) = 4 MB");
+        Assert.IsGreaterThanOrEqualTo(9, laneScale, $"lane listener: a 20 MB receive window needs window scale 9 (plain was {plainScale})");
+    }
+
+    private static int AcceptedReceiveWindowScale(NetnsPair net, bool wrapped)
+    {
+        string[] server = [RepoPaths.SystemPython, SockInfo, "server", "5201", "--count", "1", "--hold", "20"];
+        string[] lane = ["run", "--embedded", "--rate", "4gbit", "--rtt", "40ms", "--"];
+        using var s = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.B, wrapped ? [RepoPaths.Cli, .. lane, .. server] : server));
+        s.WaitForOutput("listening", TimeSpan.FromSeconds(30));
+        using var c = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.A, RepoPaths.SystemPython, SockInfo, "client", net.AddressB, "5201", "--bytes", "1000"));
+        string? details = null;
+        s.WaitUntil(() =>
+        {
+            ProcessResult ss = ProcessRunner.Run("/sbin/ip", NetnsPair.Exec(net.B, "ss", "-tniH", "( sport = :5201 )"));
+            details = ss.Stdout.Contains("wscale:", StringComparison.Ordinal) ? ss.Stdout : null;
+            return details is not null;
+        }, TimeSpan.FromSeconds(30), "accepted a connection");
+        string scales = details!.Split("wscale:")[1].Split(' ')[0];
+        return int.Parse(scales.Split(',')[1]);
+    }
+
     private static void AssertLane(SocketSnapshot s)
     {
         Assert.AreEqual("cubic", s.Congestion, s.Raw);
