@@ -70,9 +70,11 @@ internal sealed unsafe class AgentRuntime
             {
                 return AbiConstants.ErrorUnavailable;
             }
+            LaneshimFlow asked = flow;
+            FlowBinder.TryBindEphemeral(ref asked);
             TimeSpan budget = flow.BudgetUs > 0 ? TimeSpan.FromMicroseconds(Math.Min(flow.BudgetUs, _deadline.TotalMicroseconds)) : _deadline;
             TimeSpan left = budget - Stopwatch.GetElapsedTime(started);
-            int code = Ask(BuildRequest(flow), left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, out grant);
+            int code = Ask(BuildRequest(asked), left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, out grant);
             if (code == AbiConstants.NoLane)
             {
                 _refused[key] = Environment.TickCount64 + (long)NegativeTtl.TotalMilliseconds;
@@ -81,7 +83,10 @@ internal sealed unsafe class AgentRuntime
             {
                 return code;
             }
-            _cache.Put(key, grant);
+            if (!grant.PerFlow)
+            {
+                _cache.Put(key, grant); // a per-flow grant's enforcement matches only its own 5-tuple
+            }
         }
         SocketTuner.Apply(flow.Fd, flow.Family, v4Mapped, grant, privileged, ref outcome);
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));

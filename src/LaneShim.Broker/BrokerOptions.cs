@@ -47,6 +47,19 @@ public sealed class BrokerOptions
     /// <summary>The path id grants carry (until the broker enforces paths).</summary>
     public string PathId { get; set; } = "default";
 
+    /// <summary>The site topology file; null: no paths, no enforcement.</summary>
+    public string? TopologyFile { get; set; }
+
+    /// <summary>How lanes are enforced on the network: "linux-router" or "dry-run" (only with a topology).</summary>
+    public string Enforcement { get; set; } = "dry-run";
+
+    /// <summary>Which path a lane takes: fastest, widest or shortest (always middlebox-free).</summary>
+    public LaneShim.Core.Topology.PathMetric PathMetric { get; set; } = LaneShim.Core.Topology.PathMetric.Fastest;
+
+    /// <summary>Reads the topology file; throws <see cref="LaneShim.Core.Topology.TopologyException"/> with file:line.</summary>
+    public LaneShim.Core.Topology.SiteTopology? LoadTopology() =>
+        TopologyFile is null ? null : LaneShim.Core.Topology.TopologyParser.Parse(File.ReadAllText(TopologyFile), TopologyFile);
+
     /// <summary>Reads and parses the policy file, or builds the single flag-mode class.</summary>
     /// <exception cref="PolicyException">
     /// The file cannot be read or has mistakes (<c>file:line: what is wrong</c>), or a flag value is out of range

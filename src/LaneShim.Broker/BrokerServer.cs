@@ -1,8 +1,11 @@
 // BrokerServer.cs - a running broker: policy, lease table and LaneBroker service behind a gRPC host.
+using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Hosting;
+using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Services;
 using LaneShim.Core;
+using LaneShim.Core.Topology;
 using Google.Protobuf;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
@@ -18,13 +21,13 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly string? _ownedDirectory;
     private readonly Timer _sweeper;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory)
+    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger)
     {
         _host = host;
         Service = service;
         _ownedDirectory = ownedDirectory;
-        // Expired leases leave the table even when nobody lists them.
-        _sweeper = new Timer(_ => service.Leases.RemoveExpired(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        // Expired leases leave the table, and their steering the network, even when nobody asks.
+        _sweeper = new Timer(_ => Sweep(service, logger), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Where clients reach this broker (unix:/path or http://host:port).</summary>
@@ -38,15 +41,54 @@ public sealed class BrokerServer : IAsyncDisposable
     public static async Task<BrokerServer> StartAsync(BrokerAddress listen, BrokerOptions options, ILoggerFactory loggers, CancellationToken cancellationToken, string? ownedDirectory = null)
     {
         Policy policy = options.LoadPolicy();
+        SiteTopology? topology = options.LoadTopology();
+        PathService? paths = topology is null ? null : new PathService(topology, CreateBackend(options.Enforcement, loggers), options.PathMetric, loggers.CreateLogger<PathService>());
         var service = new LaneBrokerService(
             new PolicyStore(policy),
             new LeaseTable(TimeProvider.System, options.MaxLeases),
             new RttLearner(TimeProvider.System),
             loggers.CreateLogger<LaneBrokerService>(),
-            options.PathId);
+            options.PathId,
+            paths);
         GrpcHost host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), loggers, cancellationToken).ConfigureAwait(false);
         await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
-        return new BrokerServer(host, service, ownedDirectory);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>());
+    }
+
+    /// <summary>The enforcement backend by its flag name.</summary>
+    public static IEnforcementBackend CreateBackend(string name, ILoggerFactory loggers) => name switch
+    {
+        "linux-router" => new LinuxRouterBackend(loggers.CreateLogger<LinuxRouterBackend>()),
+        "dry-run" => new DryRunBackend(loggers.CreateLogger<DryRunBackend>()),
+        _ => throw new ArgumentException($"unknown enforcement backend '{name}' (linux-router, dry-run)"),
+    };
+
+    private static void Sweep(LaneBrokerService service, ILogger logger)
+    {
+        try
+        {
+            SweepOnce(service);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "lease sweep failed; retrying in a second");
+        }
+    }
+
+    private static void SweepOnce(LaneBrokerService service)
+    {
+        service.Leases.RemoveExpired();
+        if (service.Paths is not { } paths)
+        {
+            return;
+        }
+        foreach (string leaseId in paths.Installed.Keys)
+        {
+            if (service.Leases.Find(leaseId) is null)
+            {
+                paths.RemoveAsync(leaseId, CancellationToken.None).GetAwaiter().GetResult();
+            }
+        }
     }
 
     /// <summary>

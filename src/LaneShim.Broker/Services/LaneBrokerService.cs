@@ -1,6 +1,9 @@
 // LaneBrokerService.cs - the LaneBroker gRPC handlers: decide by policy, size the lane, keep the lease, learn RTTs.
 using System.Net;
+using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Paths;
+using LaneShim.Core.Topology;
 using LaneShim.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
@@ -31,9 +34,10 @@ public sealed class LaneBrokerService
     private readonly RttLearner _rttLearner;
     private readonly ILogger _logger;
     private readonly string _pathId;
+    private readonly PathService? _paths;
 
     /// <summary>Creates the service over shared state.</summary>
-    public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default")
+    public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default", PathService? paths = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(leases);
@@ -45,7 +49,11 @@ public sealed class LaneBrokerService
         _rttLearner = rttLearner;
         _logger = logger;
         _pathId = pathId;
+        _paths = paths;
     }
+
+    /// <summary>The topology and enforcement, when the broker steers flows; null otherwise.</summary>
+    public PathService? Paths => _paths;
 
     /// <summary>A service with its own lease table and learner, for one policy (tests and simple hosts).</summary>
     public static LaneBrokerService Create(Policy policy, TimeProvider? clock = null, ILogger<LaneBrokerService>? logger = null, int maxLeases = LeaseTable.DefaultCapacity)
@@ -77,9 +85,9 @@ public sealed class LaneBrokerService
     }
 
     /// <summary>Decides a flow by policy and, on a grant, sizes the lane and opens a lease.</summary>
-    public Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context) => Run(() => RequestLaneCore(request, context));
+    public Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context) => RunAsync(() => RequestLaneCore(request, context));
 
-    private LaneGrant RequestLaneCore(LaneRequest request, ServerCallContext context)
+    private async Task<LaneGrant> RequestLaneCore(LaneRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -120,9 +128,27 @@ public sealed class LaneBrokerService
         }
 
         RttChoice rtt = _rttLearner.Choose(laneClass, facts.RemoteAddress);
+        LanePath? path = null;
+        string pathNote = "";
+        IPEndPoint? localEnd = RequestReader.TryEndpoint(request.Flow.Local), remoteEnd = RequestReader.TryEndpoint(request.Flow.Remote);
+        if (_paths is not null && localEnd is not null && remoteEnd is not null && facts.Direction != FlowDirection.Listen)
+        {
+            // A lane on a known path is sized by that path: its bottleneck and its round-trip time.
+            path = _paths.PathFor(localEnd.Address, remoteEnd.Address, out string why);
+            if (path is not null)
+            {
+                laneClass = laneClass with { RateBps = Math.Min(laneClass.RateBps, path.BottleneckBps) };
+                rtt = new RttChoice(path.Rtt, RttSource.Fixed);
+                pathNote = $"; path {path.Id} (bottleneck {Units.FormatRate(path.BottleneckBps)}, RTT {Units.FormatDuration(path.Rtt)})";
+            }
+            else
+            {
+                pathNote = $"; no lane path: {why}";
+            }
+        }
         GrantPlan plan = GrantPlanner.Plan(laneClass, rtt, host, app);
-        string reason = hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host";
-        LaneGrant grant = GrantMessages.ToGrant(plan, _pathId, reason);
+        string reason = (hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host") + pathNote;
+        LaneGrant grant = GrantMessages.ToGrant(plan, path?.Id ?? _pathId, reason);
 
         ProgramInfo program = request.Program.Clone();
         if (context.Credentials is PeerCredentials credentials)
@@ -140,30 +166,59 @@ public sealed class LaneBrokerService
                 $"the broker holds its maximum of {_leases.Capacity} leases; release or let some expire, or raise the limit");
         }
 
+        if (path is not null && localEnd is { Port: > 0 } && !localEnd.Address.Equals(IPAddress.Any) && remoteEnd is { Port: > 0 })
+        {
+            Steering steering = _paths!.SteeringFor(entry.Id, path, localEnd, remoteEnd, laneClass.Ttl);
+            try
+            {
+                await _paths.InstallAsync(steering, context.CancellationToken).ConfigureAwait(false);
+            }
+            catch (EnforcementException e)
+            {
+                _leases.Release(entry.Id);
+                _logger.LogWarning("RequestLane {Who}: enforcement failed: {Error}", who, e.Message);
+                throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
+            }
+            if (steering.Rules.Count > 0)
+            {
+                entry.Grant.PerFlow = true;
+                reason += $"; steered by {steering.Rules.Count} rules on {string.Join(", ", steering.Rules.Select(r => r.Router).Distinct())}";
+                entry.Grant.Reason = reason;
+            }
+        }
+
         _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), reason);
         return entry.Grant.Clone();
     }
 
     /// <summary>Extends a lease by its class TTL; NOT_FOUND when it expired or never existed.</summary>
-    public Task<LaneGrant> RenewLane(RenewRequest request, ServerCallContext context) => Run(() => RenewLaneCore(request, context));
+    public Task<LaneGrant> RenewLane(RenewRequest request, ServerCallContext context) => RunAsync(() => RenewLaneCore(request, context));
 
-    private LaneGrant RenewLaneCore(RenewRequest request, ServerCallContext context)
+    private async Task<LaneGrant> RenewLaneCore(RenewRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        if (_paths is not null)
+        {
+            await _paths.RenewAsync(id, entry.Ttl, context.CancellationToken).ConfigureAwait(false);
+        }
         _logger.LogDebug("RenewLane lease {Lease}: until {Expires:O}", ShortId(id), entry.ExpiresAt);
         return entry.Grant.Clone();
     }
 
     /// <summary>Ends a lease; its final stats feed the RTT learner. NOT_FOUND when unknown.</summary>
-    public Task<ReleaseReply> ReleaseLane(ReleaseRequest request, ServerCallContext context) => Run(() => ReleaseLaneCore(request, context));
+    public Task<ReleaseReply> ReleaseLane(ReleaseRequest request, ServerCallContext context) => RunAsync(() => ReleaseLaneCore(request, context));
 
-    private ReleaseReply ReleaseLaneCore(ReleaseRequest request, ServerCallContext context)
+    private async Task<ReleaseReply> ReleaseLaneCore(ReleaseRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        if (_paths is not null)
+        {
+            await _paths.RemoveAsync(id, CancellationToken.None).ConfigureAwait(false);
+        }
         bool learned = Learn(entry, null, request.Stats);
         _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
@@ -226,6 +281,8 @@ public sealed class LaneBrokerService
         _logger.LogDebug("ListLeases: {Count} leases", reply.Leases.Count);
         return reply;
     }
+
+    private static async Task<T> RunAsync<T>(Func<Task<T>> handler) => await handler().ConfigureAwait(false);
 
     // Handlers answer with a faulted task, never a synchronous throw, whoever calls them.
     private static Task<T> Run<T>(Func<T> handler)

@@ -59,6 +59,10 @@ internal static class RequestReader
         return new FlowFacts(remote, remotePort, localPort, direction, program.Path, uid, gid);
     }
 
+    /// <summary>The endpoint when it has a well-formed address (any port, including 0), else null; never throws.</summary>
+    public static IPEndPoint? TryEndpoint(Endpoint? endpoint) =>
+        endpoint is { Address.Length: 4 or 16 } e && e.Port <= 65535 ? new IPEndPoint(new IPAddress(e.Address.Span), (int)e.Port) : null;
+
     /// <summary>
     /// An endpoint's address: null when absent or empty (an error when <paramref name="requiredFor"/> is set);
     /// INVALID_ARGUMENT when it is neither 4 nor 16 bytes.

@@ -16,14 +16,20 @@ internal static class BrokerCommand
         var listen = new Option<string>("--listen") { Description = "Where to listen: unix:PATH or tcp:HOST:PORT.", DefaultValueFactory = _ => BrokerAddress.Default };
         var policy = new Option<string?>("--policy") { Description = "Policy file (rules to lane classes). Without it, one lane class from --rate/--rtt/--cc/--dscp serves every flow." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every decision." };
+        var topology = new Option<string?>("--topology") { Description = "Site topology file (nodes and links). With it, lanes are sized by their path and steered around middleboxes." };
+        var enforce = new Option<string>("--enforce") { Description = "How lanes are enforced on the network: linux-router (nftables in each router's namespace) or dry-run (log only).", DefaultValueFactory = _ => "dry-run" };
+        enforce.AcceptOnlyFromAmong("linux-router", "dry-run");
+        var metric = new Option<string>("--path") { Description = "Which middlebox-free path a lane takes: fastest, widest or shortest.", DefaultValueFactory = _ => "fastest" };
+        metric.AcceptOnlyFromAmong("fastest", "widest", "shortest");
         var lane = new LaneOptions();
-        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose };
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric };
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct)
+    private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -34,13 +40,21 @@ internal static class BrokerCommand
         try
         {
             options = lane.ToBrokerOptions(parse, parse.GetValue(policyOption));
+            options.TopologyFile = parse.GetValue(topologyOption);
+            options.Enforcement = parse.GetValue(enforceOption)!;
+            options.PathMetric = Enum.Parse<LaneShim.Core.Topology.PathMetric>(parse.GetValue(metricOption)!, ignoreCase: true);
             options.LoadPolicy(); // fail now, with file:line, rather than on the first request
+            options.LoadTopology();
         }
         catch (FormatException e)
         {
             return Cli.Fail($"laneshim broker: {e.Message}");
         }
         catch (PolicyException e)
+        {
+            return Cli.Fail(e.Message);
+        }
+        catch (LaneShim.Core.Topology.TopologyException e)
         {
             return Cli.Fail(e.Message);
         }

@@ -1,0 +1,23 @@
+// IEnforcementBackend.cs - how a broker programs the network for a lane; Linux routers today, an SDN controller later.
+namespace LaneShim.Broker.Enforcement;
+
+/// <summary>
+/// Installs and removes a lease's steering. Implementations must be idempotent (install twice, remove twice)
+/// and should make rules expire on their own after <see cref="Steering.Ttl"/>, so a dead broker leaves nothing
+/// behind for long. An SDN-controller backend maps <see cref="Steering.Path"/> to a controller path request
+/// and <see cref="Steering.Rules"/> to flow matches.
+/// </summary>
+public interface IEnforcementBackend
+{
+    /// <summary>Short name for logs and flags: "linux-router", "dry-run".</summary>
+    string Name { get; }
+
+    /// <summary>Programs every router of the path; throws <see cref="EnforcementException"/> when one fails (after undoing the others).</summary>
+    Task InstallAsync(Steering steering, CancellationToken cancellationToken);
+
+    /// <summary>Extends the rules' lifetime to a new TTL.</summary>
+    Task RenewAsync(Steering steering, CancellationToken cancellationToken);
+
+    /// <summary>Removes exactly the rules of this steering; missing rules are not an error.</summary>
+    Task RemoveAsync(Steering steering, CancellationToken cancellationToken);
+}
