@@ -12,6 +12,7 @@ internal static class Program
         {
             RunCommand.Create(),
             BrokerCommand.Create(),
+            DoctorCommand.Create(),
         };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }

@@ -90,6 +90,13 @@ public static class BufferPlanner
             {
                 mode = BufferMode.Force;
             }
+            else if (appBytes is null && cap * 2 < ceiling)
+            {
+                // Setting the buffer would lock it at the cap, below what autotuning reaches on its own.
+                notes.Add($"{buffer} left to autotuning: its ceiling {ceilingName} max = {Units.FormatSize(ceiling)} beats setting it at {capName} = " +
+                    $"{Units.FormatSize(cap)} (need {Units.FormatSize(kernelAccounted)} kernel-accounted; run as root or raise the sysctls)");
+                return new BufferPlan(direction, BufferMode.Autotune, 0, needBytes, ceiling, true, notes);
+            }
             else
             {
                 notes.Add($"{buffer} clamped to {capName} = {Units.FormatSize(cap)} (need {Units.FormatSize(value)}; run as root or raise the sysctl)");

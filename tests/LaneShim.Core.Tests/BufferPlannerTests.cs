@@ -24,6 +24,25 @@ public sealed class BufferPlannerTests
     }
 
     [TestMethod]
+    public void Plan_UnprivilegedCapBelowHalfTheCeiling_KeepsAutotuningRatherThanLockingTheBufferLow()
+    {
+        // tcp_wmem max 8 MiB autotunes to about 4 MiB of data; setting SO_SNDBUF unprivileged stops at 208 KiB.
+        BufferPlan plan = BufferPlanner.Plan(BufferDirection.Send, FiveMb, null, Host(212_992, 8 * MiB));
+
+        Assert.AreEqual(BufferMode.Autotune, plan.Mode);
+        Assert.IsTrue(plan.Clamped);
+        Assert.Contains("left to autotuning", plan.Notes.Single(n => n.Contains("autotuning:", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    public void Plan_UnprivilegedCapAboveHalfTheCeiling_SetsAtTheCap()
+    {
+        BufferPlan plan = BufferPlanner.Plan(BufferDirection.Send, FiveMb, null, Host(4 * MiB, 4 * MiB));
+        Assert.AreEqual(BufferMode.Set, plan.Mode);
+        Assert.AreEqual(4 * MiB, plan.Bytes);
+    }
+
+    [TestMethod]
     public void Plan_CeilingExactlyTwiceTheBdp_Autotunes()
     {
         BufferPlan plan = BufferPlanner.Plan(BufferDirection.Send, FiveMb, null, Host(212_992, 2 * FiveMb));
