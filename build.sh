@@ -39,6 +39,9 @@ build() {
 	log "native shim"
 	make -s -C native
 	cp native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	log "lab link emulator"
+	make -s -C lab/linkemu
+	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/laneshim-linkemu"
 	log "NativeAOT agent (net9.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
@@ -108,7 +111,7 @@ test) run_tests ;;
 demo) demo "$@" ;;
 bench) bench "$@" ;;
 deps) deps ;;
-clean) rm -rf "$OUT" native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
+clean) rm -rf "$OUT" native/build lab/linkemu/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
 -h | --help | help) sed -n '2p' "$0" ;;
 *) echo "build.sh: unknown command '$cmd' (build|test|demo|bench|deps|clean)" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ internal static class Program
             RunCommand.Create(),
             BrokerCommand.Create(),
             DoctorCommand.Create(),
+            LabCommand.Create(),
         };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }

@@ -56,7 +56,7 @@ public sealed class BackgroundProcess : IDisposable
         {
             throw new TimeoutException($"still running after {timeout.TotalSeconds} s\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}");
         }
-        _process.WaitForExit();
+        // No unbounded wait for end-of-output: an orphaned grandchild may hold the pipes open.
         return _process.ExitCode;
     }
 

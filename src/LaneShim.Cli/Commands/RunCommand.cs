@@ -75,6 +75,17 @@ internal static class RunCommand
             env["LANESHIM_DEADLINE_MS"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        // Signals sent to us go to the command. Handlers are in place before the command starts, so a signal
+        // that arrives while it is starting is delivered as soon as it runs. SIGINT/SIGQUIT from a terminal
+        // already reach the whole process group, so for those we only stay alive to clean up after the command.
+        var forwarder = new SignalForwarder();
+        var registrations = new List<PosixSignalRegistration>
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; forwarder.Send(15); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; forwarder.Send(1); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
+            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
+        };
         ChildProcess child;
         try
         {
@@ -82,18 +93,11 @@ internal static class RunCommand
         }
         catch (ChildStartException e)
         {
+            registrations.ForEach(r => r.Dispose());
             Console.Error.WriteLine($"laneshim run: {e.Message}");
             return e.ExitCode;
         }
-        // Signals sent to us go to the command. SIGINT/SIGQUIT from a terminal already reach the whole
-        // process group, so for those we only stay alive to clean up after the command.
-        var registrations = new List<PosixSignalRegistration>
-        {
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; child.Signal(15); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; child.Signal(1); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
-            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
-        };
+        forwarder.Attach(child);
         int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         foreach (PosixSignalRegistration r in registrations)
         {
