@@ -41,7 +41,9 @@ build() {
 	cp native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
 	log "lab link emulator"
 	make -s -C lab/linkemu
-	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/laneshim-linkemu"
+	# A running lab keeps the old binary busy: replace it by rename, not by writing into it.
+	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/.laneshim-linkemu.new"
+	mv -f "$OUT/bin/.laneshim-linkemu.new" "$OUT/bin/laneshim-linkemu"
 	log "NativeAOT agent (net9.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }

@@ -1,7 +1,7 @@
 // LinuxRouterBackend.cs - programs Linux routers (network namespaces) with nftables set elements that carry a timeout.
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace LaneShim.Broker.Enforcement;
@@ -9,91 +9,147 @@ namespace LaneShim.Broker.Enforcement;
 /// <summary>
 /// Each router runs table <c>inet laneshim</c> with set <c>lanes4</c> (saddr . sport . daddr . dport, flags timeout)
 /// and a prerouting rule that marks members with the fwmark its policy routing sends over the lane link
-/// (`laneshim lab up` creates both). A rule is one set element with the lease's TTL as its kernel timeout, so
-/// the kernel drops it even if the broker dies; release deletes it at once. Each router is programmed with one
-/// atomic `nft -f -` batch run inside its namespace; routers are programmed in parallel.
+/// (`laneshim lab up` creates both). A rule is one set element with the lease's TTL (plus a grace period) as its
+/// kernel timeout, so the kernel drops it even if the broker dies; release deletes it at once. Each router gets
+/// one atomic netlink batch over a socket opened once inside its namespace.
 /// </summary>
-public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEnforcementBackend
+public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEnforcementBackend, IDisposable
 {
+    /// <summary>The nftables table and set every router carries.</summary>
+    public const string Table = "laneshim", Set = "lanes4";
+
+    private const int EEXIST = 17;
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, NftSetSocket> _sockets = new(StringComparer.Ordinal);
 
     public string Name => "linux-router";
 
-    public Task InstallAsync(Steering steering, CancellationToken cancellationToken) =>
-        ApplyAsync(steering, add: true, cancellationToken);
+    public Task InstallAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: true, fresh: true);
 
-    public Task RenewAsync(Steering steering, CancellationToken cancellationToken) =>
-        ApplyAsync(steering, add: true, cancellationToken);
+    public Task RenewAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: true, fresh: false);
 
-    public Task RemoveAsync(Steering steering, CancellationToken cancellationToken) =>
-        ApplyAsync(steering, add: false, cancellationToken);
+    public Task RemoveAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: false, fresh: false);
 
-    private async Task ApplyAsync(Steering steering, bool add, CancellationToken cancellationToken)
+    /// <summary>
+    /// The changes for one router. A fresh install is one exclusive add per element: the fast path, because a
+    /// batch that deletes waits for an RCU grace period (about 10 ms here). Otherwise (renew, remove, or an
+    /// install that met an element left by an earlier flow with the same 5-tuple), every change starts with
+    /// add-then-delete, since adding an element that exists is a no-op and deleting one that does not aborts the
+    /// batch: the batch is idempotent and refreshes the timeout.
+    /// </summary>
+    internal static List<NftSetSocket.Change> Changes(IEnumerable<SteeringRule> rules, bool add, TimeSpan ttl, bool fresh = false)
     {
-        var sw = Stopwatch.StartNew();
-        IEnumerable<Task> work = steering.Rules.GroupBy(r => (r.Router, r.Netns)).Select(g => RunBatch(g.Key.Router, g.Key.Netns, Batch(g, add, steering.Ttl + Grace), cancellationToken));
-        try
-        {
-            await Task.WhenAll(work).ConfigureAwait(false);
-        }
-        catch (EnforcementException) when (add)
-        {
-            await ApplyAsync(steering, add: false, CancellationToken.None).ConfigureAwait(false); // leave no half-installed lane
-            throw;
-        }
-        logger.LogDebug("{Verb} {Count} rules for lease {Lease} in {Ms:0.0} ms", add ? "installed" : "removed", steering.Rules.Count, steering.LeaseId[..Math.Min(8, steering.LeaseId.Length)], sw.Elapsed.TotalMilliseconds);
-    }
-
-    /// <summary>The nft script for one router: delete-then-add refreshes the timeout atomically; delete is made idempotent by adding first.</summary>
-    internal static string Batch(IEnumerable<SteeringRule> rules, bool add, TimeSpan ttl)
-    {
-        var sb = new StringBuilder();
-        long seconds = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds));
+        ulong timeoutMs = (ulong)Math.Max(1000, Math.Ceiling(ttl.TotalMilliseconds));
+        var changes = new List<NftSetSocket.Change>();
         foreach (SteeringRule r in rules)
         {
             if (r.Source.AddressFamily != AddressFamily.InterNetwork || r.Destination.AddressFamily != AddressFamily.InterNetwork)
             {
                 throw new EnforcementException($"{r.Router}: only IPv4 flows can be steered by the Linux-router backend ({r})");
             }
-            string element = $"{{ {r.Source} . {r.SourcePort} . {r.Destination} . {r.DestinationPort} }}";
-            string timed = $"{{ {r.Source} . {r.SourcePort} . {r.Destination} . {r.DestinationPort} timeout {seconds}s }}";
-            // 'add' of an existing element is a no-op, so add-then-delete makes the delete safe to repeat.
-            sb.Append("add element inet laneshim lanes4 ").Append(element).Append('\n');
-            sb.Append("delete element inet laneshim lanes4 ").Append(element).Append('\n');
+            byte[] key = NftSetSocket.Ipv4FlowKey(r.Source.GetAddressBytes(), r.SourcePort, r.Destination.GetAddressBytes(), r.DestinationPort);
+            if (add && fresh)
+            {
+                changes.Add(new NftSetSocket.Change(key, Delete: false, timeoutMs, Exclusive: true));
+                continue;
+            }
+            changes.Add(new NftSetSocket.Change(key, Delete: false, timeoutMs));
+            changes.Add(new NftSetSocket.Change(key, Delete: true, 0));
             if (add)
             {
-                sb.Append("add element inet laneshim lanes4 ").Append(timed).Append('\n');
+                changes.Add(new NftSetSocket.Change(key, Delete: false, timeoutMs));
             }
         }
-        return sb.ToString();
+        return changes;
     }
 
-    private static async Task RunBatch(string router, string? netns, string script, CancellationToken cancellationToken)
+    private Task Apply(Steering steering, bool add, bool fresh)
     {
-        var psi = new ProcessStartInfo(netns is null ? "nft" : "nsenter")
+        var sw = Stopwatch.StartNew();
+        var done = new List<(string Router, string? Netns, List<NftSetSocket.Change> Changes)>();
+        try
         {
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (netns is not null)
-        {
-            psi.ArgumentList.Add($"--net=/run/netns/{netns}");
-            psi.ArgumentList.Add("nft");
+            foreach (IGrouping<(string Router, string? Netns), SteeringRule> router in steering.Rules.GroupBy(r => (r.Router, r.Netns)))
+            {
+                List<NftSetSocket.Change> changes = Changes(router, add, steering.Ttl + Grace, fresh);
+                try
+                {
+                    Program(router.Key.Router, router.Key.Netns, changes);
+                }
+                catch (EnforcementException e) when (fresh && e.Errno == EEXIST)
+                {
+                    changes = Changes(router, add, steering.Ttl + Grace, fresh: false);
+                    Program(router.Key.Router, router.Key.Netns, changes);
+                }
+                done.Add((router.Key.Router, router.Key.Netns, changes));
+            }
         }
-        psi.ArgumentList.Add("-f");
-        psi.ArgumentList.Add("-");
-        using Process p = Process.Start(psi) ?? throw new EnforcementException($"{router}: cannot start nft");
-        await p.StandardInput.WriteAsync(script).ConfigureAwait(false);
-        p.StandardInput.Close();
-        Task<string> stderr = p.StandardError.ReadToEndAsync(cancellationToken);
-        await p.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        await p.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        if (p.ExitCode != 0)
+        catch (EnforcementException) when (add)
         {
-            string why = (await stderr.ConfigureAwait(false)).Trim().Split('\n')[0];
-            throw new EnforcementException($"router {router}{(netns is null ? "" : $" (netns {netns})")}: nft failed: {why}");
+            // Leave no half-installed lane: take back what went in.
+            foreach ((string router, string? netns, _) in done)
+            {
+                TryProgram(router, netns, Changes(steering.Rules.Where(r => r.Router == router), add: false, steering.Ttl));
+            }
+            throw;
         }
+        logger.LogDebug("{Verb} {Count} rules for lease {Lease} in {Us:0} us", add ? "installed" : "removed", steering.Rules.Count,
+            steering.LeaseId[..Math.Min(8, steering.LeaseId.Length)], sw.Elapsed.TotalMicroseconds);
+        return Task.CompletedTask;
+    }
+
+    private void Program(string router, string? netns, IReadOnlyList<NftSetSocket.Change> changes)
+    {
+        string key = netns ?? "";
+        for (int attempt = 0; ; attempt++)
+        {
+            NftSetSocket socket;
+            try
+            {
+                socket = _sockets.GetOrAdd(key, _ => NftSetSocket.Open(netns, Table, Set));
+            }
+            catch (EnforcementException e)
+            {
+                throw new EnforcementException($"router {router}: {e.Message}");
+            }
+            try
+            {
+                socket.Apply(changes);
+                return;
+            }
+            catch (Exception e) when (e is EnforcementException { Errno: 0 } or ObjectDisposedException)
+            {
+                // The namespace may have been recreated since the socket was opened: try once with a fresh one.
+                if (_sockets.TryRemove(new KeyValuePair<string, NftSetSocket>(key, socket)))
+                {
+                    socket.Dispose();
+                }
+                if (attempt > 0)
+                {
+                    throw new EnforcementException($"router {router}{(netns is null ? "" : $" (netns {netns})")}: {e.Message}");
+                }
+            }
+        }
+    }
+
+    private void TryProgram(string router, string? netns, IReadOnlyList<NftSetSocket.Change> changes)
+    {
+        try
+        {
+            Program(router, netns, changes);
+        }
+        catch (EnforcementException e)
+        {
+            logger.LogWarning("undoing a partial install on {Router}: {Error}; the rules expire with their timeout", router, e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (NftSetSocket s in _sockets.Values)
+        {
+            s.Dispose();
+        }
+        _sockets.Clear();
     }
 }

@@ -105,15 +105,14 @@ public sealed class SteeringTests
     }
 
     [TestMethod]
-    public void LinuxRouterBatch_AddRemovesStaleElementFirst_AndCarriesTimeout()
+    public void LinuxRouterChanges_AddRefreshesAndRemoveIsIdempotent_KeyIsPaddedConcatenation()
     {
         var rule = new SteeringRule("edgea", "lsl-edgea", 1, IPAddress.Parse("10.50.1.2"), 40001, IPAddress.Parse("10.50.2.2"), 5201);
-        string add = LinuxRouterBackend.Batch([rule], add: true, TimeSpan.FromSeconds(305));
-        Assert.AreEqual(
-            "add element inet laneshim lanes4 { 10.50.1.2 . 40001 . 10.50.2.2 . 5201 }\n" +
-            "delete element inet laneshim lanes4 { 10.50.1.2 . 40001 . 10.50.2.2 . 5201 }\n" +
-            "add element inet laneshim lanes4 { 10.50.1.2 . 40001 . 10.50.2.2 . 5201 timeout 305s }\n", add);
-        string remove = LinuxRouterBackend.Batch([rule], add: false, TimeSpan.FromSeconds(305));
-        Assert.DoesNotContain("timeout", remove);
+        var add = LinuxRouterBackend.Changes([rule], add: true, TimeSpan.FromSeconds(305));
+        CollectionAssert.AreEqual(new[] { false, true, false }, add.Select(c => c.Delete).ToArray());
+        Assert.AreEqual(305_000UL, add[2].TimeoutMs);
+        CollectionAssert.AreEqual(new byte[] { 10, 50, 1, 2, 0x9c, 0x41, 0, 0, 10, 50, 2, 2, 0x14, 0x51, 0, 0 }, add[2].Key);
+        var remove = LinuxRouterBackend.Changes([rule], add: false, TimeSpan.FromSeconds(305));
+        CollectionAssert.AreEqual(new[] { false, true }, remove.Select(c => c.Delete).ToArray());
     }
 }
