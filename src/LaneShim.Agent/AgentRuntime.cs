@@ -139,7 +139,7 @@ internal sealed unsafe class AgentRuntime
             switch (e.StatusCode)
             {
                 case GrpcStatusCode.DeadlineExceeded:
-                    _backoff.Failed();
+                    _backoff.Failed(slowOnly: true);
                     AgentLog.Info($"broker did not answer within {deadline.TotalMilliseconds:0.#} ms; connecting without a lane");
                     return AbiConstants.ErrorDeadline;
                 case GrpcStatusCode.Unavailable:

@@ -30,6 +30,10 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         return Task.CompletedTask;
     }
 
+    public void Prepare(IEnumerable<(string Router, string? Netns)> routers)
+    {
+    }
+
     public Task RemoveAsync(Steering steering, CancellationToken cancellationToken)
     {
         _active.TryRemove(steering.LeaseId, out _);

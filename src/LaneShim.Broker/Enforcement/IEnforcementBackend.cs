@@ -20,4 +20,7 @@ public interface IEnforcementBackend
 
     /// <summary>Removes exactly the rules of this steering; missing rules are not an error.</summary>
     Task RemoveAsync(Steering steering, CancellationToken cancellationToken);
+
+    /// <summary>Gets ready to program these routers (name, namespace) so the first lane pays no setup; failures are only logged.</summary>
+    void Prepare(IEnumerable<(string Router, string? Netns)> routers);
 }

@@ -132,6 +132,22 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
         }
     }
 
+    /// <summary>Opens each router's socket and runs an empty batch through it, so the first lane finds both ready.</summary>
+    public void Prepare(IEnumerable<(string Router, string? Netns)> routers)
+    {
+        foreach ((string router, string? netns) in routers)
+        {
+            try
+            {
+                Program(router, netns, []);
+            }
+            catch (EnforcementException e)
+            {
+                logger.LogWarning("router {Router} is not ready for lanes yet: {Error}", router, e.Message);
+            }
+        }
+    }
+
     private void TryProgram(string router, string? netns, IReadOnlyList<NftSetSocket.Change> changes)
     {
         try

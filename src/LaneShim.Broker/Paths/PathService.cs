@@ -20,6 +20,7 @@ public sealed class PathService
         Backend = backend;
         Metric = metric;
         _logger = logger;
+        backend.Prepare(topology.Nodes.Where(n => n.Role is NodeRole.Router or NodeRole.Switch).Select(n => (n.Name, n.Netns)));
     }
 
     public IEnforcementBackend Backend { get; }
