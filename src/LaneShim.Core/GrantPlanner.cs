@@ -25,6 +25,14 @@ public static class GrantPlanner
         (BufferPlan send, BufferPlan receive) = BufferPlanner.PlanBoth(bdp, host, app);
         var notes = new List<string>(send.Notes);
         notes.AddRange(receive.Notes);
+        // The doctor's arithmetic, so a clamped grant says what the clamp costs and how to lift it.
+        foreach (BufferPlan plan in new[] { send, receive })
+        {
+            if (Doctor.BufferChecks.ExplainClamp(plan, laneClass.RateBps, rtt, host) is string why)
+            {
+                notes.Add(why);
+            }
+        }
 
         if (bdp > MaxTcpWindowBytes)
         {

@@ -26,6 +26,18 @@ public sealed class GrantPlannerTests
     private static readonly RttChoice Fixed40 = new(TimeSpan.FromMilliseconds(40), RttSource.Fixed);
 
     [TestMethod]
+    public void Plan_UnprivilegedClamp_ReasonCarriesTheDoctorsArithmeticAndFix()
+    {
+        var host = new HostLimits(RmemMax: 4 * MiB, WmemMax: 4 * MiB, TcpRmemMax: 4 * MiB, TcpWmemMax: 4 * MiB, Privileged: false)
+        {
+            CongestionAvailable = ["cubic", "bbr"],
+        };
+        GrantPlan plan = GrantPlanner.Plan(Dmz, Fixed40, host, AppBuffers.None);
+        StringAssert.Contains(plan.Reason, "so a single stream tops out at about 839 Mbit/s (4 MiB x 8 / 40 ms)");
+        StringAssert.Contains(plan.Reason, "sysctl -w net.core.wmem_max=5000000");
+    }
+
+    [TestMethod]
     public void Plan_DmzOnPrivilegedDtn_FillsEveryField()
     {
         GrantPlan plan = GrantPlanner.Plan(Dmz, Fixed40, Dtn, AppBuffers.None);
