@@ -95,10 +95,16 @@ typedef struct laneshim_outcome {
 typedef int32_t (*laneshim_agent_init_fn)(const laneshim_agent_config *config);
 typedef int32_t (*laneshim_agent_prepare_socket_fn)(const laneshim_flow *flow, laneshim_outcome *outcome);
 typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connect_errno);
+typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
 int32_t laneshim_agent_notify_connected(int32_t fd, int32_t connect_errno);
+/*
+ * The last descriptor of a socket the agent prepared is about to close (close, close_range, dup2/dup3 over
+ * it): called before the real close, so the socket can still be read (TCP_INFO). Never blocks on the broker.
+ */
+int32_t laneshim_agent_notify_closed(int32_t fd);
 
 #ifdef __cplusplus
 }

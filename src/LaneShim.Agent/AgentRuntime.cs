@@ -22,6 +22,7 @@ internal sealed unsafe class AgentRuntime
     private readonly BrokerBackoff _backoff = new(TimeProvider.System);
     private readonly FlowReporter _reporter;
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
+    private readonly ConcurrentDictionary<int, OpenLane> _open = new();
 
     private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
     {
@@ -90,6 +91,7 @@ internal sealed unsafe class AgentRuntime
         }
         SocketTuner.Apply(flow.Fd, flow.Family, v4Mapped, grant, privileged, ref outcome);
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
+        _open[flow.Fd] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
         if (flow.Direction != AbiConstants.DirOutbound)
         {
             Report(flow.Fd, 0); // accepted and listening sockets are complete now; connects report after connect()
@@ -124,6 +126,29 @@ internal sealed unsafe class AgentRuntime
             report.Stats = stats; // a completed handshake already measured the RTT the broker can learn from
         }
         _reporter.Enqueue(report);
+    }
+
+    /// <summary>
+    /// The last descriptor of a lane socket is closing: its final TCP_INFO goes to the broker, and a lease that
+    /// was this flow's alone is released (a cached lease stays for the next flows to the same destination).
+    /// </summary>
+    public void Closed(int fd)
+    {
+        _pending.TryRemove(fd, out _);
+        if (!_open.TryRemove(fd, out OpenLane? lane))
+        {
+            return;
+        }
+        FlowStats stats = TcpInfoReader.Read(fd) ?? new FlowStats();
+        stats.DurationMs = (ulong)Stopwatch.GetElapsedTime(lane.Started).TotalMilliseconds;
+        if (lane.PerFlow)
+        {
+            _reporter.Enqueue(new ReleaseRequest { LeaseId = lane.LeaseId, Stats = stats });
+        }
+        else
+        {
+            _reporter.Enqueue(new FlowReport { LeaseId = lane.LeaseId, Stats = stats, Program = ProgramOf(fd) });
+        }
     }
 
     private int Ask(LaneRequest request, TimeSpan deadline, out LaneGrant grant)
@@ -257,4 +282,6 @@ internal sealed unsafe class AgentRuntime
     }
 
     private sealed record PendingFlow(string LeaseId, int Direction, SocketSettings Applied);
+
+    private sealed record OpenLane(string LeaseId, bool PerFlow, long Started);
 }

@@ -83,7 +83,22 @@ public static unsafe class AgentExports
         }
     }
 
-    private static string? Utf8(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
+    /// <summary>laneshim_agent_notify_closed: the last descriptor of a lane socket is closing; release or report off the hot path.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_notify_closed")]
+    public static int NotifyClosed(int fd)
+    {
+        try
+        {
+            AgentRuntime.Current?.Closed(fd);
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail("closed", e);
+        }
+    }
+
+        private static string? Utf8(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
 
     private static int Fail(string where, Exception e)
     {
