@@ -22,6 +22,7 @@ static pid_t owner_pid; /* the process that initialised the .NET runtime */
 static laneshim_agent_init_fn agent_init;
 static laneshim_agent_prepare_socket_fn agent_prepare;
 static laneshim_agent_notify_connected_fn agent_notify;
+static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;
 
@@ -63,6 +64,9 @@ static bool load(const struct laneshim_config *c)
 	agent_notify = (laneshim_agent_notify_connected_fn)resolve(handle, "laneshim_agent_notify_connected");
 	if (agent_init == NULL || agent_prepare == NULL || agent_notify == NULL)
 		return false;
+	agent_closed = (laneshim_agent_notify_closed_fn)dlsym(handle, "laneshim_agent_notify_closed");
+	if (agent_closed == NULL)
+		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
 	n = readlink("/proc/self/exe", program, sizeof(program) - 1);
 	program[n > 0 ? n : 0] = '\0';
 	agent_config.abi_version = LANESHIM_ABI_VERSION;
@@ -88,6 +92,12 @@ bool laneshim_agent_usable(void)
 	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 
 	return s == AGENT_UNLOADED || (s == AGENT_READY && getpid() == owner_pid);
+}
+
+/* The agent is loaded and this is the process that loaded it: lanes here are ours to release. */
+bool laneshim_agent_live(void)
+{
+	return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == AGENT_READY && getpid() == owner_pid;
 }
 
 /* Loads the agent the first time; never waits for another thread doing so. */
@@ -164,6 +174,9 @@ int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outc
 			laneshim_guard++;
 			rc = agent_prepare(&budgeted, outcome);
 			laneshim_guard--;
+			/* Only an agent that can be told of the close needs the socket tracked. */
+			if (rc == LANESHIM_OK && agent_closed != NULL)
+				laneshim_lane_add(flow->fd);
 		}
 		log_outcome(flow, outcome, rc, elapsed_us(&t0));
 	}
@@ -179,6 +192,20 @@ void laneshim_agent_notify(int fd, int connect_errno)
 		laneshim_guard++;
 		agent_notify(fd, connect_errno);
 		laneshim_guard--;
+	}
+	errno = saved;
+}
+
+/* fd, the last descriptor of a lane, is about to close (it is still open). */
+void laneshim_agent_closing(int fd)
+{
+	int saved = errno;
+
+	if (agent_closed != NULL && laneshim_agent_live()) {
+		laneshim_guard++;
+		agent_closed(fd);
+		laneshim_guard--;
+		laneshim_log(LANESHIM_LOG_DEBUG, "close fd=%d: lane released", fd);
 	}
 	errno = saved;
 }

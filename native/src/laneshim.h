@@ -39,6 +39,12 @@ typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
 typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
 typedef int (*listen_fn)(int, int);
 typedef int (*setsockopt_fn)(int, int, int, const void *, socklen_t);
+typedef int (*close_fn)(int);
+typedef int (*close_range_fn)(unsigned int, unsigned int, int);
+typedef int (*dup_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
+typedef int (*fcntl_fn)(int, int, ...);
 
 #pragma GCC visibility push(hidden)
 
@@ -51,6 +57,13 @@ int laneshim_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int laneshim_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int laneshim_real_listen(int fd, int backlog);
 int laneshim_real_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int laneshim_real_close(int fd);
+int laneshim_real_close_range(unsigned int first, unsigned int last, int flags);
+int laneshim_real_dup(int fd);
+int laneshim_real_dup2(int fd, int fd2);
+int laneshim_real_dup3(int fd, int fd2, int flags);
+int laneshim_real_fcntl(int fd, int cmd, void *arg);
+int laneshim_real_fcntl64(int fd, int cmd, void *arg);
 
 /* Internal names of our own hooks, so real.c can tell when dlsym hands them back. */
 int laneshim_hook_connect(int fd, laneshim_csa addr, socklen_t len);
@@ -58,6 +71,13 @@ int laneshim_hook_accept(int fd, laneshim_sa addr, socklen_t *len);
 int laneshim_hook_accept4(int fd, laneshim_sa addr, socklen_t *len, int flags);
 int laneshim_hook_listen(int fd, int backlog);
 int laneshim_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int laneshim_hook_close(int fd);
+int laneshim_hook_close_range(unsigned int first, unsigned int last, int flags);
+int laneshim_hook_dup(int fd);
+int laneshim_hook_dup2(int fd, int fd2);
+int laneshim_hook_dup3(int fd, int fd2, int flags);
+int laneshim_hook_fcntl(int fd, int cmd, ...);
+int laneshim_hook_fcntl64(int fd, int cmd, ...);
 
 /* An IP address and port; v4-mapped IPv6 addresses are kept as given. */
 struct laneshim_endpoint {
@@ -116,10 +136,23 @@ const char *laneshim_endpoint_str(const struct laneshim_endpoint *ep, char *buf,
 void laneshim_fdstate_remember(int fd, int optname, int value);
 uint32_t laneshim_fdstate_get(int fd, int32_t *sndbuf, int32_t *rcvbuf);
 
+/*
+ * fdstate.c: lanes, the sockets the agent prepared, by fd. marked is one table lookup (the
+ * cost of close for every other fd); the rest is for marked fds only and preserves errno.
+ */
+bool laneshim_lane_marked(int fd);
+bool laneshim_lanes_any(void);
+int laneshim_lane_next(unsigned from, unsigned last); /* first marked fd in [from, last], or -1 */
+void laneshim_lane_add(int fd);
+bool laneshim_lane_release(int fd);   /* fd is about to close: true if it is the lane's last fd */
+void laneshim_lane_dup(int fd, int fd2); /* fd2 was just made a copy of fd */
+
 /* agent.c */
 bool laneshim_agent_usable(void);
 int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outcome);
 void laneshim_agent_notify(int fd, int connect_errno);
+bool laneshim_agent_live(void);
+void laneshim_agent_closing(int fd);
 
 #pragma GCC visibility pop
 

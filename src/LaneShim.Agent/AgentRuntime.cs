@@ -22,7 +22,7 @@ internal sealed unsafe class AgentRuntime
     private readonly BrokerBackoff _backoff = new(TimeProvider.System);
     private readonly FlowReporter _reporter;
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
-    private readonly ConcurrentDictionary<int, OpenLane> _open = new();
+    private readonly ConcurrentDictionary<ulong, OpenLane> _open = new(); // by socket cookie: the fd that closes last may be a dup
 
     private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
     {
@@ -91,7 +91,10 @@ internal sealed unsafe class AgentRuntime
         }
         SocketTuner.Apply(flow.Fd, flow.Family, v4Mapped, grant, privileged, ref outcome);
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
-        _open[flow.Fd] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
+        if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
+        {
+            _open[cookie] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
+        }
         if (flow.Direction != AbiConstants.DirOutbound)
         {
             Report(flow.Fd, 0); // accepted and listening sockets are complete now; connects report after connect()
@@ -135,7 +138,7 @@ internal sealed unsafe class AgentRuntime
     public void Closed(int fd)
     {
         _pending.TryRemove(fd, out _);
-        if (!_open.TryRemove(fd, out OpenLane? lane))
+        if (!_open.TryRemove(Libc.Cookie(fd), out OpenLane? lane))
         {
             return;
         }
@@ -143,7 +146,16 @@ internal sealed unsafe class AgentRuntime
         stats.DurationMs = (ulong)Stopwatch.GetElapsedTime(lane.Started).TotalMilliseconds;
         if (lane.PerFlow)
         {
-            _reporter.Enqueue(new ReleaseRequest { LeaseId = lane.LeaseId, Stats = stats });
+            // Synchronous, bounded by the deadline: programs often close and exit at once, and a queued release
+            // would die with the process, leaving the path steered until the lease expires.
+            try
+            {
+                _client.ReleaseLane(new ReleaseRequest { LeaseId = lane.LeaseId, Stats = stats }, _deadline);
+            }
+            catch (GrpcException e)
+            {
+                AgentLog.Debug($"release of lease {lane.LeaseId} failed ({e.Message}); it ends at its expiry");
+            }
         }
         else
         {

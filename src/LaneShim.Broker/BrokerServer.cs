@@ -52,6 +52,7 @@ public sealed class BrokerServer : IAsyncDisposable
             paths);
         GrpcHost host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), loggers, cancellationToken).ConfigureAwait(false);
         await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
+        paths?.WarmUp();
         return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>());
     }
 

@@ -75,6 +75,44 @@ public sealed partial class SteeringTests
         }
     }
 
+    [TestMethod]
+    public void LaneFlow_ClosedByTheProgram_ReleasesItsLeaseAndRulesAtOnce()
+    {
+        Privileges.RequireRoot("network namespaces, TUN devices and nftables");
+        string name = $"lsr{Environment.ProcessId % 1000}";
+        string dir = Directory.CreateTempSubdirectory("laneshim-release-").FullName;
+        try
+        {
+            ProcessResult up = ProcessRunner.Run(RepoPaths.Cli, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
+            Assert.AreEqual(0, up.ExitCode, up.Describe());
+            LabState lab = LabState.Load(name);
+            string policy = Path.Combine(dir, "lanes.conf");
+            File.WriteAllText(policy, "class lane rate=1gbit rtt=40ms ttl=10m\nrule -> lane\n");
+            string socket = Path.Combine(dir, "broker.sock");
+            using var broker = new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--policy", policy,
+                "--topology", lab.TopologyFile, "--enforce", "linux-router", "--verbose"]);
+            broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));
+            using var server = new BackgroundProcess("/sbin/ip", ["netns", "exec", lab.Namespaces.Server, "iperf3", "-s", "-1", "-p", "5201"]);
+            server.WaitUntil(() => ProcessRunner.Run("/sbin/ip", ["netns", "exec", lab.Namespaces.Server, "ss", "-tlnH", "( sport = :5201 )"]).Stdout.Contains(":5201", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(20), "iperf3 listening");
+            var env = new Dictionary<string, string?> { ["LD_PRELOAD"] = RepoPaths.Shim, ["LANESHIM_AGENT"] = RepoPaths.Agent, ["LANESHIM_BROKER"] = $"unix:{socket}" };
+
+            ProcessResult client = ProcessRunner.Run("/sbin/ip", ["netns", "exec", lab.Namespaces.Client, "iperf3", "-c", lab.ServerAddress, "-p", "5201", "-t", "2"], env, TimeSpan.FromSeconds(60));
+            Assert.AreEqual(0, client.ExitCode, client.Describe());
+            Assert.Contains("steered by 2 rules", broker.Stdout + broker.Stderr, "the flows had no steered lane");
+
+            // The leases last 10 minutes; only their release at close can empty the sets this soon.
+            broker.WaitUntil(() => new[] { lab.Namespaces.EdgeA, lab.Namespaces.EdgeB }.All(r => !Element().IsMatch(Nft(r, "list", "set", "inet", "laneshim", "lanes4"))),
+                TimeSpan.FromSeconds(5), "every rule removed after the program closed its sockets");
+            StringAssert.Contains(broker.Stdout + broker.Stderr, "ReleaseLane lease");
+        }
+        finally
+        {
+            ProcessRunner.Run(RepoPaths.Cli, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string Nft(string netns, params string[] args) => ProcessRunner.Run("/sbin/ip", ["netns", "exec", netns, "nft", .. args]).Stdout;
 
     [GeneratedRegex(@"\d+\.\d+\.\d+\.\d+ \. \d+ \. \d+\.\d+\.\d+\.\d+ \. \d+")]

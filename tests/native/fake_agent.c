@@ -1,4 +1,7 @@
-/* fake_agent.c - a test double for liblaneshim-agent.so: logs every ABI call and acts as FAKE_AGENT_MODE says. */
+/*
+ * fake_agent.c - a test double for liblaneshim-agent.so: logs every ABI call and acts as FAKE_AGENT_MODE says.
+ * Built twice: with FAKE_AGENT_NO_CLOSED it is an agent from before laneshim_agent_notify_closed.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -122,3 +125,18 @@ EXPORT int32_t laneshim_agent_notify_connected(int32_t fd, int32_t connect_errno
 		errno = GARBAGE_ERRNO;
 	return LANESHIM_OK;
 }
+
+#ifndef FAKE_AGENT_NO_CLOSED
+/* open=1: the socket is still there to be read, as the ABI promises (called before the real close). */
+EXPORT int32_t laneshim_agent_notify_closed(int32_t fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	bool open = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+
+	record("closed fd=%d open=%d", fd, open);
+	if (mode_is("clobber"))
+		errno = GARBAGE_ERRNO;
+	return LANESHIM_OK;
+}
+#endif

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -743,6 +745,322 @@ static int case_threads(void)
 	return PASS;
 }
 
+/* ---------- lifecycle: the agent hears when the last fd of a lane closes ---------- */
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static uint16_t lane_port;
+
+/* A socket the fake agent prepared (ok mode): a lane. */
+static int lane(void)
+{
+	int fd;
+
+	if (lane_port == 0)
+		listener(AF_INET, "127.0.0.1", &lane_port);
+	fd = connected(AF_INET, "127.0.0.1", lane_port);
+	CHECK(bare() || agent_count("prepare fd=%d dir=1 rport=%u", fd, lane_port) >= 1, "fd %d is not a lane", fd);
+	return fd;
+}
+
+static int closed_count(int fd)
+{
+	return agent_count("closed fd=%d open=1", fd);
+}
+
+static int case_close_lane_once(void)
+{
+	int fd = lane();
+
+	CHECK(closed_count(fd) == 0, "the agent heard of a close before it happened");
+	CHECK(close(fd) == 0, "close: %s", strerror(errno));
+	CHECK(closed_count(fd) == 1, "closing a lane told the agent %d times, want 1", closed_count(fd));
+	CHECK(close(fd) == -1 && errno == EBADF, "a second close did not fail with EBADF");
+	CHECK(agent_count("closed") == 1, "a second close of fd %d told the agent again", fd);
+	return PASS;
+}
+
+static int case_dup_shares_lane(void)
+{
+	int fd = lane(), d = dup(fd);
+
+	CHECK(d >= 0, "dup: %s", strerror(errno));
+	CHECK(close(fd) == 0 && agent_count("closed") == 0, "closing the original told the agent while a dup is open");
+	CHECK(close(d) == 0 && closed_count(d) == 1, "closing the last dup did not tell the agent once");
+	CHECK(agent_count("closed") == 1, "the agent was told %d times", agent_count("closed"));
+	return PASS;
+}
+
+static int case_dup2_over_lane(void)
+{
+	int fd = lane(), other = socket(AF_INET, SOCK_DGRAM, 0), flags;
+
+	CHECK(dup2(fd, fd) == fd && agent_count("closed") == 0, "dup2(fd, fd) closed the lane");
+	CHECK(dup2(-1, fd) == -1 && errno == EBADF && agent_count("closed") == 0, "a failed dup2 closed the lane");
+	CHECK(dup2(other, fd) == fd, "dup2: %s", strerror(errno));
+	CHECK(closed_count(fd) == 1, "dup2 over the lane told the agent %d times, want 1", closed_count(fd));
+	CHECK(close(fd) == 0 && close(other) == 0 && agent_count("closed") == 1, "closing the UDP copy told the agent");
+	/* dup2 of a lane onto another fd shares it. */
+	fd = lane();
+	CHECK(dup2(fd, 200) == 200 && close(fd) == 0 && agent_count("closed") == 1, "dup2 copy: early notify");
+	flags = fcntl(200, F_GETFD);
+	CHECK(flags == 0, "dup2 copy has FD flags %d", flags);
+	CHECK(close(200) == 0 && closed_count(200) == 1, "closing the dup2 copy did not tell the agent");
+	return PASS;
+}
+
+static int case_dup3_over_lane(void)
+{
+	int fd = lane(), other = socket(AF_INET, SOCK_DGRAM, 0);
+
+	CHECK(dup3(fd, fd, 0) == -1 && errno == EINVAL && agent_count("closed") == 0, "dup3(fd, fd) closed the lane");
+	CHECK(dup3(other, fd, 0x40000000) == -1 && errno == EINVAL && agent_count("closed") == 0,
+	      "dup3 with bad flags closed the lane");
+	CHECK(dup3(other, fd, O_CLOEXEC) == fd, "dup3: %s", strerror(errno));
+	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "dup3 lost O_CLOEXEC");
+	CHECK(closed_count(fd) == 1, "dup3 over the lane told the agent %d times, want 1", closed_count(fd));
+	fd = lane();
+	CHECK(dup3(fd, 201, O_CLOEXEC) == 201 && close(fd) == 0 && agent_count("closed") == 1, "dup3 copy: early notify");
+	CHECK(close(201) == 0 && closed_count(201) == 1, "closing the dup3 copy did not tell the agent");
+	close(other);
+	return PASS;
+}
+
+static int case_fcntl_dupfd_shares(void)
+{
+	int fd = lane(), d = fcntl(fd, F_DUPFD, 300), c = fcntl(fd, F_DUPFD_CLOEXEC, 400);
+
+	CHECK(d >= 300 && c >= 400, "F_DUPFD gave %d and %d", d, c);
+	CHECK(fcntl(c, F_GETFD) == FD_CLOEXEC && fcntl(d, F_GETFD) == 0, "F_DUPFD(_CLOEXEC) flags are wrong");
+	CHECK(close(fd) == 0 && close(d) == 0 && agent_count("closed") == 0, "closing two of three copies told the agent");
+	CHECK(close(c) == 0 && closed_count(c) == 1, "closing the F_DUPFD_CLOEXEC copy did not tell the agent");
+	return PASS;
+}
+
+static int case_close_range(void)
+{
+	int a = lane(), b = lane(), keep = lane(), a2 = dup(a), hi, n = 0;
+
+	/* Move them to a range of their own, above everything else open. */
+	hi = fcntl(a, F_DUPFD, 500);
+	CHECK(dup2(b, hi + 1) == hi + 1 && dup2(a2, hi + 2) == hi + 2 && dup2(keep, hi + 10) == hi + 10, "dup2");
+	close(a), close(b), close(a2), close(keep);
+	CHECK(agent_count("closed") == 0, "moving the lanes told the agent");
+	CHECK(close_range((unsigned)hi + 10, (unsigned)hi + 10, CLOSE_RANGE_CLOEXEC) == 0, "close_range: %s",
+	      strerror(errno));
+	CHECK(fcntl(hi + 10, F_GETFD) == FD_CLOEXEC, "CLOSE_RANGE_CLOEXEC did not set FD_CLOEXEC");
+	CHECK(agent_count("closed") == 0, "CLOSE_RANGE_CLOEXEC told the agent of a close");
+	CHECK(close_range((unsigned)hi + 3, (unsigned)hi + 2, 0) == -1 && errno == EINVAL, "close_range(3, 2)");
+	CHECK(close_range((unsigned)hi, (unsigned)hi + 9, 0) == 0, "close_range: %s", strerror(errno));
+	for (int fd = hi; fd <= hi + 2; fd++)
+		n += closed_count(fd);
+	CHECK(n == 2 && agent_count("closed") == 2, "close_range over 2 lanes (3 fds) told the agent %d times", n);
+	CHECK(fcntl(hi + 10, F_GETFD) >= 0, "close_range closed a fd out of its range");
+	CHECK(close_range((unsigned)hi + 10, ~0U, 0) == 0 && closed_count(hi + 10) == 1,
+	      "close_range to ~0U did not tell the agent");
+	return PASS;
+}
+
+static int case_close_not_lane(void)
+{
+	int p[2], sp[2], u = socket(AF_INET, SOCK_DGRAM, 0), t = tcp_socket(AF_INET), n = open("/dev/null", O_RDONLY);
+
+	CHECK(pipe(p) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "pipe/socketpair: %s", strerror(errno));
+	close(p[0]), close(p[1]), close(sp[0]), close(sp[1]), close(u), close(t), close(n);
+	close(connected(AF_INET, "127.0.0.1", lane_port == 0 ? (listener(AF_INET, "127.0.0.1", &lane_port), lane_port)
+							     : lane_port));
+	CHECK(agent_count("prepare dir=1") == 1, "the agent did not see the connect (control)");
+	CHECK(agent_count("closed") == 0, "closing fds that are not lanes told the agent");
+	return PASS;
+}
+
+static int case_close_errno(void)
+{
+	int fd = lane(), d = dup(fd);
+
+	errno = SOME_ERRNO;
+	CHECK(close(fd) == 0 && errno == SOME_ERRNO, "closing a lane's copy changed errno to %d", errno);
+	CHECK(close(d) == 0 && errno == SOME_ERRNO, "closing a lane changed errno to %d", errno);
+	CHECK(bare() || closed_count(d) == 1, "the agent was not told");
+	errno = SOME_ERRNO;
+	CHECK(close(-1) == -1 && errno == EBADF, "close(-1) left errno %d, want EBADF", errno);
+	fd = lane();
+	errno = SOME_ERRNO;
+	CHECK(dup2(tcp_socket(AF_INET), fd) == fd && errno == SOME_ERRNO, "dup2 over a lane changed errno to %d", errno);
+	fd = lane();
+	errno = SOME_ERRNO;
+	CHECK(close_range((unsigned)fd, (unsigned)fd, 0) == 0 && errno == SOME_ERRNO, "close_range changed errno to %d",
+	      errno);
+	return PASS;
+}
+
+static int case_fork_child_close(void)
+{
+	int fd = lane(), d = dup(fd), status;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fd);
+		dup2(0, d);
+		close_range(3, ~0U, 0);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed");
+	CHECK(agent_count("closed") == 0, "a forked child's close told the agent");
+	CHECK(close(fd) == 0 && agent_count("closed") == 0, "the parent's table lost the dup");
+	CHECK(close(d) == 0 && closed_count(d) == 1, "the parent's last close did not tell the agent");
+	return PASS;
+}
+
+static int case_fd_reuse_fresh_lane(void)
+{
+	int fd = lane(), again, sp[2], got;
+	char buf[CMSG_SPACE(sizeof(int))] = {0}, byte = 'x';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	close(fd);
+	again = lane();
+	CHECK(again == fd, "fd %d was not reused (got %d)", fd, again);
+	CHECK(close(again) == 0 && closed_count(fd) == 2, "a reused fd number was not a fresh lane");
+	/* A lane closed behind the shim's back; its number now holds a socket that is no lane. */
+	fd = lane();
+	CHECK(syscall(SYS_close, fd) == 0, "raw close: %s", strerror(errno));
+	again = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(again == fd, "fd %d was not reused by the UDP socket (got %d)", fd, again);
+	CHECK(close(again) == 0 && closed_count(fd) == 2, "a stale lane mark told the agent");
+	/* An fd received over SCM_RIGHTS is unknown: closing it says nothing, the original still holds the lane. */
+	fd = lane();
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair: %s", strerror(errno));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	CHECK(sendmsg(sp[0], &msg, 0) == 1, "sendmsg: %s", strerror(errno));
+	memset(buf, 0, sizeof(buf));
+	CHECK(recvmsg(sp[1], &msg, 0) == 1 && (cm = CMSG_FIRSTHDR(&msg)) != NULL, "recvmsg: %s", strerror(errno));
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	CHECK(close(got) == 0 && agent_count("closed") == 2, "closing a received fd told the agent");
+	CHECK(close(fd) == 0 && closed_count(fd) == 3, "closing the lane did not tell the agent");
+	return PASS;
+}
+
+static int case_large_fd(void)
+{
+	struct rlimit rl;
+	int fd = lane(), big;
+
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit: %s", strerror(errno));
+	rl.rlim_cur = rl.rlim_max > (1u << 20) ? (1u << 20) : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	big = (int)rl.rlim_cur - 1;
+	if (big < 4096)
+		child_skip("RLIMIT_NOFILE is too low for a large fd");
+	CHECK(dup2(fd, big) == big, "dup2 to %d: %s", big, strerror(errno));
+	CHECK(close(fd) == 0 && agent_count("closed") == 0, "the copy at fd %d was not tracked", big);
+	CHECK(close(big) == 0 && closed_count(big) == 1, "closing fd %d did not tell the agent", big);
+	return PASS;
+}
+
+static int case_old_agent(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	int fd, d;
+
+	CHECK(n > 0, "readlink: %s", strerror(errno));
+	path[n] = '\0';
+	strcpy(strrchr(path, '/'), "/libfake-agent-old.so");
+	setenv("LANESHIM_AGENT", path, 1);
+	fd = lane();
+	d = dup(fd);
+	CHECK(close(fd) == 0 && close(d) == 0, "close: %s", strerror(errno));
+	CHECK(agent_count("prepare dir=1") == 1 && agent_count("connected errno=0") == 1, "the old agent was not used");
+	CHECK(shim_log_has("no laneshim_agent_notify_closed"), "no log line about the missing optional export");
+	return PASS;
+}
+
+struct close_arg {
+	uint16_t port;
+	pthread_barrier_t *barrier;
+	int err;
+};
+
+static void *close_thread(void *p)
+{
+	struct close_arg *arg = p;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), d;
+
+	pthread_barrier_wait(arg->barrier);
+	arg->err = fd < 0 ? errno : connect_to(fd, AF_INET, "127.0.0.1", arg->port) == 0 ? 0 : errno;
+	d = dup(fd);
+	if (close(fd) != 0 || d < 0 || close(d) != 0)
+		arg->err = errno ? errno : -1;
+	return NULL;
+}
+
+static int case_threads_close(void)
+{
+	static struct close_arg args[THREADS];
+	pthread_t threads[THREADS];
+	pthread_barrier_t barrier;
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), failed = 0;
+
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		args[i] = (struct close_arg){.port = port, .barrier = &barrier, .err = -1};
+		CHECK(pthread_create(&threads[i], NULL, close_thread, &args[i]) == 0, "pthread_create");
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		failed += args[i].err != 0;
+	}
+	CHECK(failed == 0, "%d of %d threads failed to connect, dup and close", failed, THREADS);
+	CHECK(agent_count("prepare dir=1") == THREADS, "the agent saw %d connects", agent_count("prepare dir=1"));
+	CHECK(agent_count("closed open=1") == THREADS, "the agent was told of %d closes, want %d",
+	      agent_count("closed open=1"), THREADS);
+	close(lfd);
+	return PASS;
+}
+
+/* fcntl's third argument is an int, a pointer or nothing: each must arrive as the caller passed it. */
+static int case_fcntl_passthrough(void)
+{
+	char path[PATH_MAX];
+	int fd = tcp_socket(AF_INET), fl, file;
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1LL << 40, .l_len = 10};
+
+	fl = fcntl(fd, F_GETFL);
+	CHECK(fl >= 0 && (fl & O_NONBLOCK) == 0, "F_GETFL gave %d", fl);
+	CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 && fcntl(fd, F_GETFL) == (fl | O_NONBLOCK), "F_SETFL O_NONBLOCK");
+	CHECK(fcntl(fd, F_SETFL, fl) == 0 && fcntl(fd, F_GETFL) == fl, "F_SETFL back");
+	CHECK(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC, "F_SETFD");
+	CHECK(fcntl(-1, F_GETFL) == -1 && errno == EBADF, "fcntl(-1) did not fail with EBADF");
+	test_file(path, sizeof(path), "lockfile");
+	file = open(path, O_RDWR | O_CREAT, 0600);
+	CHECK(file >= 0, "open: %s", strerror(errno));
+	CHECK(fcntl(file, F_GETLK, &lk) == 0 && lk.l_type == F_UNLCK, "F_GETLK gave %d/%d", lk.l_type, errno);
+	lk = (struct flock){.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1LL << 40, .l_len = 10};
+	CHECK(fcntl(file, F_SETLK, &lk) == 0, "F_SETLK: %s", strerror(errno));
+	if (fork() == 0) {
+		struct flock probe = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+
+		_exit(fcntl(file, F_GETLK, &probe) == 0 && probe.l_type == F_WRLCK && probe.l_start == 1LL << 40 &&
+			      probe.l_len == 10 && probe.l_pid == getppid() ? 0 : 1);
+	}
+	CHECK(wait(&fl) > 0 && WIFEXITED(fl) && WEXITSTATUS(fl) == 0, "F_GETLK in a child did not see the lock");
+	CHECK(fcntl(file, F_DUPFD, 700) == 700, "F_DUPFD 700: %s", strerror(errno));
+	close(file);
+	close(700);
+	close(fd);
+	return PASS;
+}
+
 /* ---------- tester side: checks on the built files ---------- */
 
 static int compare_str(const void *a, const void *b)
@@ -890,6 +1208,21 @@ static const struct test_case cases[] = {
 	 .env = {LOOPBACK, "LANESHIM_LOG_FILE=", "LANESHIM_DEADLINE_MS=bogus"},
 	 .stdout_expect = "child stdout\n", .stderr_has = "laneshim["},
 	{.name = "threads_64", .child = case_threads, .env = {LOOPBACK}},
+	{.name = "close_lane_notifies_once", .child = case_close_lane_once, .env = {LOOPBACK}},
+	{.name = "dup_shares_lane", .child = case_dup_shares_lane, .env = {LOOPBACK}},
+	{.name = "dup2_over_lane", .child = case_dup2_over_lane, .env = {LOOPBACK}},
+	{.name = "dup3_over_lane", .child = case_dup3_over_lane, .env = {LOOPBACK}},
+	{.name = "fcntl_dupfd_shares", .child = case_fcntl_dupfd_shares, .env = {LOOPBACK}},
+	{.name = "close_range_lanes", .child = case_close_range, .env = {LOOPBACK}},
+	{.name = "close_not_lane_silent", .child = case_close_not_lane, .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
+	{.name = "close_errno_preserved", .child = case_close_errno, .env = {LOOPBACK}, .bare_too = true},
+	{.name = "close_errno_agent_clobbers", .child = case_close_errno, .env = {LOOPBACK, "FAKE_AGENT_MODE=clobber"}},
+	{.name = "fork_child_close_silent", .child = case_fork_child_close, .env = {LOOPBACK}},
+	{.name = "fd_reuse_fresh_lane", .child = case_fd_reuse_fresh_lane, .env = {LOOPBACK}},
+	{.name = "large_fd_lane", .child = case_large_fd, .env = {LOOPBACK}},
+	{.name = "old_agent_without_closed", .child = case_old_agent, .env = {LOOPBACK}},
+	{.name = "threads_64_close", .child = case_threads_close, .env = {LOOPBACK}},
+	{.name = "fcntl_passthrough", .child = case_fcntl_passthrough, .env = {LOOPBACK}, .bare_too = true},
 	{.name = "exports_match", .tester = tester_exports},
 	{.name = "abi_dump_complete", .tester = tester_abi_dump},
 };

@@ -18,6 +18,7 @@ internal static unsafe partial class Libc
     public const int SO_RCVBUFFORCE = 33;
     public const int SO_MARK = 36;
     public const int SO_MAX_PACING_RATE = 47;
+    public const int SO_COOKIE = 57;
 
     public const int IPPROTO_IP = 0;
     public const int IP_TOS = 1;
@@ -69,6 +70,14 @@ internal static unsafe partial class Libc
 
     /// <summary>setsockopt with an int value; true on success.</summary>
     public static bool SetInt(int fd, int level, int name, int value) => SetSockOpt(fd, level, name, &value, sizeof(int)) == 0;
+
+    /// <summary>The socket's kernel cookie: the same for every descriptor of one socket, never reused while it lives; 0 on failure.</summary>
+    public static ulong Cookie(int fd)
+    {
+        ulong cookie = 0;
+        uint length = sizeof(ulong);
+        return GetSockOpt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &length) == 0 ? cookie : 0;
+    }
 
     /// <summary>getsockopt of an int value; null on failure.</summary>
     public static int? GetInt(int fd, int level, int name)

@@ -75,6 +75,19 @@ public sealed class PathService
         return new Steering(leaseId, path, rules, ttl);
     }
 
+    /// <summary>
+    /// Computes a path and its rules between the first two hosts of the topology without installing anything,
+    /// so the first real lane does not pay for compiling this code.
+    /// </summary>
+    public void WarmUp()
+    {
+        TopologyNode[] hosts = Topology.Nodes.Where(n => n.Role == NodeRole.Host && n.Addresses.Count > 0).Take(2).ToArray();
+        if (hosts.Length == 2 && PathFor(hosts[0].Addresses[0].Network, hosts[1].Addresses[0].Network, out _) is LanePath path)
+        {
+            SteeringFor("warm-up", path, new IPEndPoint(hosts[0].Addresses[0].Network, 1), new IPEndPoint(hosts[1].Addresses[0].Network, 1), TimeSpan.FromSeconds(1));
+        }
+    }
+
     /// <summary>Installs a lease's steering (nothing to do when it has no rules).</summary>
     public async Task InstallAsync(Steering steering, CancellationToken cancellationToken)
     {

@@ -179,6 +179,14 @@ public sealed class LaneBrokerService
                 _logger.LogWarning("RequestLane {Who}: enforcement failed: {Error}", who, e.Message);
                 throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
             }
+            if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
+            {
+                // The agent has given up and connected without the lane: nobody would ever release this one.
+                _leases.Release(entry.Id);
+                await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+                _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
+                throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn");
+            }
             if (steering.Rules.Count > 0)
             {
                 entry.Grant.PerFlow = true;
@@ -217,8 +225,10 @@ public sealed class LaneBrokerService
         LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
         if (_paths is not null)
         {
-            await _paths.RemoveAsync(id, CancellationToken.None).ConfigureAwait(false);
+            // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
+            _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
         }
+        await Task.CompletedTask.ConfigureAwait(false);
         bool learned = Learn(entry, null, request.Stats);
         _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
         return new ReleaseReply();

@@ -82,6 +82,11 @@ public sealed class SteeringTests
 
         await _service.ReleaseLane(new ReleaseRequest { LeaseId = first.LeaseId }, Context());
 
+        // The release answers before the rules go (the caller is inside close()); they go right after.
+        for (int i = 0; i < 200 && _backend.Active.ContainsKey(first.LeaseId); i++)
+        {
+            await Task.Delay(5);
+        }
         Assert.IsFalse(_backend.Active.ContainsKey(first.LeaseId));
         Assert.IsTrue(_backend.Active.ContainsKey(second.LeaseId));
     }
