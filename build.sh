@@ -11,7 +11,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-protobuf
-	iperf3 curl iproute2 iputils-ping nftables procps)
+	iperf3 curl iproute2 iputils-ping nftables procps
+	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
+	xrootd-server xrootd-client gnuplot-nox)
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -95,9 +97,16 @@ run_tests() {
 	[ "$failed" -eq 0 ]
 }
 
+# ./build.sh demo [laneshim demo flags]: the legacy movers plain, under laneshim run and hand-tuned, over the lab
+# (results in out/demo). ./build.sh demo foundation: one program's socket plain and under LaneShim.
 demo() {
 	build
-	"$ROOT/demo/foundation.sh" "$@"
+	if [ "${1:-}" = foundation ]; then
+		shift
+		"$ROOT/demo/foundation.sh" "$@"
+		return
+	fi
+	"$OUT/bin/laneshim" demo --policy "$ROOT/demo/lanes.conf" --out "$OUT/demo" "$@"
 }
 
 bench() {

@@ -14,6 +14,7 @@ internal static class Program
             BrokerCommand.Create(),
             DoctorCommand.Create(),
             LabCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
