@@ -32,7 +32,7 @@ internal static class DemoChart
         string script = Path.Combine(workDirectory, "throughput.gp");
         File.WriteAllText(script, $$"""
             # gnuplot script of `laneshim demo`
-            set terminal pngcairo size 1200,600 noenhanced
+            set terminal pngcairo size 1400,650 noenhanced
             set output '{{png}}'
             set title "Legacy data movers over a {{line}} Mbit/s, {{report.RttMs.ToString("F1", CultureInfo.InvariantCulture)}} ms lane: plain, under laneshim run, hand-tuned"
             set style data histograms
@@ -43,16 +43,16 @@ internal static class DemoChart
             set ylabel "goodput (Mbit/s)"
             set yrange [0:{{(report.LineRateMbps * 1.15).ToString("F0", CultureInfo.InvariantCulture)}}]
             set grid ytics
-            set key top left
+            set key outside top center horizontal
             set arrow from graph 0, first {{line}} to graph 1, first {{line}} nohead dashtype 2 linewidth 1.5 linecolor rgb "black"
             set label "lane line rate {{line}} Mbit/s" at graph 0.99, first {{line}} right offset 0,0.8
             # three bars per cluster, gap 1: each bar is 1/4 wide, centred at x-0.25, x, x+0.25
             plot '{{data}}' using 2:xtic(1) title "plain" linecolor rgb "#9e9e9e", \
                  '' using 3 title "laneshim" linecolor rgb "#1f77b4", \
                  '' using 4 title "hand-tuned" linecolor rgb "#ff7f0e", \
-                 '' using ($0-0.25):2:(sprintf("%.0f", $2)) with labels offset 0,0.7 notitle, \
-                 '' using 0:3:(sprintf("%.0f", $3)) with labels offset 0,0.7 notitle, \
-                 '' using ($0+0.25):4:(sprintf("%.0f", $4)) with labels offset 0,0.7 notitle
+                 '' using ($0-0.25):2:(sprintf("%.0f", $2)) with labels font ",9" offset 0,0.6 notitle, \
+                 '' using 0:3:(sprintf("%.0f", $3)) with labels font ",9" offset 0,0.6 notitle, \
+                 '' using ($0+0.25):4:(sprintf("%.0f", $4)) with labels font ",9" offset 0,0.6 notitle
 
             """);
         ToolOutput r = LabTools.Run(gnuplot, [script], deadline: TimeSpan.FromSeconds(60));

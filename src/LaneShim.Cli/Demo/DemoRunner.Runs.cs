@@ -30,7 +30,7 @@ internal sealed partial class DemoRunner
             }
             DemoRun run = _unavailable.TryGetValue(mover.Name, out string? why)
                 ? new DemoRun(mover.Name, mode, 0, 0, false, why)
-                : RunOne(context, mover, mode, tag);
+                : RunGuarded(context, mover, mode, tag);
             string result = run.Ok
                 ? $"{DemoFormat.Mbps(run.Mbps)} ({DemoFormat.Fixed(run.Mbps / context.LineRateMbps * 100)}% of line rate) in {DemoFormat.Seconds(run.Seconds)}"
                 : $"FAILED: {run.Note}";
@@ -38,6 +38,19 @@ internal sealed partial class DemoRunner
             runs.Add(run);
         }
         return new DemoReport(context.LineRateMbps, context.RttMs, runs);
+    }
+
+    /// <summary>One run; whatever goes wrong in it (short of an interrupt) is that run's failure, and the demo goes on.</summary>
+    private DemoRun RunGuarded(DemoContext context, Mover mover, DemoMode mode, string tag)
+    {
+        try
+        {
+            return RunOne(context, mover, mode, tag);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new DemoRun(mover.Name, mode, 0, 0, false, $"{e.GetType().Name}: {e.Message}");
+        }
     }
 
     private DemoRun RunOne(DemoContext context, Mover mover, DemoMode mode, string tag)
@@ -68,6 +81,7 @@ internal sealed partial class DemoRunner
         int grantsBefore = _broker?.Grants() ?? 0;
         try
         {
+            EmptyDestination(context); // an earlier run that failed half-way may have left its copy
             using BypassRoute? route = mode == DemoMode.HandTuned ? BypassRoute.Install(context.Lab) : null;
             before = PathEvidence.Read(context.Lab);
             outcome = ClientRunner.Run(context.ClientCommand(mode, client), mover.Limit(mode, context), () => mover.BytesMoved(context), cancel, ShimLog(mode, shimLog));
