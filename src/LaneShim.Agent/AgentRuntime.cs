@@ -32,6 +32,9 @@ internal sealed unsafe class AgentRuntime
         _reporter = new FlowReporter(client);
     }
 
+    /// <summary>The largest broker reply the agent reads.</summary>
+    internal const int MaxReplyBytes = 64 * 1024;
+
     /// <summary>The runtime after a successful laneshim_agent_init; null before.</summary>
     public static AgentRuntime? Current { get; private set; }
 
@@ -43,7 +46,8 @@ internal sealed unsafe class AgentRuntime
             AgentLog.Error($"broker address '{broker}': {error}");
             return AbiConstants.ErrorInvalid;
         }
-        var client = new LaneBrokerClient(address);
+        // A grant is a few hundred bytes: a broker that sends megabytes is broken, and reading them costs the deadline.
+        var client = new LaneBrokerClient(address, new GrpcClientOptions { MaxReceiveMessageSize = MaxReplyBytes });
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
@@ -193,7 +197,7 @@ internal sealed unsafe class AgentRuntime
                     return AbiConstants.NoLane;
             }
         }
-        string? problem = GrantValidator.Problem(grant);
+        string? problem = GrantValidator.Problem(grant, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         if (problem is not null)
         {
             AgentLog.Info($"broker grant rejected: {problem}; connecting without a lane");

@@ -203,7 +203,8 @@ public sealed partial class GrpcClient : IDisposable
         }
     }
 
-    private async Task<TResponse> ReadResponseAsync<TResponse>(HttpResponseMessage response, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+    // Internal for the reply fuzzer (tests/LaneShim.Fuzz): every byte a broker sends back goes through here.
+    internal async Task<TResponse> ReadResponseAsync<TResponse>(HttpResponseMessage response, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TResponse : IMessage<TResponse>
     {
         int httpStatus = (int)response.StatusCode;

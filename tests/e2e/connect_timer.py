@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""connect_timer.py - connects N times to HOST:PORT and prints, as JSON, how long each connect() took and how many failed."""
+"""connect_timer.py HOST PORT[-LAST] N [blocking|nonblocking] - connects N times (cycling over the ports, so a
+per-destination grant cache does not hide the broker) and prints, as JSON, how long each connect() took and how many failed."""
 import json
 import socket
 import sys
@@ -7,10 +8,13 @@ import time
 
 
 def main():
-    host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    host, count = sys.argv[1], int(sys.argv[3])
+    first, _, last = sys.argv[2].partition("-")
+    ports = list(range(int(first), int(last or first) + 1))
     nonblocking = len(sys.argv) > 4 and sys.argv[4] == "nonblocking"
     times, failures, errors = [], 0, []
-    for _ in range(count):
+    for i in range(count):
+        port = ports[i % len(ports)]
         s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         if nonblocking:
             s.setblocking(False)
