@@ -98,10 +98,25 @@ struct laneshim_cidr {
 
 #define LANESHIM_EXCLUDE_MAX 64
 #define LANESHIM_BROKER_MAX 512
+#define LANESHIM_PATTERNS_MAX 1024
+
+/* The site's kill switch: while this file exists the shim starts no lanes (scope.c). */
+#ifndef LANESHIM_KILL_SWITCH
+#define LANESHIM_KILL_SWITCH "/etc/laneshim/disable"
+#endif
+
+/* Program globs, NUL-separated in text. */
+struct laneshim_patterns {
+	unsigned count;
+	unsigned used; /* bytes of text in use */
+	char text[LANESHIM_PATTERNS_MAX];
+};
 
 /* config.c: the client configuration, read once on first use. */
 struct laneshim_config {
 	bool disabled;
+	bool out_of_scope; /* this program is excluded (scope.c), decided when the config is read */
+	bool default_excludes;
 	bool include_loopback;
 	int log_level;
 	uint32_t deadline_ms;
@@ -112,9 +127,18 @@ struct laneshim_config {
 	char broker[LANESHIM_BROKER_MAX];
 	char agent[PATH_MAX];
 	char log_file[PATH_MAX];
+	char disable_file[PATH_MAX]; /* a kill switch of the site's own, besides LANESHIM_KILL_SWITCH */
+	struct laneshim_patterns allow_programs;
+	struct laneshim_patterns deny_programs;
 };
 const struct laneshim_config *laneshim_config(void);
 bool laneshim_cidr_parse(const char *text, size_t len, struct laneshim_cidr *out);
+
+/* scope.c */
+bool laneshim_glob_valid(const char *pattern, size_t len);
+bool laneshim_glob_match(const char *pattern, const char *text);
+bool laneshim_scope_program(const struct laneshim_config *c, char *exe, size_t exe_size, char *why, size_t why_size);
+bool laneshim_kill_switch(const struct laneshim_config *c);
 
 /* log.c */
 void laneshim_log_setup(int level, const char *path);
