@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -40,6 +43,9 @@
 
 #ifndef LANESHIM_ABI_HEADER
 #define LANESHIM_ABI_HEADER "native/include/laneshim_abi.h"
+#endif
+#ifndef LANESHIM_TEST_KILL_SWITCH
+#define LANESHIM_TEST_KILL_SWITCH "/etc/laneshim/disable" /* native/src/laneshim.h: LANESHIM_KILL_SWITCH */
 #endif
 #ifndef LANESHIM_EXPORTS_TXT
 #define LANESHIM_EXPORTS_TXT "native/exports.txt"
@@ -1638,6 +1644,271 @@ static int case_exec_after_fork(void)
 	return PASS;
 }
 
+static int wait_child(pid_t pid, int *status);
+static bool copy_file(const char *from, const char *to);
+
+/* ---------- secure execution: a real setuid-root program, run by an unprivileged user ---------- */
+
+#define NOBODY 65534
+#define PROBE_EXIT 3
+
+struct suid_run {
+	int status;
+	char *out, *err;
+};
+
+static char suid_dir[256];
+
+static void suid_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", suid_dir, name);
+}
+
+static bool suid_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	suid_path(path, sizeof(path), name);
+	return access(path, F_OK) == 0;
+}
+
+static bool write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "we");
+	bool ok = f != NULL && fputs(text, f) >= 0;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	return ok && chmod(path, mode) == 0;
+}
+
+/* setpriv --reuid nobody ... probe port, with a hostile environment; stdout and stderr kept apart. */
+static int suid_probe_run(uint16_t port, struct suid_run *run)
+{
+	static char envbuf[8][PATH_MAX + 64];
+	char probe[PATH_MAX], portbuf[16], out[PATH_MAX], err[PATH_MAX], hostile[PATH_MAX];
+	char *env[16];
+	size_t n = 0;
+	pid_t pid;
+
+	suid_path(probe, sizeof(probe), "bin/setuid_probe");
+	snprintf(hostile, sizeof(hostile), "%s/libhostile-agent.so", suid_dir);
+	snprintf(portbuf, sizeof(portbuf), "%u", port);
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	snprintf(envbuf[0], sizeof(envbuf[0]), "LANESHIM_AGENT=%s", hostile);
+	snprintf(envbuf[1], sizeof(envbuf[1]), "LANESHIM_CONFIG=%s/user/client.conf", suid_dir);
+	snprintf(envbuf[2], sizeof(envbuf[2]), "LANESHIM_LOG_FILE=%s/user/env.log", suid_dir);
+	snprintf(envbuf[3], sizeof(envbuf[3]), "FAKE_AGENT_LOG=%s/agent.log", suid_dir);
+	snprintf(envbuf[4], sizeof(envbuf[4]), "LANESHIM_DENY_PROGRAMS=nothing");
+	for (int i = 0; i < 5; i++)
+		env[n++] = envbuf[i];
+	env[n++] = "LANESHIM_LOG=debug";
+	env[n++] = "LANESHIM_INCLUDE_LOOPBACK=1";
+	env[n++] = "LANESHIM_DEADLINE_MS=5000";
+	env[n] = NULL;
+	suid_path(out, sizeof(out), "probe.out");
+	suid_path(err, sizeof(err), "probe.err");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		execve("/usr/bin/setpriv",
+		       (char *[]){"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--", probe, portbuf, NULL},
+		       env);
+		_exit(127);
+	}
+	if (pid < 0 || wait_child(pid, &run->status) != PASS)
+		return failf("setpriv did not finish");
+	run->out = slurp(out);
+	run->err = slurp(err);
+	if (run->out == NULL || run->err == NULL)
+		return failf("cannot read the probe's output");
+	return PASS;
+}
+
+static void suid_free(struct suid_run *run)
+{
+	free(run->out);
+	free(run->err);
+}
+
+/* Same stdout and exit status as the run without the shim, and the shim was there. */
+static int suid_same(const char *what, const struct suid_run *plain, const struct suid_run *run)
+{
+	if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != PROBE_EXIT)
+		return failf("%s: the probe's status is 0x%x, want exit %d", what, run->status, PROBE_EXIT);
+	if (strcmp(run->out, plain->out) != 0)
+		return failf("%s: stdout \"%.80s\" differs from the plain run's \"%.80s\"", what, run->out, plain->out);
+	if (strstr(run->err, "liblaneshim.so loaded") == NULL)
+		return failf("%s: the shim was not loaded in the setuid program (stderr: %.120s)", what, run->err);
+	if (suid_exists("libhostile-agent.so.loaded"))
+		return failf("%s: the hostile LANESHIM_AGENT was loaded", what);
+	if (suid_exists("user/env.log") || suid_exists("user/conf.log"))
+		return failf("%s: a log file named by the environment or a user's config was created", what);
+	return PASS;
+}
+
+static int count_in_file(const char *name, const char *needle)
+{
+	char path[PATH_MAX], *text, *p;
+	int n = 0;
+
+	suid_path(path, sizeof(path), name);
+	text = slurp(path);
+	for (p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Runs in a private mount namespace: /etc is an overlay, so ld.so.preload and client.conf are ours alone. */
+static int suid_scenarios(void)
+{
+	char path[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[3 * PATH_MAX], conf[2 * PATH_MAX];
+	struct suid_run plain = {0}, run = {0};
+	struct statvfs vfs;
+	uint16_t port;
+	int lfd, rc, prepared;
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return failf("private mount namespace: %s", strerror(errno));
+	suid_path(path, sizeof(path), "bin");
+	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID) && mount("tmpfs", path, "tmpfs", 0, "mode=0755") != 0)
+		return failf("%s is nosuid and no tmpfs could replace it: %s", path, strerror(errno));
+	suid_path(path, sizeof(path), "bin/setuid_probe");
+	/* The probe is built next to abi_dump. */
+	snprintf(conf, sizeof(conf), "%s", dump_path);
+	strcpy(strrchr(conf, '/'), "/setuid_probe");
+	if (!copy_file(conf, path) || chown(path, 0, 0) != 0 || chmod(path, 04755) != 0)
+		return failf("installing %s setuid root: %s", path, strerror(errno));
+	suid_path(upper, sizeof(upper), "etc-upper");
+	suid_path(work, sizeof(work), "etc-work");
+	snprintf(opts, sizeof(opts), "lowerdir=/etc,upperdir=%s,workdir=%s", upper, work);
+	if (mkdir(upper, 0755) != 0 || mkdir(work, 0755) != 0 || mount("overlay", "/etc", "overlay", 0, opts) != 0)
+		return errno == ENODEV || errno == EINVAL ? (snprintf(reason, sizeof(reason), "no overlayfs for /etc here"), SKIP)
+							  : failf("overlay on /etc: %s", strerror(errno));
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t len = sizeof(sin);
+
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(lfd, 64) != 0 ||
+		    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
+			return failf("listener: %s", strerror(errno));
+		port = ntohs(sin.sin_port);
+	}
+	/* 1. Without the shim: what the program prints and how it exits. */
+	if ((rc = suid_probe_run(port, &plain)) != PASS)
+		return rc;
+	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status) != PROBE_EXIT || strstr(plain.out, "euid=0 secure=1 connect=ok") == NULL)
+		return failf("the plain probe did not run setuid root (status 0x%x, stdout \"%.80s\", stderr \"%.80s\")",
+			     plain.status, plain.out, plain.err);
+	/* 2. Site-wide install; a hostile environment and a user's config file that name a hostile agent and logs. */
+	if (!write_text("/etc/ld.so.preload", shim_path, 0644) || (mkdir("/etc/laneshim", 0755) != 0 && errno != EEXIST))
+		return failf("writing the overlay's /etc: %s", strerror(errno));
+	snprintf(conf, sizeof(conf), "agent = %s/libhostile-agent.so\nlog = debug\nlog_file = %s/user/conf.log\n"
+		 "include_loopback = yes\n", suid_dir, suid_dir);
+	suid_path(path, sizeof(path), "user/client.conf");
+	if (!write_text(path, conf, 0666) || chown(path, NOBODY, NOBODY) != 0)
+		return failf("writing %s: %s", path, strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("hostile environment", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "init") != 0)
+		return failf("hostile environment: an agent was loaded for a loopback connect the environment asked for");
+	suid_free(&run);
+	/* 3. A root-owned /etc/laneshim/client.conf is honoured: the agent it names, its log file. */
+	snprintf(conf, sizeof(conf), "agent = %s\nlog = debug\nlog_file = %s/root.log\ninclude_loopback = yes\n", agent_path,
+		 suid_dir);
+	if (!write_text("/etc/laneshim/client.conf", conf, 0644))
+		return failf("writing client.conf: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("root-owned config", &plain, &run)) != PASS)
+		return rc;
+	prepared = count_in_file("agent.log", "connected fd=");
+	if (prepared != 1 || count_in_file("root.log", "ready") != 1)
+		return failf("root-owned config: the configured agent was called %d times (want 1) or root.log lacks 'ready'",
+			     prepared);
+	if (count_in_file("agent.log", "init deadline=20 ") != 1)
+		return failf("root-owned config: LANESHIM_DEADLINE_MS from the environment reached the agent");
+	suid_free(&run);
+	/* 4. The same file owned by the user is ignored. */
+	if (chown("/etc/laneshim/client.conf", NOBODY, NOBODY) != 0)
+		return failf("chown: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("user-owned config", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "connected fd=") != prepared)
+		return failf("user-owned config: it was honoured in a setuid program");
+	suid_free(&run);
+	/* 5. The compiled-in kill switch, /etc/laneshim/disable, holds in setuid programs too. */
+	if (chown("/etc/laneshim/client.conf", 0, 0) != 0 || !write_text(LANESHIM_TEST_KILL_SWITCH, "", 0644))
+		return failf("kill switch: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("kill switch", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "connected fd=") != prepared)
+		return failf("kill switch: %s did not stop the agent", LANESHIM_TEST_KILL_SWITCH);
+	suid_free(&run);
+	suid_free(&plain);
+	close(lfd);
+	return PASS;
+}
+
+static int tester_setuid(void)
+{
+	char path[PATH_MAX], hostile[PATH_MAX];
+	int status, pipefd[2], rc;
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return snprintf(reason, sizeof(reason), "needs root (setuid install, mount namespace)"), SKIP;
+	if (getenv("LANESHIM_TEST_PRELOAD") != NULL)
+		return snprintf(reason, sizeof(reason), "sanitizer runtimes refuse setuid programs"), SKIP;
+	if (access("/usr/bin/setpriv", X_OK) != 0)
+		return snprintf(reason, sizeof(reason), "no /usr/bin/setpriv"), SKIP;
+	snprintf(suid_dir, sizeof(suid_dir), "/tmp/laneshim-suid.XXXXXX");
+	if (mkdtemp(suid_dir) == NULL || chmod(suid_dir, 0755) != 0)
+		return failf("mkdtemp: %s", strerror(errno));
+	suid_path(path, sizeof(path), "bin");
+	mkdir(path, 0755);
+	suid_path(path, sizeof(path), "user");
+	mkdir(path, 0777);
+	chmod(path, 0777);
+	snprintf(hostile, sizeof(hostile), "%s/libhostile-agent.so", suid_dir);
+	snprintf(path, sizeof(path), "%s", agent_path);
+	*strrchr(path, '/') = '\0';
+	strcat(path, "/libhostile-agent.so");
+	if (!copy_file(path, hostile))
+		return failf("copying %s: %s", path, strerror(errno));
+	if (pipe(pipefd) != 0)
+		return failf("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		rc = suid_scenarios();
+		n = write(pipefd[1], reason, strlen(reason));
+		_exit(rc == PASS && n >= 0 ? PASS : rc);
+	}
+	close(pipefd[1]);
+	n = pid < 0 ? -1 : read(pipefd[0], reason, sizeof(reason) - 1);
+	reason[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	rc = pid < 0 ? failf("fork: %s", strerror(errno)) : wait_child(pid, &status);
+	if (rc == PASS)
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : failf("killed by signal %d", WTERMSIG(status));
+	if (rc == FAIL) {
+		size_t len = strlen(reason);
+
+		snprintf(reason + len, sizeof(reason) - len, " (files kept in %s)", suid_dir);
+		return FAIL;
+	}
+	/* The mount namespace died with the child; remove what is left. */
+	snprintf(path, sizeof(path), "rm -rf '%s'", suid_dir);
+	return system(path) == 0 ? rc : failf("cannot remove %s", suid_dir);
+}
+
 /* ---------- the table ---------- */
 
 #define LOOPBACK "LANESHIM_INCLUDE_LOOPBACK=1"
@@ -1721,6 +1992,7 @@ static const struct test_case cases[] = {
 	 .env = {LOOPBACK, "LANESHIM_DEFAULT_EXCLUDES=no"}, .exe_copy = "strace"},
 	{.name = "kill_switch_present", .child = case_kill_switch_present, .env = {LOOPBACK}},
 	{.name = "kill_switch_live", .child = case_kill_switch_live, .env = {LOOPBACK}},
+	{.name = "setuid_secure_execution", .tester = tester_setuid},
 	{.name = "exports_match", .tester = tester_exports},
 	{.name = "abi_dump_complete", .tester = tester_abi_dump},
 };
