@@ -32,6 +32,7 @@
 #define PASS 0
 #define FAIL 1
 #define SKIP 77 /* automake's "skipped" exit code */
+#define WRAPPER_ERROR 88 /* what valgrind is told to exit with when it finds an error */
 
 #define DEFAULT_TIMEOUT_S 30
 #define ENV_MAX 256
@@ -1552,21 +1553,20 @@ static int case_vfork_child_silent(void)
 {
 	uint16_t port;
 	int lfd = listener(AF_INET, "127.0.0.1", &port), held = lane(), other = lane(), status;
-	volatile int child_ok = 0;
 	pid_t pid;
 
 	pid = vfork();
 	if (pid == 0) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
 
-		child_ok = connect_to(fd, AF_INET, "127.0.0.1", port) == 0;
+		ok = connect_to(fd, AF_INET, "127.0.0.1", port) == 0;
 		close(fd);
 		close(held);
 		dup2(0, other);
-		_exit(0);
+		_exit(ok ? 0 : 1);
 	}
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status), "vfork: %s", strerror(errno));
-	CHECK(child_ok, "the vfork child could not connect");
+	CHECK(WEXITSTATUS(status) == 0, "the vfork child could not connect");
 	CHECK(agent_lines_of(pid) == 0, "the vfork child called the agent");
 	CHECK(agent_count("closed") == 0, "the vfork child's close released a lane");
 	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's lane on fd %d was lost", held);
@@ -1912,6 +1912,8 @@ static int tester_setuid(void)
 /* ---------- the table ---------- */
 
 #define LOOPBACK "LANESHIM_INCLUDE_LOOPBACK=1"
+/* Loading the agent counts against the deadline: a new program's first connect under ASan or valgrind needs longer. */
+#define SLOW_LOAD "LANESHIM_DEADLINE_MS=5000"
 
 static const struct test_case cases[] = {
 	{.name = "connect_blocking", .child = case_connect_blocking, .env = {LOOPBACK}},
@@ -1968,8 +1970,8 @@ static const struct test_case cases[] = {
 	{.name = "fcntl_passthrough", .child = case_fcntl_passthrough, .env = {LOOPBACK}, .bare_too = true},
 	{.name = "fork_while_agent_busy", .child = case_fork_while_agent_busy, .env = {LOOPBACK}},
 	{.name = "vfork_child_silent", .child = case_vfork_child_silent, .env = {LOOPBACK}},
-	{.name = "posix_spawn_child", .child = case_posix_spawn_child, .env = {LOOPBACK}},
-	{.name = "exec_after_fork_gets_agent", .child = case_exec_after_fork, .env = {LOOPBACK}},
+	{.name = "posix_spawn_child", .child = case_posix_spawn_child, .env = {LOOPBACK, SLOW_LOAD}},
+	{.name = "exec_after_fork_gets_agent", .child = case_exec_after_fork, .env = {LOOPBACK, SLOW_LOAD}},
 	{.name = "helper_connect", .child = helper_connect, .helper = true},
 	{.name = "socket_hook_is_cheap", .child = case_socket_hook_is_cheap, .env = {LOOPBACK}},
 	{.name = "socket_kind_behind_our_back", .child = case_socket_kind_behind_our_back, .env = {LOOPBACK}},
@@ -2107,6 +2109,29 @@ static const char *case_program(const struct test_case *c, const char *dir, char
 	return buf;
 }
 
+/*
+ * Runs program --child name, behind LANESHIM_TEST_WRAPPER if set (a command line split at
+ * spaces, e.g. valgrind and its options): the case's process is the one the wrapper checks.
+ */
+static void exec_wrapped(const char *program, const char *name, char **env)
+{
+	static char wrapper[1024];
+	char *argv[32], *save = NULL;
+	const char *w = getenv("LANESHIM_TEST_WRAPPER");
+	size_t n = 0;
+
+	if (w != NULL && strlen(w) < sizeof(wrapper)) {
+		strcpy(wrapper, w);
+		for (char *a = strtok_r(wrapper, " ", &save); a != NULL && n < 28; a = strtok_r(NULL, " ", &save))
+			argv[n++] = a;
+	}
+	argv[n++] = (char *)program;
+	argv[n++] = "--child";
+	argv[n++] = (char *)name;
+	argv[n] = NULL;
+	execvpe(argv[0], argv, env);
+}
+
 static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 {
 	char program_buf[PATH_MAX];
@@ -2128,6 +2153,9 @@ static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 	env_setf(env, &n, bufs[4], sizeof(bufs[4]), "FAKE_AGENT_LOG=%s/agent.log", dir);
 	env_setf(env, &n, bufs[5], sizeof(bufs[5]), "LANESHIM_TEST_DIR=%s", dir);
 	env_set(env, &n, "LANESHIM_LOG=debug");
+	/* Under valgrind, loading the agent alone takes longer than the 20 ms default deadline. */
+	if (getenv("LANESHIM_TEST_DEADLINE_MS") != NULL)
+		env_setf(env, &n, bufs[6], sizeof(bufs[6]), "LANESHIM_DEADLINE_MS=%s", getenv("LANESHIM_TEST_DEADLINE_MS"));
 	env_set(env, &n, "FAKE_AGENT_MODE=ok");
 	for (int i = 0; i < CASE_ENV_MAX && c->env[i] != NULL; i++)
 		env_set(env, &n, c->env[i]);
@@ -2142,7 +2170,7 @@ static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
 		if (program != NULL)
-			execve(program, (char *[]){(char *)program, "--child", (char *)c->name, NULL}, env);
+			exec_wrapped(program, c->name, env);
 		_exit(127);
 	}
 	return pid;
@@ -2177,6 +2205,8 @@ static int child_result(const char *dir, int status)
 		mark += strlen(MARK);
 		nl = strchr(mark, '\n');
 		snprintf(reason, sizeof(reason), "%.*s", (int)(nl ? nl - mark : (long)strlen(mark)), mark);
+	} else if (code == WRAPPER_ERROR) {
+		snprintf(reason, sizeof(reason), "%s reported errors (see stderr)", getenv("LANESHIM_TEST_WRAPPER"));
 	} else if (WIFSIGNALED(status)) {
 		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
 	} else {
