@@ -9,7 +9,7 @@ static bool outbound_flow(int fd, const struct sockaddr *addr, socklen_t len, la
 	struct laneshim_endpoint local, remote;
 	int kind;
 
-	/* Cheapest first: a socket() note is one load (DNS's UDP sockets stop here, before the config is read). */
+	/* Cheapest first: a socket() note is one load (UDP sockets stop here, before the config is read). */
 	if (laneshim_guard || (kind = laneshim_kind_get(fd)) == LANESHIM_KIND_OTHER ||
 	    !laneshim_endpoint_from(addr, len, &remote))
 		return false;

@@ -20,7 +20,7 @@ int laneshim_kind_of(int domain, int type, int protocol)
 }
 
 /*
- * Runs in every process for every socket, DNS lookups included: no configuration, no agent,
+ * Runs in every process for every socket: no configuration, no agent,
  * no system call of our own; at most one mmap when the fd crosses into a new block of 1024.
  * The entry is overwritten, so a reused fd number never keeps what its previous socket was.
  */

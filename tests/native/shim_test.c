@@ -1280,6 +1280,14 @@ static int case_socket_kind_behind_our_back(void)
 	CHECK(connect_to(got, AF_INET, "127.0.0.1", port) == 0, "connect of a received fd: %s", strerror(errno));
 	CHECK(agent_count("prepare fd=%d dir=1", got) >= 1 && agent_count("prepare dir=1") == ++seen,
 	      "a TCP socket received over SCM_RIGHTS got no lane");
+	/* close_range forgets too: a raw TCP socket on a number a UDP socket had is unknown, so it gets its lane. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(close_range((unsigned)fd, (unsigned)fd, 0) == 0, "close_range: %s", strerror(errno));
+	again = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	CHECK(again == fd && connect_to(again, AF_INET, "127.0.0.1", port) == 0, "raw TCP after close_range: %s",
+	      strerror(errno));
+	CHECK(agent_count("prepare dir=1") == ++seen, "close_range left a stale UDP note: no lane for TCP");
+	close(again);
 	/* dup of a UDP socket is UDP; dup2 of a TCP socket over it is TCP. */
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	again = dup(fd);
