@@ -1699,7 +1699,7 @@ static int suid_probe_run(uint16_t port, struct suid_run *run)
 	size_t n = 0;
 	pid_t pid;
 
-	suid_path(probe, sizeof(probe), "bin/setuid_probe");
+	suid_path(probe, sizeof(probe), "ns/bin/setuid_probe");
 	snprintf(hostile, sizeof(hostile), "%s/libhostile-agent.so", suid_dir);
 	snprintf(portbuf, sizeof(portbuf), "%u", port);
 	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -1783,17 +1783,24 @@ static int suid_scenarios(void)
 
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return failf("private mount namespace: %s", strerror(errno));
-	suid_path(path, sizeof(path), "bin");
-	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID) && mount("tmpfs", path, "tmpfs", 0, "mode=0755") != 0)
-		return failf("%s is nosuid and no tmpfs could replace it: %s", path, strerror(errno));
-	suid_path(path, sizeof(path), "bin/setuid_probe");
+	/*
+	 * A tmpfs of our own (suid allowed, and a valid overlay upper layer even where /tmp is
+	 * nosuid or itself an overlay, as in containers); it vanishes with the namespace.
+	 */
+	suid_path(path, sizeof(path), "ns");
+	if (mkdir(path, 0755) != 0 || mount("tmpfs", path, "tmpfs", 0, "mode=0755") != 0)
+		return failf("tmpfs at %s: %s", path, strerror(errno));
+	suid_path(path, sizeof(path), "ns/bin");
+	if (mkdir(path, 0755) != 0 || statvfs(path, &vfs) != 0 || (vfs.f_flag & ST_NOSUID))
+		return failf("%s: cannot make a directory that allows setuid", path);
+	suid_path(path, sizeof(path), "ns/bin/setuid_probe");
 	/* The probe is built next to abi_dump. */
 	snprintf(conf, sizeof(conf), "%s", dump_path);
 	strcpy(strrchr(conf, '/'), "/setuid_probe");
 	if (!copy_file(conf, path) || chown(path, 0, 0) != 0 || chmod(path, 04755) != 0)
 		return failf("installing %s setuid root: %s", path, strerror(errno));
-	suid_path(upper, sizeof(upper), "etc-upper");
-	suid_path(work, sizeof(work), "etc-work");
+	suid_path(upper, sizeof(upper), "ns/etc-upper");
+	suid_path(work, sizeof(work), "ns/etc-work");
 	snprintf(opts, sizeof(opts), "lowerdir=/etc,upperdir=%s,workdir=%s", upper, work);
 	if (mkdir(upper, 0755) != 0 || mkdir(work, 0755) != 0 || mount("overlay", "/etc", "overlay", 0, opts) != 0)
 		return errno == ENODEV || errno == EINVAL ? (snprintf(reason, sizeof(reason), "no overlayfs for /etc here"), SKIP)
@@ -1878,8 +1885,6 @@ static int tester_setuid(void)
 	snprintf(suid_dir, sizeof(suid_dir), "/tmp/laneshim-suid.XXXXXX");
 	if (mkdtemp(suid_dir) == NULL || chmod(suid_dir, 0755) != 0)
 		return failf("mkdtemp: %s", strerror(errno));
-	suid_path(path, sizeof(path), "bin");
-	mkdir(path, 0755);
 	suid_path(path, sizeof(path), "user");
 	mkdir(path, 0777);
 	chmod(path, 0777);
