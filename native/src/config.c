@@ -259,6 +259,57 @@ static bool set_exclude(struct laneshim_config *c, const char *v, char *err)
 	return ok;
 }
 
+/* Lists add up over file lines and variables; deny_programs wins over allow_programs (scope.c). */
+static bool add_patterns(struct laneshim_patterns *list, const char *v, char *err)
+{
+	static const char seps[] = ", \t";
+	bool ok = true;
+
+	for (v += strspn(v, seps); *v != '\0'; v += strspn(v, seps)) {
+		size_t len = strcspn(v, seps);
+
+		if (!laneshim_glob_valid(v, len)) {
+			if (ok)
+				snprintf(err, ERR_MAX, "bad glob '%.*s' (unclosed '[')", (int)(len > 64 ? 64 : len), v);
+			ok = false;
+		} else if (list->used + len + 1 <= sizeof(list->text)) {
+			memcpy(list->text + list->used, v, len);
+			list->text[list->used + len] = '\0';
+			list->used += (unsigned)len + 1;
+			list->count++;
+		} else if (ok) {
+			snprintf(err, ERR_MAX, "more than %zu bytes of globs", sizeof(list->text));
+			ok = false;
+		}
+		v += len;
+	}
+	return ok;
+}
+
+static bool set_allow_programs(struct laneshim_config *c, const char *v, char *err)
+{
+	return add_patterns(&c->allow_programs, v, err);
+}
+
+static bool set_deny_programs(struct laneshim_config *c, const char *v, char *err)
+{
+	return add_patterns(&c->deny_programs, v, err);
+}
+
+static bool set_default_excludes(struct laneshim_config *c, const char *v, char *err)
+{
+	if (!parse_bool(v, &c->default_excludes))
+		return snprintf(err, ERR_MAX, "expected 1/true/yes or 0/false/no, got '%.64s'", v), false;
+	return true;
+}
+
+static bool set_disable_file(struct laneshim_config *c, const char *v, char *err)
+{
+	if (*v != '/' || !copy_string(c->disable_file, sizeof(c->disable_file), v))
+		return snprintf(err, ERR_MAX, "expected an absolute path, got '%.64s'", v), false;
+	return true;
+}
+
 static bool set_agent(struct laneshim_config *c, const char *v, char *err)
 {
 	if (!copy_string(c->agent, sizeof(c->agent), v))
@@ -279,6 +330,10 @@ static const struct option {
 	{"include_loopback", "LANESHIM_INCLUDE_LOOPBACK", set_include_loopback},
 	{"exclude", "LANESHIM_EXCLUDE", set_exclude},
 	{"agent", "LANESHIM_AGENT", set_agent},
+	{"allow_programs", "LANESHIM_ALLOW_PROGRAMS", set_allow_programs},
+	{"deny_programs", "LANESHIM_DENY_PROGRAMS", set_deny_programs},
+	{"default_excludes", "LANESHIM_DEFAULT_EXCLUDES", set_default_excludes},
+	{"disable_file", "LANESHIM_DISABLE_FILE", set_disable_file},
 };
 #define OPTIONS_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -400,11 +455,13 @@ static void load(void)
 	bool secure = getauxval(AT_SECURE) != 0;
 	const char *path = secure ? NULL : getenv("LANESHIM_CONFIG");
 	int saved = errno;
+	static char exe[PATH_MAX], why[160]; /* static: this may run on a small thread stack */
 
 	/* A hook called from a signal handler while we are here must not wait on config_once. */
 	laneshim_guard++;
 	copy_string(config.broker, sizeof(config.broker), DEFAULT_BROKER);
 	config.deadline_ms = DEFAULT_DEADLINE_MS;
+	config.default_excludes = true;
 	read_file(&config, path != NULL && *path != '\0' ? path : DEFAULT_CONFIG, secure);
 	if (!secure)
 		read_env(&config);
@@ -415,6 +472,11 @@ static void load(void)
 		laneshim_log(LANESHIM_LOG_ERROR, "%s", notes[i]);
 	if (notes_count > NOTES_MAX)
 		laneshim_log(LANESHIM_LOG_ERROR, "%u more configuration problems", notes_count - NOTES_MAX);
+	/* Decided once, here: the program cannot change without an exec, which reads the config anew. */
+	config.out_of_scope = !laneshim_scope_program(&config, exe, sizeof(exe), why, sizeof(why));
+	if (config.out_of_scope)
+		laneshim_log(LANESHIM_LOG_INFO, "%s: not in scope (%s); passing every call through",
+			     exe[0] != '\0' ? exe : "this program", why);
 	laneshim_guard--;
 	errno = saved;
 }

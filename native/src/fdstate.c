@@ -1,4 +1,4 @@
-/* fdstate.c - per-fd memory: what the program asked for (SO_SNDBUF/SO_RCVBUF) and which fds are lanes. */
+/* fdstate.c - per-fd memory: what kind of socket each fd is, what the program asked for (SO_SNDBUF/SO_RCVBUF) and which fds are lanes. */
 #include "laneshim.h"
 
 #include <errno.h>
@@ -36,7 +36,7 @@ struct fd_entry {
 	uint64_t dev;
 	uint64_t ino;
 	uint32_t lane; /* 1: the agent prepared the socket behind this fd */
-	uint32_t reserved;
+	uint32_t kind; /* enum laneshim_kind, from socket()/accept()/dup*(); read and written on its own */
 	uint64_t lane_dev;
 	uint64_t lane_ino;
 };
@@ -144,6 +144,55 @@ uint32_t laneshim_fdstate_get(int fd, int32_t *sndbuf, int32_t *rcvbuf)
 		return flags;
 	}
 	return 0;
+}
+
+/*
+ * Kinds: what socket() made on each fd, so connect() can skip sockets that are not TCP without
+ * a system call. One relaxed word per fd: written by the hooks that make or copy an fd, cleared
+ * by the ones that close it; UNKNOWN (0) for fds made behind our back, which then ask the kernel.
+ */
+int laneshim_kind_get(int fd)
+{
+	struct fd_entry *e = entry(fd, false);
+
+	return e == NULL ? LANESHIM_KIND_UNKNOWN : (int)__atomic_load_n(&e->kind, __ATOMIC_RELAXED);
+}
+
+void laneshim_kind_set(int fd, int kind)
+{
+	struct fd_entry *e = entry(fd, kind != LANESHIM_KIND_UNKNOWN);
+
+	/* Read first: close() clears entries that are mostly clear already, and a store dirties the page. */
+	if (e != NULL && __atomic_load_n(&e->kind, __ATOMIC_RELAXED) != (uint32_t)kind)
+		__atomic_store_n(&e->kind, (uint32_t)kind, __ATOMIC_RELAXED);
+}
+
+void laneshim_kind_forget_range(unsigned first, unsigned last)
+{
+	unsigned fd = first;
+
+	while (fd <= last && fd < FD_LIMIT) {
+		struct fd_mid *mid = __atomic_load_n(&top[fd >> (CHUNK_BITS + MID_BITS)], __ATOMIC_ACQUIRE);
+		struct fd_chunk *chunk;
+		unsigned end;
+
+		if (mid == NULL) {
+			fd = (fd | ((1u << (CHUNK_BITS + MID_BITS)) - 1)) + 1;
+			continue;
+		}
+		chunk = __atomic_load_n(&mid->chunks[(fd >> CHUNK_BITS) & (MID_ENTRIES - 1)], __ATOMIC_ACQUIRE);
+		end = fd | (CHUNK_ENTRIES - 1);
+		if (chunk != NULL) {
+			for (unsigned i = fd; i <= end && i <= last; i++) {
+				uint32_t *k = &chunk->entries[i & (CHUNK_ENTRIES - 1)].kind;
+
+				/* Read first: most entries are already clear, and a store would dirty their pages. */
+				if (__atomic_load_n(k, __ATOMIC_RELAXED) != LANESHIM_KIND_UNKNOWN)
+					__atomic_store_n(k, LANESHIM_KIND_UNKNOWN, __ATOMIC_RELAXED);
+			}
+		}
+		fd = end + 1;
+	}
 }
 
 /*

@@ -81,12 +81,19 @@ bool laneshim_filter_local(const struct laneshim_config *config, const struct la
 	return config->include_loopback || !is_loopback(family, a);
 }
 
-/* TCP (or MPTCP) stream sockets only: not UDP, not SCTP's stream style. */
-bool laneshim_filter_tcp(int fd)
+/*
+ * TCP (or MPTCP) stream sockets only: not UDP, not SCTP's stream style. A "not TCP" note from
+ * socket() decides for free (the worst a stale note can do is cost a lane). Anything else asks
+ * the kernel: a socket that goes on to the agent costs far more than these two calls, and an fd
+ * closed and remade behind our back (raw system calls) could now be anything.
+ */
+bool laneshim_filter_tcp(int fd, int kind)
 {
 	int type = 0, protocol = 0;
 	socklen_t len = sizeof(type);
 
+	if (kind == LANESHIM_KIND_OTHER)
+		return false;
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
 		return false;
 	len = sizeof(protocol);

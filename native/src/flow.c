@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Whether hooks should look at sockets at all in this process, now. */
+/* Whether hooks should look at sockets at all in this process, now: cheapest tests first. */
 bool laneshim_active(void)
 {
-	return !laneshim_config()->disabled && laneshim_agent_usable();
+	const struct laneshim_config *c = laneshim_config();
+
+	return !c->disabled && !c->out_of_scope && laneshim_agent_usable() && !laneshim_kill_switch(c);
 }
 
 bool laneshim_endpoint_from(const struct sockaddr *sa, socklen_t len, struct laneshim_endpoint *ep)

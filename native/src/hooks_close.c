@@ -33,18 +33,22 @@ static bool replaces(int fd, int fd2)
 	return open;
 }
 
+/* ret is now a copy of fd: the same kind of socket, and the same lane if fd is one. */
 static int duplicated(int fd, int ret)
 {
-	if (ret >= 0 && ret != fd)
+	if (ret >= 0 && ret != fd) {
+		laneshim_kind_set(ret, laneshim_kind_get(fd));
 		laneshim_lane_dup(fd, ret);
+	}
 	return ret;
 }
 
 LANESHIM_API int close(int fd)
 {
-	/* Every other fd pays one table lookup here, no system call. */
+	/* Every other fd pays two table lookups here, no system call. */
 	if (laneshim_lane_marked(fd))
 		closing(fd);
+	laneshim_kind_set(fd, LANESHIM_KIND_UNKNOWN);
 	return laneshim_real_close(fd);
 }
 
@@ -56,6 +60,8 @@ LANESHIM_API int close_range(unsigned int first, unsigned int last, int flags)
 		for (int fd = laneshim_lane_next(first, last); fd >= 0; fd = laneshim_lane_next((unsigned)fd + 1, last))
 			closing(fd);
 	}
+	if (first <= last && ((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0)
+		laneshim_kind_forget_range(first, last);
 	return laneshim_real_close_range(first, last, flags);
 }
 

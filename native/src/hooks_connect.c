@@ -7,11 +7,14 @@
 static bool outbound_flow(int fd, const struct sockaddr *addr, socklen_t len, laneshim_flow *flow)
 {
 	struct laneshim_endpoint local, remote;
+	int kind;
 
-	if (laneshim_guard || !laneshim_endpoint_from(addr, len, &remote))
+	/* Cheapest first: a socket() note is one load (UDP sockets stop here, before the config is read). */
+	if (laneshim_guard || (kind = laneshim_kind_get(fd)) == LANESHIM_KIND_OTHER ||
+	    !laneshim_endpoint_from(addr, len, &remote))
 		return false;
-	/* Cheapest first: address rules are memory compares, the rest are system calls. */
-	if (!laneshim_filter_remote(laneshim_config(), &remote) || !laneshim_active() || !laneshim_filter_tcp(fd))
+	/* Address rules are memory compares, the rest are system calls. */
+	if (!laneshim_filter_remote(laneshim_config(), &remote) || !laneshim_active() || !laneshim_filter_tcp(fd, kind))
 		return false;
 	/* The socket's own domain must match: the kernel rejects the call otherwise anyway. */
 	if (!laneshim_endpoint_of(fd, false, &local) || local.family != remote.family)
@@ -54,7 +57,7 @@ static void inbound(int fd, const struct sockaddr *addr, socklen_t len)
 	/* The caller's buffer may be NULL or too small for the peer's address: ask the kernel. */
 	if (!laneshim_endpoint_from(addr, len, &remote) && !laneshim_endpoint_of(fd, true, &remote))
 		goto out;
-	if (!laneshim_filter_remote(laneshim_config(), &remote) || !laneshim_filter_tcp(fd))
+	if (!laneshim_filter_remote(laneshim_config(), &remote) || !laneshim_filter_tcp(fd, laneshim_kind_get(fd)))
 		goto out;
 	if (!laneshim_endpoint_of(fd, false, &local))
 		goto out;
@@ -70,6 +73,13 @@ static socklen_t written(const struct sockaddr *addr, const socklen_t *len, sock
 	return addr != NULL && len != NULL && *len <= cap ? *len : 0;
 }
 
+/* An accepted socket is the listener's kind; then the new flow is told to the agent. */
+static void accepted(int lfd, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	laneshim_kind_set(fd, laneshim_kind_get(lfd));
+	inbound(fd, addr, len);
+}
+
 LANESHIM_API int accept(int fd, laneshim_sa addr_arg, socklen_t *len)
 {
 	struct sockaddr *addr = LANESHIM_SA(addr_arg);
@@ -77,7 +87,7 @@ LANESHIM_API int accept(int fd, laneshim_sa addr_arg, socklen_t *len)
 	int ret = laneshim_real_accept(fd, addr, len);
 
 	if (ret >= 0)
-		inbound(ret, addr, written(addr, len, cap));
+		accepted(fd, ret, addr, written(addr, len, cap));
 	return ret;
 }
 
@@ -88,7 +98,7 @@ LANESHIM_API int accept4(int fd, laneshim_sa addr_arg, socklen_t *len, int flags
 	int ret = laneshim_real_accept4(fd, addr, len, flags);
 
 	if (ret >= 0)
-		inbound(ret, addr, written(addr, len, cap));
+		accepted(fd, ret, addr, written(addr, len, cap));
 	return ret;
 }
 
@@ -99,7 +109,7 @@ static bool listen_flow(int fd, laneshim_flow *flow)
 
 	if (laneshim_guard || !laneshim_endpoint_of(fd, false, &local) || !laneshim_active())
 		return false;
-	if (!laneshim_filter_local(laneshim_config(), &local) || !laneshim_filter_tcp(fd))
+	if (!laneshim_filter_local(laneshim_config(), &local) || !laneshim_filter_tcp(fd, laneshim_kind_get(fd)))
 		return false;
 	laneshim_flow_fill(flow, fd, LANESHIM_DIR_LISTEN, &local, NULL);
 	return true;

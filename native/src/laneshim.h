@@ -34,6 +34,7 @@ typedef struct sockaddr *laneshim_sa;
 #define LANESHIM_ALIAS(target) __attribute__((alias(#target)))
 #endif
 
+typedef int (*socket_fn)(int, int, int);
 typedef int (*connect_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
 typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
@@ -52,6 +53,7 @@ typedef int (*fcntl_fn)(int, int, ...);
 extern __thread int laneshim_guard __attribute__((tls_model("initial-exec")));
 
 /* real.c: the next definitions of the hooked functions (libc), or the raw system calls. */
+int laneshim_real_socket(int domain, int type, int protocol);
 int laneshim_real_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int laneshim_real_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int laneshim_real_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
@@ -66,6 +68,7 @@ int laneshim_real_fcntl(int fd, int cmd, void *arg);
 int laneshim_real_fcntl64(int fd, int cmd, void *arg);
 
 /* Internal names of our own hooks, so real.c can tell when dlsym hands them back. */
+int laneshim_hook_socket(int domain, int type, int protocol);
 int laneshim_hook_connect(int fd, laneshim_csa addr, socklen_t len);
 int laneshim_hook_accept(int fd, laneshim_sa addr, socklen_t *len);
 int laneshim_hook_accept4(int fd, laneshim_sa addr, socklen_t *len, int flags);
@@ -95,10 +98,25 @@ struct laneshim_cidr {
 
 #define LANESHIM_EXCLUDE_MAX 64
 #define LANESHIM_BROKER_MAX 512
+#define LANESHIM_PATTERNS_MAX 1024
+
+/* The site's kill switch: while this file exists the shim starts no lanes (scope.c). */
+#ifndef LANESHIM_KILL_SWITCH
+#define LANESHIM_KILL_SWITCH "/etc/laneshim/disable"
+#endif
+
+/* Program globs, NUL-separated in text. */
+struct laneshim_patterns {
+	unsigned count;
+	unsigned used; /* bytes of text in use */
+	char text[LANESHIM_PATTERNS_MAX];
+};
 
 /* config.c: the client configuration, read once on first use. */
 struct laneshim_config {
 	bool disabled;
+	bool out_of_scope; /* this program is excluded (scope.c), decided when the config is read */
+	bool default_excludes;
 	bool include_loopback;
 	int log_level;
 	uint32_t deadline_ms;
@@ -109,9 +127,18 @@ struct laneshim_config {
 	char broker[LANESHIM_BROKER_MAX];
 	char agent[PATH_MAX];
 	char log_file[PATH_MAX];
+	char disable_file[PATH_MAX]; /* a kill switch of the site's own, besides LANESHIM_KILL_SWITCH */
+	struct laneshim_patterns allow_programs;
+	struct laneshim_patterns deny_programs;
 };
 const struct laneshim_config *laneshim_config(void);
 bool laneshim_cidr_parse(const char *text, size_t len, struct laneshim_cidr *out);
+
+/* scope.c */
+bool laneshim_glob_valid(const char *pattern, size_t len);
+bool laneshim_glob_match(const char *pattern, const char *text);
+bool laneshim_scope_program(const struct laneshim_config *c, char *exe, size_t exe_size, char *why, size_t why_size);
+bool laneshim_kill_switch(const struct laneshim_config *c);
 
 /* log.c */
 void laneshim_log_setup(int level, const char *path);
@@ -122,7 +149,7 @@ void laneshim_log(int level, const char *fmt, ...) __attribute__((format(printf,
 /* filter.c: the cheap tests that keep most sockets away from the agent. */
 bool laneshim_filter_remote(const struct laneshim_config *config, const struct laneshim_endpoint *remote);
 bool laneshim_filter_local(const struct laneshim_config *config, const struct laneshim_endpoint *local);
-bool laneshim_filter_tcp(int fd);
+bool laneshim_filter_tcp(int fd, int kind);
 
 /* flow.c: describing a socket to the agent. */
 bool laneshim_active(void);
@@ -131,6 +158,21 @@ bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep);
 void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
 			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote);
 const char *laneshim_endpoint_str(const struct laneshim_endpoint *ep, char *buf, size_t len);
+
+/*
+ * fdstate.c: what socket() made on each fd. TCP is AF_INET/AF_INET6 stream TCP or MPTCP; OTHER
+ * is every other socket; UNKNOWN is an fd made or closed behind our back (raw system calls,
+ * SCM_RIGHTS, libc's internal closes), for which the kernel is asked.
+ */
+enum laneshim_kind {
+	LANESHIM_KIND_UNKNOWN = 0,
+	LANESHIM_KIND_OTHER = 1,
+	LANESHIM_KIND_TCP = 2,
+};
+int laneshim_kind_of(int domain, int type, int protocol);
+int laneshim_kind_get(int fd);
+void laneshim_kind_set(int fd, int kind);
+void laneshim_kind_forget_range(unsigned first, unsigned last);
 
 /* fdstate.c: what the program set on each fd, keyed by fd number and checked against the inode. */
 void laneshim_fdstate_remember(int fd, int optname, int value);

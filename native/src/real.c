@@ -10,6 +10,7 @@
 
 __thread int laneshim_guard __attribute__((tls_model("initial-exec")));
 
+static socket_fn real_socket;
 static connect_fn real_connect;
 static accept_fn real_accept;
 static accept4_fn real_accept4;
@@ -42,6 +43,7 @@ static void *next_symbol(const char *name, void *self)
 static void resolve(void)
 {
 	resolving = true;
+	real_socket = (socket_fn)next_symbol("socket", (void *)laneshim_hook_socket);
 	real_connect = (connect_fn)next_symbol("connect", (void *)laneshim_hook_connect);
 	real_accept = (accept_fn)next_symbol("accept", (void *)laneshim_hook_accept);
 	real_accept4 = (accept4_fn)next_symbol("accept4", (void *)laneshim_hook_accept4);
@@ -64,6 +66,13 @@ static bool resolved(void)
 		return false;
 	pthread_once(&real_once, resolve);
 	return true;
+}
+
+int laneshim_real_socket(int domain, int type, int protocol)
+{
+	if (resolved() && real_socket)
+		return real_socket(domain, type, protocol);
+	return (int)syscall(SYS_socket, domain, type, protocol);
 }
 
 int laneshim_real_connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -19,7 +19,7 @@
 #define GARBAGE_ERRNO 9999
 #define APPLIED_SNDBUF (1 << 20)
 
-/* One line per call, appended with a single write so concurrent threads do not interleave. */
+/* One line per call (ending in pid=N), appended with a single write so concurrent threads do not interleave. */
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...)
 {
@@ -31,10 +31,12 @@ static void record(const char *fmt, ...)
 	if (path == NULL)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = vsnprintf(line, sizeof(line) - 32, fmt, ap);
 	va_end(ap);
-	if (n < 0 || n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
+	if (n < 0 || n > (int)sizeof(line) - 32)
+		n = (int)sizeof(line) - 32;
+	/* Which process called: fork, vfork, posix_spawn and exec cases tell parent and child apart. */
+	n += snprintf(line + n, 30, " pid=%d", (int)getpid());
 	line[n++] = '\n';
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)

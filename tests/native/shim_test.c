@@ -8,15 +8,19 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +32,7 @@
 #define PASS 0
 #define FAIL 1
 #define SKIP 77 /* automake's "skipped" exit code */
+#define WRAPPER_ERROR 88 /* what valgrind is told to exit with when it finds an error */
 
 #define DEFAULT_TIMEOUT_S 30
 #define ENV_MAX 256
@@ -39,6 +44,9 @@
 
 #ifndef LANESHIM_ABI_HEADER
 #define LANESHIM_ABI_HEADER "native/include/laneshim_abi.h"
+#endif
+#ifndef LANESHIM_TEST_KILL_SWITCH
+#define LANESHIM_TEST_KILL_SWITCH "/etc/laneshim/disable" /* native/src/laneshim.h: LANESHIM_KILL_SWITCH */
 #endif
 #ifndef LANESHIM_EXPORTS_TXT
 #define LANESHIM_EXPORTS_TXT "native/exports.txt"
@@ -53,6 +61,9 @@ struct test_case {
 	const char *stdout_expect;     /* the child's exact stdout; NULL: nothing */
 	const char *stderr_has;        /* a string the child's stderr must contain */
 	bool bare_too;                 /* also run without the shim: the case must hold for plain libc too */
+	const char *exe_copy;          /* run a copy of the tester with this file name (scoping by program) */
+	const char *exe_link;          /* or run it through a symbolic link with this name (AT_EXECFN) */
+	bool helper;                   /* not a case: a program other cases start with --child */
 };
 
 static char self_path[PATH_MAX], shim_path[PATH_MAX], agent_path[PATH_MAX], dump_path[PATH_MAX];
@@ -767,7 +778,8 @@ static int lane(void)
 
 static int closed_count(int fd)
 {
-	return agent_count("closed fd=%d open=1", fd);
+	/* This process's releases only: a program it starts has fds of the same numbers. */
+	return agent_count("closed fd=%d open=1 pid=%d", fd, (int)getpid());
 }
 
 static int case_close_lane_once(void)
@@ -1166,9 +1178,755 @@ static int tester_abi_dump(void)
 	return checked > 40 ? PASS : failf("only %zu names found in %s", checked, LANESHIM_ABI_HEADER);
 }
 
+/* ---------- socket(): the kind of each fd ---------- */
+
+static bool test_file_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	test_file(path, sizeof(path), name);
+	return access(path, F_OK) == 0;
+}
+
+/* socket() never reads the config or loads the agent, nor does connect() on a socket it knows is not TCP. */
+static int case_socket_hook_is_cheap(void)
+{
+	uint16_t port;
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), u6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	int x = socket(AF_UNIX, SOCK_STREAM, 0), t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP), lfd;
+
+	errno = SOME_ERRNO;
+	CHECK(close(socket(AF_INET, SOCK_STREAM, 0)) == 0 && errno == SOME_ERRNO, "socket() changed errno to %d", errno);
+	CHECK(u >= 0 && x >= 0 && t >= 0, "socket: %s", strerror(errno));
+	CHECK(fcntl(u, F_GETFD) == FD_CLOEXEC && (fcntl(t, F_GETFL) & O_NONBLOCK), "socket() lost SOCK_CLOEXEC/NONBLOCK");
+	CHECK(connect_to(u, AF_INET, "127.0.0.1", 9) == 0, "UDP connect: %s", strerror(errno));
+	if (u6 >= 0)
+		connect_to(u6, AF_INET6, "::1", 9);
+	CHECK(!test_file_exists("shim.log"), "socket()/UDP connect() read the config (shim.log exists)");
+	CHECK(agent_count("init") == 0, "socket()/UDP connect() loaded the agent");
+	/* Control: a TCP connect reads the config and reaches the agent. */
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(test_file_exists("shim.log") && agent_count("prepare dir=1 rport=%u", port) == 1,
+	      "control: the TCP connect did not reach the agent");
+	close(lfd);
+	return PASS;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char buf[CMSG_SPACE(sizeof(int))] = {0}, byte = 'x';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char buf[CMSG_SPACE(sizeof(int))] = {0}, byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, 0) != 1 || (cm = CMSG_FIRSTHDR(&msg)) == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* fds made or closed behind the shim's back: never a wrong lane, and unknown ones still get theirs. */
+static int case_socket_kind_behind_our_back(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), fd, again, sp[2], got, seen = 0;
+
+	/* A TCP socket from a raw system call is unknown: the kernel is asked, and it gets its lane. */
+	fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "raw TCP socket: %s", strerror(errno));
+	CHECK(agent_count("prepare fd=%d dir=1", fd) == ++seen, "a raw-syscall TCP socket got no lane");
+	close(fd);
+	/* A TCP socket closed behind our back, its number reused by a raw UDP socket: no lane for UDP. */
+	fd = tcp_socket(AF_INET);
+	CHECK(syscall(SYS_close, fd) == 0, "raw close: %s", strerror(errno));
+	again = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+	CHECK(again == fd, "fd %d was not reused (got %d)", fd, again);
+	CHECK(connect_to(again, AF_INET, "127.0.0.1", port) == 0, "UDP connect: %s", strerror(errno));
+	CHECK(agent_count("prepare dir=1") == seen, "a stale TCP note sent a UDP socket to the agent");
+	close(again);
+	/* A reused number after a hooked close: socket() overwrites, UDP then TCP on the same fd. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	close(fd);
+	again = tcp_socket(AF_INET);
+	CHECK(again == fd && connect_to(again, AF_INET, "127.0.0.1", port) == 0, "TCP on a reused number: %s",
+	      strerror(errno));
+	CHECK(agent_count("prepare dir=1") == ++seen, "a TCP socket on a former UDP number got no lane");
+	close(again);
+	/* SCM_RIGHTS: a TCP socket arriving on a number a UDP socket had (closed through the hook). */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair: %s", strerror(errno));
+	fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	CHECK(send_fd(sp[0], fd) == 0, "sendmsg: %s", strerror(errno));
+	syscall(SYS_close, fd);
+	again = socket(AF_INET, SOCK_DGRAM, 0);
+	close(again);
+	got = recv_fd(sp[1]);
+	CHECK(got == again, "the received fd is %d, not the freed number %d", got, again);
+	CHECK(connect_to(got, AF_INET, "127.0.0.1", port) == 0, "connect of a received fd: %s", strerror(errno));
+	CHECK(agent_count("prepare fd=%d dir=1", got) >= 1 && agent_count("prepare dir=1") == ++seen,
+	      "a TCP socket received over SCM_RIGHTS got no lane");
+	/* close_range forgets too: a raw TCP socket on a number a UDP socket had is unknown, so it gets its lane. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(close_range((unsigned)fd, (unsigned)fd, 0) == 0, "close_range: %s", strerror(errno));
+	again = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	CHECK(again == fd && connect_to(again, AF_INET, "127.0.0.1", port) == 0, "raw TCP after close_range: %s",
+	      strerror(errno));
+	CHECK(agent_count("prepare dir=1") == ++seen, "close_range left a stale UDP note: no lane for TCP");
+	close(again);
+	/* dup of a UDP socket is UDP; dup2 of a TCP socket over it is TCP. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	again = dup(fd);
+	CHECK(connect_to(again, AF_INET, "127.0.0.1", port) == 0 && agent_count("prepare dir=1") == seen,
+	      "a dup of a UDP socket reached the agent");
+	CHECK(dup2(tcp_socket(AF_INET), again) == again, "dup2: %s", strerror(errno));
+	CHECK(connect_to(again, AF_INET, "127.0.0.1", port) == 0 && agent_count("prepare dir=1") == ++seen,
+	      "a TCP socket dup2ed over a UDP one got no lane");
+	close(lfd);
+	return PASS;
+}
+
+/* ---------- scoping: which programs, and the kill switch ---------- */
+
+/* The shim is loaded (the harness checked) but this program is out of scope: nothing reaches the agent. */
+static int case_out_of_scope(void)
+{
+	uint16_t port, any;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), afd = listener(AF_INET, "0.0.0.0", &any);
+	int fd = tcp_socket(AF_INET), v = 65536;
+
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == 0, "setsockopt: %s", strerror(errno));
+	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
+	close(fd);
+	close(accept(lfd, NULL, NULL));
+	CHECK(agent_count("init") == 0 && agent_count("prepare") == 0, "the agent was used out of scope");
+	CHECK(shim_log_has("not in scope ("), "no log line saying why the program is out of scope");
+	close(lfd);
+	close(afd);
+	return PASS;
+}
+
+static int case_scope_reason(const char *why)
+{
+	case_out_of_scope();
+	CHECK(shim_log_has(why), "the log does not say \"%s\"", why);
+	return PASS;
+}
+
+static int case_scope_deny_name(void)
+{
+	return case_scope_reason("deny_programs 'shim_test'");
+}
+
+static int case_scope_not_allowed(void)
+{
+	return case_scope_reason("not in allow_programs");
+}
+
+static int case_scope_deny_wins(void)
+{
+	return case_scope_reason("deny_programs 'shim_*'");
+}
+
+static int case_scope_builtin(void)
+{
+	return case_scope_reason("built-in exclude '");
+}
+
+static int case_scope_config_file(void)
+{
+	case_connect_blocking();
+	CHECK(shim_log_has("client.conf:4: deny_programs: bad glob 'x['"), "no file:line error for the bad glob");
+	CHECK(shim_log_has("client.conf:5: disable_file: expected an absolute path"), "no error for disable_file");
+	return PASS;
+}
+
+static void set_disable_file(char *path, size_t len)
+{
+	test_file(path, len, "disable");
+	/* The config is read on first use, so the path can still be set here. */
+	setenv("LANESHIM_DISABLE_FILE", path, 1);
+}
+
+static int case_kill_switch_present(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	set_disable_file(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "creating %s: %s", path, strerror(errno));
+	close(fd);
+	return case_disable_skips_agent();
+}
+
+/* Connects until the agent's view of them matches want (seen or not); returns the ms it took, or -1. */
+static double until_agent(uint16_t port, bool want, int *conns)
+{
+	double t0 = now_ms();
+
+	while (now_ms() - t0 < 5000) {
+		int before = agent_count("prepare dir=1 rport=%u", port), fd = connected(AF_INET, "127.0.0.1", port);
+		bool seen = agent_count("prepare dir=1 rport=%u", port) > before;
+
+		(*conns)++;
+		close(fd);
+		if (seen == want)
+			return now_ms() - t0;
+		poll(NULL, 0, 20);
+	}
+	return -1;
+}
+
+/* An admin switches a running process off and on again, without restarting it. */
+static int case_kill_switch_live(void)
+{
+	char path[PATH_MAX];
+	uint16_t port;
+	int lfd, fd, held, conns = 0;
+	double off_ms, on_ms;
+
+	set_disable_file(path, sizeof(path));
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	held = connected(AF_INET, "127.0.0.1", port);
+	CHECK(agent_count("prepare dir=1") == 1, "the first connect did not reach the agent");
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "creating %s: %s", path, strerror(errno));
+	close(fd);
+	off_ms = until_agent(port, false, &conns);
+	CHECK(off_ms >= 0 && off_ms < 2500, "the kill switch took %.0f ms to act (want < 2500: checked each second)",
+	      off_ms);
+	CHECK(close(held) == 0 && closed_count(held) == 1, "a lane closed while switched off was not released");
+	CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
+	on_ms = until_agent(port, true, &conns);
+	CHECK(on_ms >= 0 && on_ms < 2500, "lanes took %.0f ms to come back (want < 2500)", on_ms);
+	CHECK(shim_log_has("kill switch on") && shim_log_has("kill switch off"), "the switch was not logged");
+	fprintf(stderr, MARK "off after %.0f ms, on after %.0f ms, %d connects\n", off_ms, on_ms, conns);
+	close(lfd);
+	return PASS;
+}
+
+/* ---------- fork, vfork, posix_spawn, exec ---------- */
+
+static int agent_lines_of(pid_t pid)
+{
+	return agent_count("pid=%d", (int)pid);
+}
+
+/* Run by the exec and posix_spawn cases in a new program image: connect to LANESHIM_TEST_PORT. */
+static int helper_connect(void)
+{
+	const char *p = getenv("LANESHIM_TEST_PORT");
+	uint16_t port = (uint16_t)(p != NULL ? atoi(p) : 0);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	return PASS;
+}
+
+static void set_test_port(uint16_t port)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", port);
+	setenv("LANESHIM_TEST_PORT", text, 1);
+}
+
+/* Waits for pid at most ms; a child stuck on a lock inherited from another thread is a deadlock. */
+static int wait_deadline(pid_t pid, int ms, int *status)
+{
+	double t0 = now_ms();
+
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ms() - t0 > ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return -1;
+		}
+		poll(NULL, 0, 2);
+	}
+	return 0;
+}
+
+#define FORK_CHILDREN 16
+#define BUSY_THREADS 4
+
+struct busy_arg {
+	uint16_t port;
+	int lfd;
+	volatile int stop;
+	int err;
+};
+
+/* Accepts and drops connections so the busy threads never fill the listen backlog. */
+static void *drain_thread(void *p)
+{
+	struct busy_arg *arg = p;
+	struct pollfd pfd = {.fd = arg->lfd, .events = POLLIN};
+
+	while (!arg->stop) {
+		if (poll(&pfd, 1, 50) == 1)
+			close(accept(arg->lfd, NULL, NULL));
+	}
+	return NULL;
+}
+
+/* Keeps the agent, the lane table and its lock in use while another thread forks. */
+static void *busy_thread(void *p)
+{
+	struct busy_arg *arg = p;
+
+	while (!arg->stop) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0), d;
+
+		if (fd < 0 || connect_to(fd, AF_INET, "127.0.0.1", arg->port) != 0)
+			arg->err = errno;
+		d = dup(fd);
+		close(fd);
+		close(d);
+	}
+	return NULL;
+}
+
+/*
+ * A parent whose agent is loaded and busy on other threads forks: each child connects (plainly,
+ * fast, no agent), closes an inherited lane (no release) and exits; none may hang.
+ */
+static int case_fork_while_agent_busy(void)
+{
+	static struct busy_arg arg;
+	pthread_t threads[BUSY_THREADS], drain;
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), held = lane(), status, hung = 0, failed = 0;
+	pid_t pids[FORK_CHILDREN];
+	double worst = 0;
+
+	arg = (struct busy_arg){.port = port, .lfd = lfd};
+	CHECK(pthread_create(&drain, NULL, drain_thread, &arg) == 0, "pthread_create");
+	for (int i = 0; i < BUSY_THREADS; i++)
+		CHECK(pthread_create(&threads[i], NULL, busy_thread, &arg) == 0, "pthread_create");
+	for (int i = 0; i < FORK_CHILDREN; i++) {
+		double t0 = now_ms();
+
+		poll(NULL, 0, 3);
+		pids[i] = fork();
+		CHECK(pids[i] >= 0, "fork: %s", strerror(errno));
+		if (pids[i] == 0) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+			ok = connect_to(fd, AF_INET, "127.0.0.1", port) == 0;
+			close(fd);
+			close(held);
+			_exit(ok ? 0 : 1);
+		}
+		if (wait_deadline(pids[i], 5000, &status) != 0)
+			hung++;
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+		if (now_ms() - t0 > worst)
+			worst = now_ms() - t0;
+	}
+	arg.stop = 1;
+	for (int i = 0; i < BUSY_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	pthread_join(drain, NULL);
+	CHECK(hung == 0, "%d of %d forked children hung (deadlock)", hung, FORK_CHILDREN);
+	CHECK(failed == 0, "%d of %d forked children could not connect", failed, FORK_CHILDREN);
+	CHECK(arg.err == 0, "a busy thread's connect failed: %s", strerror(arg.err));
+	for (int i = 0; i < FORK_CHILDREN; i++)
+		CHECK(agent_lines_of(pids[i]) == 0, "forked child %d called the agent", (int)pids[i]);
+	CHECK(agent_count("prepare dir=1") > FORK_CHILDREN, "the busy threads did not reach the agent (control)");
+	CHECK(agent_count("closed fd=%d", held) == 0, "a child's close of an inherited lane released it");
+	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's close did not release its lane");
+	fprintf(stderr, MARK "slowest fork+connect+exit %.1f ms\n", worst);
+	close(lfd);
+	return PASS;
+}
+
+/* A vfork child shares our memory: its hooks must neither call the agent nor touch the lane table. */
+static int case_vfork_child_silent(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), held = lane(), other = lane(), status;
+	pid_t pid;
+
+	pid = vfork();
+	if (pid == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		ok = connect_to(fd, AF_INET, "127.0.0.1", port) == 0;
+		close(fd);
+		close(held);
+		dup2(0, other);
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status), "vfork: %s", strerror(errno));
+	CHECK(WEXITSTATUS(status) == 0, "the vfork child could not connect");
+	CHECK(agent_lines_of(pid) == 0, "the vfork child called the agent");
+	CHECK(agent_count("closed") == 0, "the vfork child's close released a lane");
+	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's lane on fd %d was lost", held);
+	CHECK(close(other) == 0 && closed_count(other) == 1, "the parent's lane on fd %d was lost", other);
+	close(lfd);
+	return PASS;
+}
+
+/*
+ * posix_spawn closes and moves fds in a vfork-style child with libc's own calls: the parent's lanes
+ * stay; the spawned program (this tester again) is a new process and gets the agent itself.
+ */
+static int case_posix_spawn_child(void)
+{
+	extern char **environ;
+	char self[PATH_MAX];
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), held = lane(), other = lane(), status;
+	posix_spawn_file_actions_t fa;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+
+	CHECK(n > 0, "readlink: %s", strerror(errno));
+	self[n] = '\0';
+	set_test_port(port);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclose(&fa, held);
+	posix_spawn_file_actions_adddup2(&fa, 0, other);
+	CHECK(posix_spawn(&pid, self, &fa, NULL, (char *[]){self, "--child", "helper_connect", NULL}, environ) == 0,
+	      "posix_spawn: %s", strerror(errno));
+	posix_spawn_file_actions_destroy(&fa);
+	CHECK(wait_deadline(pid, 10000, &status) == 0, "the spawned program hung");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the spawned program failed (status %d)", status);
+	CHECK(agent_count("init pid=%d", (int)pid) == 1, "the spawned program did not load the agent");
+	CHECK(agent_count("prepare dir=1 rport=%u pid=%d", port, (int)pid) == 1, "the spawned program's connect got no lane");
+	CHECK(agent_count("closed pid=%d", (int)getpid()) == 0, "posix_spawn's file actions released a lane");
+	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's lane on fd %d was lost", held);
+	CHECK(close(other) == 0 && closed_count(other) == 1, "the parent's lane on fd %d was lost", other);
+	close(lfd);
+	return PASS;
+}
+
+/* fork then exec: the new program image starts clean and loads the agent again. */
+static int case_exec_after_fork(void)
+{
+	char self[PATH_MAX];
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port), held = lane(), status;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+
+	CHECK(n > 0, "readlink: %s", strerror(errno));
+	self[n] = '\0';
+	set_test_port(port);
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		/* First a plain connect in the forked child, then the same process execs. */
+		if (connect_to(fd, AF_INET, "127.0.0.1", port) != 0)
+			_exit(3);
+		execv(self, (char *[]){self, "--child", "helper_connect", NULL});
+		_exit(4);
+	}
+	CHECK(wait_deadline(pid, 10000, &status) == 0, "the child hung");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (status %d)", status);
+	CHECK(agent_count("prepare dir=1 rport=%u pid=%d", port, (int)pid) == 1,
+	      "want exactly one lane in the child: none before exec, one after (got %d)",
+	      agent_count("prepare dir=1 rport=%u pid=%d", port, (int)pid));
+	CHECK(agent_count("init pid=%d", (int)pid) == 1, "the exec'd program did not load the agent");
+	CHECK(agent_count("closed pid=%d", (int)getpid()) == 0, "exec released the parent's lane");
+	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's lane was lost");
+	close(lfd);
+	return PASS;
+}
+
+static int wait_child(pid_t pid, int *status);
+static bool copy_file(const char *from, const char *to);
+
+/* ---------- secure execution: a real setuid-root program, run by an unprivileged user ---------- */
+
+#define NOBODY 65534
+#define PROBE_EXIT 3
+
+struct suid_run {
+	int status;
+	char *out, *err;
+};
+
+static char suid_dir[256];
+
+static void suid_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", suid_dir, name);
+}
+
+static bool suid_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	suid_path(path, sizeof(path), name);
+	return access(path, F_OK) == 0;
+}
+
+static bool write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "we");
+	bool ok = f != NULL && fputs(text, f) >= 0;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	return ok && chmod(path, mode) == 0;
+}
+
+/* setpriv --reuid nobody ... probe port, with a hostile environment; stdout and stderr kept apart. */
+static int suid_probe_run(uint16_t port, struct suid_run *run)
+{
+	static char envbuf[8][PATH_MAX + 64];
+	char probe[PATH_MAX], portbuf[16], out[PATH_MAX], err[PATH_MAX], hostile[PATH_MAX];
+	char *env[16];
+	size_t n = 0;
+	pid_t pid;
+
+	suid_path(probe, sizeof(probe), "ns/bin/setuid_probe");
+	snprintf(hostile, sizeof(hostile), "%s/libhostile-agent.so", suid_dir);
+	snprintf(portbuf, sizeof(portbuf), "%u", port);
+	env[n++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	snprintf(envbuf[0], sizeof(envbuf[0]), "LANESHIM_AGENT=%s", hostile);
+	snprintf(envbuf[1], sizeof(envbuf[1]), "LANESHIM_CONFIG=%s/user/client.conf", suid_dir);
+	snprintf(envbuf[2], sizeof(envbuf[2]), "LANESHIM_LOG_FILE=%s/user/env.log", suid_dir);
+	snprintf(envbuf[3], sizeof(envbuf[3]), "FAKE_AGENT_LOG=%s/agent.log", suid_dir);
+	snprintf(envbuf[4], sizeof(envbuf[4]), "LANESHIM_DENY_PROGRAMS=nothing");
+	for (int i = 0; i < 5; i++)
+		env[n++] = envbuf[i];
+	env[n++] = "LANESHIM_LOG=debug";
+	env[n++] = "LANESHIM_INCLUDE_LOOPBACK=1";
+	env[n++] = "LANESHIM_DEADLINE_MS=5000";
+	env[n] = NULL;
+	suid_path(out, sizeof(out), "probe.out");
+	suid_path(err, sizeof(err), "probe.err");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		execve("/usr/bin/setpriv",
+		       (char *[]){"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--", probe, portbuf, NULL},
+		       env);
+		_exit(127);
+	}
+	if (pid < 0 || wait_child(pid, &run->status) != PASS)
+		return failf("setpriv did not finish");
+	run->out = slurp(out);
+	run->err = slurp(err);
+	if (run->out == NULL || run->err == NULL)
+		return failf("cannot read the probe's output");
+	return PASS;
+}
+
+static void suid_free(struct suid_run *run)
+{
+	free(run->out);
+	free(run->err);
+}
+
+/* Same stdout and exit status as the run without the shim, and the shim was there. */
+static int suid_same(const char *what, const struct suid_run *plain, const struct suid_run *run)
+{
+	if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != PROBE_EXIT)
+		return failf("%s: the probe's status is 0x%x, want exit %d", what, run->status, PROBE_EXIT);
+	if (strcmp(run->out, plain->out) != 0)
+		return failf("%s: stdout \"%.80s\" differs from the plain run's \"%.80s\"", what, run->out, plain->out);
+	if (strstr(run->err, "liblaneshim.so loaded") == NULL)
+		return failf("%s: the shim was not loaded in the setuid program (stderr: %.120s)", what, run->err);
+	if (suid_exists("libhostile-agent.so.loaded"))
+		return failf("%s: the hostile LANESHIM_AGENT was loaded", what);
+	if (suid_exists("user/env.log") || suid_exists("user/conf.log"))
+		return failf("%s: a log file named by the environment or a user's config was created", what);
+	return PASS;
+}
+
+static int count_in_file(const char *name, const char *needle)
+{
+	char path[PATH_MAX], *text, *p;
+	int n = 0;
+
+	suid_path(path, sizeof(path), name);
+	text = slurp(path);
+	for (p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Runs in a private mount namespace: /etc is an overlay, so ld.so.preload and client.conf are ours alone. */
+static int suid_scenarios(void)
+{
+	char path[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], opts[3 * PATH_MAX], conf[2 * PATH_MAX];
+	struct suid_run plain = {0}, run = {0};
+	struct statvfs vfs;
+	uint16_t port;
+	int lfd, rc, prepared;
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return failf("private mount namespace: %s", strerror(errno));
+	/*
+	 * A tmpfs of our own (suid allowed, and a valid overlay upper layer even where /tmp is
+	 * nosuid or itself an overlay, as in containers); it vanishes with the namespace.
+	 */
+	suid_path(path, sizeof(path), "ns");
+	if (mkdir(path, 0755) != 0 || mount("tmpfs", path, "tmpfs", 0, "mode=0755") != 0)
+		return failf("tmpfs at %s: %s", path, strerror(errno));
+	suid_path(path, sizeof(path), "ns/bin");
+	if (mkdir(path, 0755) != 0 || statvfs(path, &vfs) != 0 || (vfs.f_flag & ST_NOSUID))
+		return failf("%s: cannot make a directory that allows setuid", path);
+	suid_path(path, sizeof(path), "ns/bin/setuid_probe");
+	/* The probe is built next to abi_dump. */
+	snprintf(conf, sizeof(conf), "%s", dump_path);
+	strcpy(strrchr(conf, '/'), "/setuid_probe");
+	if (!copy_file(conf, path) || chown(path, 0, 0) != 0 || chmod(path, 04755) != 0)
+		return failf("installing %s setuid root: %s", path, strerror(errno));
+	suid_path(upper, sizeof(upper), "ns/etc-upper");
+	suid_path(work, sizeof(work), "ns/etc-work");
+	snprintf(opts, sizeof(opts), "lowerdir=/etc,upperdir=%s,workdir=%s", upper, work);
+	if (mkdir(upper, 0755) != 0 || mkdir(work, 0755) != 0 || mount("overlay", "/etc", "overlay", 0, opts) != 0)
+		return errno == ENODEV || errno == EINVAL ? (snprintf(reason, sizeof(reason), "no overlayfs for /etc here"), SKIP)
+							  : failf("overlay on /etc: %s", strerror(errno));
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t len = sizeof(sin);
+
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(lfd, 64) != 0 ||
+		    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0)
+			return failf("listener: %s", strerror(errno));
+		port = ntohs(sin.sin_port);
+	}
+	/* 1. Without the shim: what the program prints and how it exits. */
+	if ((rc = suid_probe_run(port, &plain)) != PASS)
+		return rc;
+	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status) != PROBE_EXIT || strstr(plain.out, "euid=0 secure=1 connect=ok") == NULL)
+		return failf("the plain probe did not run setuid root (status 0x%x, stdout \"%.80s\", stderr \"%.80s\")",
+			     plain.status, plain.out, plain.err);
+	/* 2. Site-wide install; a hostile environment and a user's config file that name a hostile agent and logs. */
+	if (!write_text("/etc/ld.so.preload", shim_path, 0644) || (mkdir("/etc/laneshim", 0755) != 0 && errno != EEXIST))
+		return failf("writing the overlay's /etc: %s", strerror(errno));
+	snprintf(conf, sizeof(conf), "agent = %s/libhostile-agent.so\nlog = debug\nlog_file = %s/user/conf.log\n"
+		 "include_loopback = yes\n", suid_dir, suid_dir);
+	suid_path(path, sizeof(path), "user/client.conf");
+	if (!write_text(path, conf, 0666) || chown(path, NOBODY, NOBODY) != 0)
+		return failf("writing %s: %s", path, strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("hostile environment", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "init") != 0)
+		return failf("hostile environment: an agent was loaded for a loopback connect the environment asked for");
+	suid_free(&run);
+	/* 3. A root-owned /etc/laneshim/client.conf is honoured: the agent it names, its log file. */
+	snprintf(conf, sizeof(conf), "agent = %s\nlog = debug\nlog_file = %s/root.log\ninclude_loopback = yes\n", agent_path,
+		 suid_dir);
+	if (!write_text("/etc/laneshim/client.conf", conf, 0644))
+		return failf("writing client.conf: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("root-owned config", &plain, &run)) != PASS)
+		return rc;
+	prepared = count_in_file("agent.log", "connected fd=");
+	if (prepared != 1 || count_in_file("root.log", "ready") != 1)
+		return failf("root-owned config: the configured agent was called %d times (want 1) or root.log lacks 'ready'",
+			     prepared);
+	if (count_in_file("agent.log", "init deadline=20 ") != 1)
+		return failf("root-owned config: LANESHIM_DEADLINE_MS from the environment reached the agent");
+	suid_free(&run);
+	/* 4. The same file owned by the user is ignored. */
+	if (chown("/etc/laneshim/client.conf", NOBODY, NOBODY) != 0)
+		return failf("chown: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("user-owned config", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "connected fd=") != prepared)
+		return failf("user-owned config: it was honoured in a setuid program");
+	suid_free(&run);
+	/* 5. The compiled-in kill switch, /etc/laneshim/disable, holds in setuid programs too. */
+	if (chown("/etc/laneshim/client.conf", 0, 0) != 0 || !write_text(LANESHIM_TEST_KILL_SWITCH, "", 0644))
+		return failf("kill switch: %s", strerror(errno));
+	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("kill switch", &plain, &run)) != PASS)
+		return rc;
+	if (count_in_file("agent.log", "connected fd=") != prepared)
+		return failf("kill switch: %s did not stop the agent", LANESHIM_TEST_KILL_SWITCH);
+	suid_free(&run);
+	suid_free(&plain);
+	close(lfd);
+	return PASS;
+}
+
+static int tester_setuid(void)
+{
+	char path[PATH_MAX], hostile[PATH_MAX];
+	int status, pipefd[2], rc;
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return snprintf(reason, sizeof(reason), "needs root (setuid install, mount namespace)"), SKIP;
+	if (getenv("LANESHIM_TEST_PRELOAD") != NULL)
+		return snprintf(reason, sizeof(reason), "sanitizer runtimes refuse setuid programs"), SKIP;
+	if (access("/usr/bin/setpriv", X_OK) != 0)
+		return snprintf(reason, sizeof(reason), "no /usr/bin/setpriv"), SKIP;
+	snprintf(suid_dir, sizeof(suid_dir), "/tmp/laneshim-suid.XXXXXX");
+	if (mkdtemp(suid_dir) == NULL || chmod(suid_dir, 0755) != 0)
+		return failf("mkdtemp: %s", strerror(errno));
+	suid_path(path, sizeof(path), "user");
+	mkdir(path, 0777);
+	chmod(path, 0777);
+	snprintf(hostile, sizeof(hostile), "%s/libhostile-agent.so", suid_dir);
+	snprintf(path, sizeof(path), "%s", agent_path);
+	*strrchr(path, '/') = '\0';
+	strcat(path, "/libhostile-agent.so");
+	if (!copy_file(path, hostile))
+		return failf("copying %s: %s", path, strerror(errno));
+	if (pipe(pipefd) != 0)
+		return failf("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		rc = suid_scenarios();
+		n = write(pipefd[1], reason, strlen(reason));
+		_exit(rc == PASS && n >= 0 ? PASS : rc);
+	}
+	close(pipefd[1]);
+	n = pid < 0 ? -1 : read(pipefd[0], reason, sizeof(reason) - 1);
+	reason[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	rc = pid < 0 ? failf("fork: %s", strerror(errno)) : wait_child(pid, &status);
+	if (rc == PASS)
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : failf("killed by signal %d", WTERMSIG(status));
+	if (rc == FAIL) {
+		size_t len = strlen(reason);
+
+		snprintf(reason + len, sizeof(reason) - len, " (files kept in %s)", suid_dir);
+		return FAIL;
+	}
+	/* The mount namespace died with the child; remove what is left. */
+	snprintf(path, sizeof(path), "rm -rf '%s'", suid_dir);
+	return system(path) == 0 ? rc : failf("cannot remove %s", suid_dir);
+}
+
 /* ---------- the table ---------- */
 
 #define LOOPBACK "LANESHIM_INCLUDE_LOOPBACK=1"
+/* Loading the agent counts against the deadline: a new program's first connect under ASan or valgrind needs longer. */
+#define SLOW_LOAD "LANESHIM_DEADLINE_MS=5000"
 
 static const struct test_case cases[] = {
 	{.name = "connect_blocking", .child = case_connect_blocking, .env = {LOOPBACK}},
@@ -1223,6 +1981,33 @@ static const struct test_case cases[] = {
 	{.name = "old_agent_without_closed", .child = case_old_agent, .env = {LOOPBACK}},
 	{.name = "threads_64_close", .child = case_threads_close, .env = {LOOPBACK}},
 	{.name = "fcntl_passthrough", .child = case_fcntl_passthrough, .env = {LOOPBACK}, .bare_too = true},
+	{.name = "fork_while_agent_busy", .child = case_fork_while_agent_busy, .env = {LOOPBACK}},
+	{.name = "vfork_child_silent", .child = case_vfork_child_silent, .env = {LOOPBACK}},
+	{.name = "posix_spawn_child", .child = case_posix_spawn_child, .env = {LOOPBACK, SLOW_LOAD}},
+	{.name = "exec_after_fork_gets_agent", .child = case_exec_after_fork, .env = {LOOPBACK, SLOW_LOAD}},
+	{.name = "helper_connect", .child = helper_connect, .helper = true},
+	{.name = "socket_hook_is_cheap", .child = case_socket_hook_is_cheap, .env = {LOOPBACK}},
+	{.name = "socket_kind_behind_our_back", .child = case_socket_kind_behind_our_back, .env = {LOOPBACK}},
+	{.name = "scope_deny_by_name", .child = case_scope_deny_name,
+	 .env = {LOOPBACK, "LANESHIM_DENY_PROGRAMS=iperf3, shim_test"}},
+	{.name = "scope_allow_list_excludes_others", .child = case_scope_not_allowed,
+	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=iperf3 curl"}},
+	{.name = "scope_allow_full_path_glob", .child = case_connect_blocking,
+	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=/nowhere/*,*/tests/shim_te[s]t"}},
+	{.name = "scope_deny_wins_over_allow", .child = case_scope_deny_wins,
+	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=shim_test", "LANESHIM_DENY_PROGRAMS=shim_*"}},
+	{.name = "scope_config_file_keys", .child = case_scope_config_file, .env = {LOOPBACK},
+	 .config = "# scoping\nallow_programs = rsync\nallow_programs = shim_test\ndeny_programs = x[\n"
+		   "disable_file = relative/path\ndeny_programs = gdb\n"},
+	{.name = "scope_builtin_tracer", .child = case_scope_builtin, .env = {LOOPBACK}, .exe_copy = "strace"},
+	{.name = "scope_builtin_service_manager", .child = case_scope_builtin, .env = {LOOPBACK},
+	 .exe_copy = "systemd-resolved"},
+	{.name = "scope_builtin_by_execfn", .child = case_scope_builtin, .env = {LOOPBACK}, .exe_link = "pip3"},
+	{.name = "scope_builtin_dropped", .child = case_connect_blocking,
+	 .env = {LOOPBACK, "LANESHIM_DEFAULT_EXCLUDES=no"}, .exe_copy = "strace"},
+	{.name = "kill_switch_present", .child = case_kill_switch_present, .env = {LOOPBACK}},
+	{.name = "kill_switch_live", .child = case_kill_switch_live, .env = {LOOPBACK}},
+	{.name = "setuid_secure_execution", .tester = tester_setuid},
 	{.name = "exports_match", .tester = tester_exports},
 	{.name = "abi_dump_complete", .tester = tester_abi_dump},
 };
@@ -1306,8 +2091,64 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* A copy of the file at from, executable, at to. */
+static bool copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	ssize_t n = 0;
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return in >= 0 && out >= 0 && n == 0;
+}
+
+/* The program a case runs as: the tester, or a copy or link of it under another name. */
+static const char *case_program(const struct test_case *c, const char *dir, char *buf, size_t len)
+{
+	if (c->exe_copy == NULL && c->exe_link == NULL)
+		return self_path;
+	snprintf(buf, len, "%s/%s", dir, c->exe_copy ? c->exe_copy : c->exe_link);
+	if (c->exe_copy ? !copy_file(self_path, buf) : symlink(self_path, buf) != 0)
+		return NULL;
+	return buf;
+}
+
+/*
+ * Runs program --child name, behind LANESHIM_TEST_WRAPPER if set (a command line split at
+ * spaces, e.g. valgrind and its options): the case's process is the one the wrapper checks.
+ */
+static void exec_wrapped(const char *program, const char *name, char **env)
+{
+	static char wrapper[1024];
+	char *argv[32], *save = NULL;
+	const char *w = getenv("LANESHIM_TEST_WRAPPER");
+	size_t n = 0;
+
+	if (w != NULL && strlen(w) < sizeof(wrapper)) {
+		strcpy(wrapper, w);
+		for (char *a = strtok_r(wrapper, " ", &save); a != NULL && n < 28; a = strtok_r(NULL, " ", &save))
+			argv[n++] = a;
+	}
+	argv[n++] = (char *)program;
+	argv[n++] = "--child";
+	argv[n++] = (char *)name;
+	argv[n] = NULL;
+	execvpe(argv[0], argv, env);
+}
+
 static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 {
+	char program_buf[PATH_MAX];
+	const char *program = case_program(c, dir, program_buf, sizeof(program_buf));
 	static char bufs[8][PATH_MAX + 64];
 	char *env[ENV_MAX], out[PATH_MAX], err[PATH_MAX];
 	const char *prefix = getenv("LANESHIM_TEST_PRELOAD");
@@ -1325,6 +2166,9 @@ static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 	env_setf(env, &n, bufs[4], sizeof(bufs[4]), "FAKE_AGENT_LOG=%s/agent.log", dir);
 	env_setf(env, &n, bufs[5], sizeof(bufs[5]), "LANESHIM_TEST_DIR=%s", dir);
 	env_set(env, &n, "LANESHIM_LOG=debug");
+	/* Under valgrind, loading the agent alone takes longer than the 20 ms default deadline. */
+	if (getenv("LANESHIM_TEST_DEADLINE_MS") != NULL)
+		env_setf(env, &n, bufs[6], sizeof(bufs[6]), "LANESHIM_DEADLINE_MS=%s", getenv("LANESHIM_TEST_DEADLINE_MS"));
 	env_set(env, &n, "FAKE_AGENT_MODE=ok");
 	for (int i = 0; i < CASE_ENV_MAX && c->env[i] != NULL; i++)
 		env_set(env, &n, c->env[i]);
@@ -1338,7 +2182,8 @@ static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
-		execve(self_path, (char *[]){self_path, "--child", (char *)c->name, NULL}, env);
+		if (program != NULL)
+			exec_wrapped(program, c->name, env);
 		_exit(127);
 	}
 	return pid;
@@ -1373,6 +2218,8 @@ static int child_result(const char *dir, int status)
 		mark += strlen(MARK);
 		nl = strchr(mark, '\n');
 		snprintf(reason, sizeof(reason), "%.*s", (int)(nl ? nl - mark : (long)strlen(mark)), mark);
+	} else if (code == WRAPPER_ERROR) {
+		snprintf(reason, sizeof(reason), "%s reported errors (see stderr)", getenv("LANESHIM_TEST_WRAPPER"));
 	} else if (WIFSIGNALED(status)) {
 		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
 	} else {
@@ -1499,7 +2346,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < CASES_COUNT; i++) {
 		int rc;
 
-		if (!selected(cases[i].name, argc, argv))
+		if (cases[i].helper || !selected(cases[i].name, argc, argv))
 			continue;
 		rc = run_case(&cases[i]);
 		if (rc == PASS)
