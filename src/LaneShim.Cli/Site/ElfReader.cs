@@ -74,7 +74,8 @@ internal static class ElfReader
             {
                 return false;
             }
-            if (type == NtGoBuildId && namesz == 3 && notes.Slice(p + 12, 3).SequenceEqual("Go\0"u8))
+            // The Go linker writes the name as "Go\0\0" with namesz 4; accept the plain "Go\0" (namesz 3) too.
+            if (type == NtGoBuildId && namesz is 3 or 4 && notes.Slice(p + 12, 3).SequenceEqual("Go\0"u8))
             {
                 return true;
             }
