@@ -22,7 +22,7 @@ internal static class SiteInstaller
         }
         if (SmokeTest.Run(shim, agent) is { } problem)
         {
-            throw new SiteException($"laneshim install: refusing to install: the shim changes what programs do ({problem}). Nothing was changed.");
+            throw new SiteException($"laneshim install: refusing to install: the smoke test of {shim} failed: {problem}. Nothing was changed.");
         }
         log.WriteLine($"smoke test passed: /bin/true, /bin/sh, a TCP connect and the shim mapped, the same with {shim} preloaded");
 
