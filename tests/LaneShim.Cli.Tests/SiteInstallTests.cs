@@ -67,6 +67,29 @@ public sealed class SiteInstallTests
     }
 
     [TestMethod]
+    [DataRow("install")]
+    [DataRow("uninstall")]
+    public void WithoutSite_ExitsTwoAndSaysWhatToAdd(string verb)
+    {
+        string root = Directory.CreateTempSubdirectory("laneshim-site-").FullName;
+        try
+        {
+            ProcessResult r = Laneshim(verb, "--root", root);
+            Assert.AreEqual(2, r.ExitCode, r.Describe());
+            StringAssert.Contains(r.Stderr, "--site");
+            Assert.IsEmpty(Directory.GetFileSystemEntries(root));
+            ProcessResult help = Laneshim(verb, "--help");
+            Assert.AreEqual(0, help.ExitCode, help.Describe());
+            StringAssert.Contains(help.Stdout, "--root");
+            Assert.DoesNotContain("--shim", help.Stdout, "test-only options stay hidden");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void InstallThenUninstall_IntoEmptyRoot_LeavesNothingBehindAndAbsentPreloadAbsent()
     {
         string root = Directory.CreateTempSubdirectory("laneshim-site-").FullName;
