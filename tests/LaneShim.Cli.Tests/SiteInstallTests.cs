@@ -25,6 +25,12 @@ public sealed class SiteInstallTests
             Write(root, "etc/systemd/system/laneshim-broker.service", "[Service]\nExecStart=/opt/old/laneshim broker\n", 0b110_100_100);
             Directory.CreateDirectory(Path.Combine(root, "usr/local/bin"));
             File.CreateSymbolicLink(Path.Combine(root, "usr/local/bin/laneshim"), "/opt/old/laneshim");
+            if (Privileges.IsRoot)
+            {
+                // Owners come back too: a unit file and a symlink owned by someone else.
+                ProcessRunner.Check("/bin/chown", "1234:2345", Path.Combine(root, "etc/systemd/system/laneshim-broker.service"));
+                ProcessRunner.Check("/bin/chown", "-h", "4321:5432", Path.Combine(root, "usr/local/bin/laneshim"));
+            }
             Dictionary<string, string> before = Snapshot(root);
 
             ProcessResult first = Laneshim("install", "--site", "--root", root);
@@ -208,9 +214,12 @@ public sealed class SiteInstallTests
         File.SetUnixFileMode(path, (UnixFileMode)mode);
     }
 
-    /// <summary>Every path under the root: kind, mode, and the bytes' hash or the link target.</summary>
+    /// <summary>Every path under the root: kind, mode, owner, and the bytes' hash or the link target.</summary>
     private static Dictionary<string, string> Snapshot(string root)
     {
+        // find prints owners (of symlinks themselves too), which .NET does not expose.
+        Dictionary<string, string> owners = ProcessRunner.Check("/usr/bin/find", root, "-mindepth", "1", "-printf", "%P %U:%G\n").Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l[..l.LastIndexOf(' ')], l => l[(l.LastIndexOf(' ') + 1)..]);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string path in Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
@@ -219,6 +228,7 @@ public sealed class SiteInstallTests
             result[relative] = info.LinkTarget is { } link ? $"link {link}"
                 : Directory.Exists(path) ? $"dir {File.GetUnixFileMode(path)}"
                 : $"file {File.GetUnixFileMode(path)} {Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))}";
+            result[relative] += $" owner {owners[relative]}";
         }
         return result;
     }

@@ -106,6 +106,10 @@ internal sealed class InstallJournal
         {
             throw new SiteException($"{host} is a directory; LaneShim installs a {installed} there. Move it away first.");
         }
+        if (entry.Previous != "absent" && FileOwner.Get(host) is { } owner)
+        {
+            (entry.PreviousUid, entry.PreviousGid) = owner;
+        }
         Manifest.Entries.Add(entry);
         return entry;
     }

@@ -19,6 +19,12 @@ internal sealed class ManifestEntry
     /// <summary>For a previous symlink: its target.</summary>
     public string? PreviousLink { get; set; }
 
+    /// <summary>For a previous file or symlink: its owner's uid.</summary>
+    public int? PreviousUid { get; set; }
+
+    /// <summary>For a previous file or symlink: its group's gid.</summary>
+    public int? PreviousGid { get; set; }
+
     /// <summary>What the install put there: file, symlink or directory.</summary>
     public string Installed { get; set; } = "file";
 

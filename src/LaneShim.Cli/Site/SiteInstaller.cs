@@ -54,9 +54,14 @@ internal static class SiteInstaller
         string before = File.Exists(preload) ? File.ReadAllText(preload) : "";
         string after = PreloadFile.Add(before, manifest.PreloadEntry);
         UnixFileMode mode = File.Exists(preload) ? File.GetUnixFileMode(preload) : Readable;
+        (int Uid, int Gid)? owner = File.Exists(preload) ? FileOwner.Get(preload) : null;
         if (after != before || !File.Exists(preload))
         {
             journal.WriteFile(SiteLayout.Preload, Encoding.UTF8.GetBytes(after), mode);
+            if (owner is { } o)
+            {
+                FileOwner.Set(preload, o.Uid, o.Gid); // the edited list keeps its owner as well as its mode
+            }
             log.WriteLine($"added {manifest.PreloadEntry} to {preload}");
         }
         else

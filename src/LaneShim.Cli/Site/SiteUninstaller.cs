@@ -93,6 +93,10 @@ internal static class SiteUninstaller
             default:
                 throw new SiteException($"{layout.Host(SiteLayout.Manifest)}: unknown previous state '{entry.Previous}' for {entry.Path}");
         }
+        if (entry.PreviousUid is int uid && entry.PreviousGid is int gid)
+        {
+            FileOwner.Set(host, uid, gid);
+        }
         return true;
     }
 }
