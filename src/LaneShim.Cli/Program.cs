@@ -16,6 +16,11 @@ internal static class Program
             LabCommand.Create(),
             DemoCommand.Create(),
         };
+        if (OperatingSystem.IsLinux())
+        {
+            root.Subcommands.Add(InstallCommand.Create());
+            root.Subcommands.Add(UninstallCommand.Create());
+        }
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using LaneShim.Broker;
 using LaneShim.Cli.Native;
+using LaneShim.Cli.Site;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -86,6 +87,11 @@ internal static class RunCommand
             PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
             PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
         };
+        // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
+        if (argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
+        {
+            Console.Error.WriteLine(warning);
+        }
         ChildProcess child;
         try
         {
