@@ -1,6 +1,7 @@
 // DemoRunner.Setup.cs - before the runs: tools, work directory, test data, the lab, hosts files, the RTT, the broker, server configs.
 using System.Diagnostics;
 using LaneShim.Cli.Lab;
+using LaneShim.Cli.Site;
 
 namespace LaneShim.Cli.Demo;
 
@@ -85,9 +86,9 @@ internal sealed partial class DemoRunner
             {
                 _unavailable[mover.Name] = $"could not prepare its server: {e.Message}";
             }
-            if (ElfInspector.IsDynamic(mover.ClientProgram) == false)
+            if (ExecutableInspector.Warning(mover.ClientProgram, Environment.GetEnvironmentVariable("PATH")) is string warning)
             {
-                _unwrappable[mover.Name] = $"{mover.ClientProgram} is statically linked: LD_PRELOAD cannot wrap it";
+                _unwrappable[mover.Name] = warning;
             }
         }
         WriteHeader(context);
