@@ -1,0 +1,31 @@
+/* main.c - laneshim-bench: timing loops `laneshim bench` runs in the namespaces it builds; samples go to stdout, one per line. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+	{"serve", bench_serve, "serve PORT                       accept and close until killed; prints 'ready'"},
+	{"connect", bench_connect, "connect HOST PORT N             N connects; prints each connect()'s nanoseconds"},
+	{"once", bench_once, "once HOST PORT|-                 one connect (or none); prints 'connect_ns rss_kb'"},
+	{"spawn", bench_spawn, "spawn N ROUNDS PRELOAD PROGRAM   posix_spawn PROGRAM N times per round, without and with LD_PRELOAD=PRELOAD alternately; prints 'plain|shim ns'"},
+	{"syn", bench_syn, "syn IFINDEX LOCAL HOST PORT N    N connects from LOCAL; prints nanoseconds from connect() to its SYN on the interface"},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (strcmp(argv[1], commands[i].name) == 0)
+				return commands[i].run(argc - 2, argv + 2);
+		}
+	}
+	fprintf(stderr, "usage: laneshim-bench COMMAND ...\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  %s\n", commands[i].usage);
+	return 2;
+}
