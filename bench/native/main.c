@@ -12,7 +12,7 @@ static const struct {
 	{"serve", bench_serve, "serve PORT                       accept and close until killed; prints 'ready'"},
 	{"connect", bench_connect, "connect HOST PORT N             N connects; prints each connect()'s nanoseconds"},
 	{"once", bench_once, "once HOST PORT|-                 one connect (or none); prints 'connect_ns rss_kb'"},
-	{"spawn", bench_spawn, "spawn N ROUNDS PRELOAD PROGRAM   posix_spawn PROGRAM N times per round, without and with LD_PRELOAD=PRELOAD alternately; prints 'plain|shim ns'"},
+	{"spawn", bench_spawn, "spawn PAIRS PRELOAD PROGRAM      posix_spawn PROGRAM without and with LD_PRELOAD=PRELOAD, PAIRS times; prints 'plain|shim ns'"},
 	{"syn", bench_syn, "syn IFINDEX LOCAL HOST PORT N    N connects from LOCAL; prints nanoseconds from connect() to its SYN on the interface"},
 };
 

@@ -31,39 +31,43 @@ static char **environment(const char *preload)
 	return env;
 }
 
-/* Runs program n times; returns the mean nanoseconds of spawn + wait, or -1. */
-static int64_t round_ns(const char *program, char **env, long n)
+/* Runs program once; returns the nanoseconds of spawn + wait, or -1. */
+static int64_t spawn_ns(const char *program, char **env)
 {
 	char *args[] = {(char *)program, NULL};
 	int64_t t0 = bench_now_ns();
-	for (long i = 0; i < n; i++) {
-		pid_t pid;
-		int status;
-		if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-			return -1;
-	}
-	return (bench_now_ns() - t0) / n;
+	pid_t pid;
+	int status;
+	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return bench_now_ns() - t0;
 }
 
 int bench_spawn(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: laneshim-bench spawn N ROUNDS PRELOAD PROGRAM\n");
+	if (argc != 3) {
+		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM\n");
 		return 2;
 	}
-	long n = bench_arg_long("N", argv[0]), rounds = bench_arg_long("ROUNDS", argv[1]);
-	char **plain = environment(NULL), **shim = environment(argv[2]);
-	for (long r = 0; r < rounds; r++) {
-		/* Alternate which goes first so neither always follows the other's cache effects. */
+	long pairs = bench_arg_long("PAIRS", argv[0]);
+	char **plain = environment(NULL), **shim = environment(argv[1]);
+	int64_t *samples = calloc((size_t)pairs * 2, sizeof(*samples));
+	if (!samples)
+		return 1;
+	for (long i = 0; i < pairs; i++) {
+		/* Back to back, alternating which goes first: drift and the machine's load hit both sides alike. */
 		for (int k = 0; k < 2; k++) {
-			int with = (k + (int)r) % 2;
-			int64_t ns = round_ns(argv[3], with ? shim : plain, n);
+			int with = (k + (int)(i & 1)) % 2;
+			int64_t ns = spawn_ns(argv[2], with ? shim : plain);
 			if (ns < 0) {
-				fprintf(stderr, "laneshim-bench spawn: %s failed\n", argv[3]);
+				fprintf(stderr, "laneshim-bench spawn: %s failed\n", argv[2]);
 				return 1;
 			}
-			printf("%s %lld\n", with ? "shim" : "plain", (long long)ns);
+			samples[2 * i + with] = ns;
 		}
 	}
+	for (long i = 0; i < pairs; i++)
+		printf("plain %lld\nshim %lld\n", (long long)samples[2 * i], (long long)samples[2 * i + 1]);
+	free(samples);
 	return 0;
 }

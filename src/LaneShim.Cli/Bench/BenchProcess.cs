@@ -13,6 +13,10 @@ internal static class BenchProcess
     public static string[] InNetns(string netns, IReadOnlyDictionary<string, string>? env, params string[] argv) =>
         [Ip, "netns", "exec", netns, "/usr/bin/env", .. (env ?? new Dictionary<string, string>()).Select(kv => $"{kv.Key}={kv.Value}"), .. argv];
 
+    /// <summary>argv run with <paramref name="env"/> set through env(1).</summary>
+    public static string[] WithEnv(IReadOnlyDictionary<string, string> env, params string[] argv) =>
+        ["/usr/bin/env", .. env.Select(kv => $"{kv.Key}={kv.Value}"), .. argv];
+
     /// <summary>Runs argv; returns stdout. Throws when it cannot start, exceeds <paramref name="timeout"/> or exits non-zero.</summary>
     public static string Run(IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancel = default)
     {

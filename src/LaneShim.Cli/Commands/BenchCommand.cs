@@ -13,8 +13,8 @@ internal static class BenchCommand
     [
         new PathScaleBench(),
         new LeaseScaleBench(),
-        //new PreloadBench(),
-        //new ConnectBench(),
+        new PreloadBench(),
+        new ConnectBench(),
         //new AgentFootprintBench(),
         //new BrokerLoadBench(),
         //new LaneSetupBench(),
