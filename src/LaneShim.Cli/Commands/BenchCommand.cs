@@ -15,7 +15,7 @@ internal static class BenchCommand
         new LeaseScaleBench(),
         new PreloadBench(),
         new ConnectBench(),
-        //new AgentFootprintBench(),
+        new AgentFootprintBench(),
         //new BrokerLoadBench(),
         //new LaneSetupBench(),
         //new MoverBench(),
