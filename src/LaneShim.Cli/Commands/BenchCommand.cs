@@ -16,7 +16,7 @@ internal static class BenchCommand
         new PreloadBench(),
         new ConnectBench(),
         new AgentFootprintBench(),
-        //new BrokerLoadBench(),
+        new BrokerLoadBench(),
         //new LaneSetupBench(),
         //new MoverBench(),
     ];
