@@ -46,6 +46,10 @@ build() {
 	# A running lab keeps the old binary busy: replace it by rename, not by writing into it.
 	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/.laneshim-linkemu.new"
 	mv -f "$OUT/bin/.laneshim-linkemu.new" "$OUT/bin/laneshim-linkemu"
+	log "benchmark programs"
+	make -s -C bench/native
+	cp bench/native/build/laneshim-bench "$OUT/bin/.laneshim-bench.new"
+	mv -f "$OUT/bin/.laneshim-bench.new" "$OUT/bin/laneshim-bench"
 	log "NativeAOT agent (net9.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
@@ -112,10 +116,6 @@ demo() {
 # ./build.sh bench [--quick] [laneshim bench flags]: builds, then the benchmark harness (results in out/bench, root).
 bench() {
 	build
-	log "benchmark programs"
-	make -s -C bench/native
-	cp bench/native/build/laneshim-bench "$OUT/bin/.laneshim-bench.new"
-	mv -f "$OUT/bin/.laneshim-bench.new" "$OUT/bin/laneshim-bench"
 	"$OUT/bin/laneshim" bench --out "$OUT/bench" "$@"
 }
 
