@@ -22,11 +22,13 @@ static int64_t syn_time(int cap, uint16_t sport)
 	char control[256];
 	for (;;) {
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+		struct sockaddr_ll from;
+		struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = control, .msg_controllen = sizeof(control)};
 		ssize_t n = recvmsg(cap, &msg, 0);
 		if (n < 0)
 			return -1; /* timeout: no SYN seen */
-		if ((size_t)n < sizeof(struct iphdr))
+		if (from.sll_protocol != htons(ETH_P_IP) || (size_t)n < sizeof(struct iphdr))
 			continue;
 		const struct iphdr *ip = (const struct iphdr *)buf;
 		size_t ihl = (size_t)ip->ihl * 4;
@@ -48,8 +50,8 @@ static int64_t syn_time(int cap, uint16_t sport)
 
 int bench_syn(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: laneshim-bench syn IFINDEX LOCAL HOST PORT N\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: laneshim-bench syn IFINDEX LOCAL HOST PORT N [HOLD_MS]\n");
 		return 2;
 	}
 	long ifindex = bench_arg_long("IFINDEX", argv[0]);
@@ -59,11 +61,13 @@ int bench_syn(int argc, char **argv)
 		return 2;
 	((struct sockaddr_in *)&local)->sin_port = 0;
 	long n = bench_arg_long("N", argv[4]);
+	long hold_ms = argc == 6 ? bench_arg_long("HOLD_MS", argv[5]) : 0;
 
-	int cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	/* ETH_P_ALL: the kernel shows a packet socket outgoing packets only when it listens to every protocol. */
+	int cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	int one = 1;
 	struct timeval tv = {.tv_sec = 2};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = (int)ifindex};
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
 	if (cap < 0 || setsockopt(cap, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0 ||
 	    setsockopt(cap, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 || bind(cap, (struct sockaddr *)&ll, sizeof(ll)) != 0) {
 		fprintf(stderr, "laneshim-bench syn: capture on ifindex %ld: %s\n", ifindex, strerror(errno));
@@ -84,13 +88,19 @@ int bench_syn(int argc, char **argv)
 			return 1;
 		}
 		int64_t syn = syn_time(cap, ntohs(bound.sin_port));
-		close(fd);
 		if (syn < 0) {
 			fprintf(stderr, "laneshim-bench syn: no SYN from port %u seen on ifindex %ld\n", ntohs(bound.sin_port), ifindex);
 			return 1;
 		}
 		printf("%lld\n", (long long)(syn - t0));
 		fflush(stdout);
+		if (i == n - 1 && hold_ms > 0) {
+			/* Keep the last flow (and its lease and router rules) alive while the harness inspects the routers. */
+			fprintf(stderr, "holding port %u\n", ntohs(bound.sin_port));
+			struct timespec ts = {.tv_sec = hold_ms / 1000, .tv_nsec = (hold_ms % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+		}
+		close(fd);
 	}
 	return 0;
 }

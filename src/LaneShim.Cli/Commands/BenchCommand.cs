@@ -17,7 +17,7 @@ internal static class BenchCommand
         new ConnectBench(),
         new AgentFootprintBench(),
         new BrokerLoadBench(),
-        //new LaneSetupBench(),
+        new LaneSetupBench(),
         //new MoverBench(),
     ];
 
