@@ -18,7 +18,7 @@ internal static class BenchCommand
         new AgentFootprintBench(),
         new BrokerLoadBench(),
         new LaneSetupBench(),
-        //new MoverBench(),
+        new MoverBench(),
     ];
 
     public static Command Create()
