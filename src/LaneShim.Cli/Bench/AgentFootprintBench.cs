@@ -59,7 +59,7 @@ internal sealed class AgentFootprintBench : BenchSuite
             new("first_lane_ms", first, "ms")
             {
                 Baseline = plainFirst, Ratio = first / plainFirst, Target = 15, Valid = real,
-                Note = $"a process's first eligible connect: agent dlopen, .NET runtime start, broker grant, connect; p-max {firstLane.Max():0.0} ms; baseline: the first connect to an excluded destination",
+                Note = $"a process's first eligible connect: agent dlopen, .NET runtime start, broker grant, connect; slowest {firstLane.Max():0.0} ms; baseline: the first connect to an excluded destination",
                 Extra = new Dictionary<string, object> { ["p99_ms"] = BenchStats.Percentile(firstLane, 99) },
             },
         ];

@@ -29,13 +29,14 @@ internal sealed class BenchRunner(BenchContext context, IReadOnlyList<BenchSuite
             {
                 results.AddRange(suite.Run(context));
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (context.Cancel.IsCancellationRequested)
             {
                 interrupted = true;
                 results.AddRange(suite.Expected(context).Select(e => e with { Value = null, Note = "not run: interrupted" }));
             }
-            catch (Exception e) when (e is BenchException or IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+            catch (Exception e)
             {
+                // Whatever broke one suite (a missing tool, a bad parse), the others still run and this one's figures say why.
                 context.Log.WriteLine($"bench: {suite.Key} failed: {e.Message}");
                 results.AddRange(suite.Expected(context).Select(x => x with { Value = null, Baseline = null, Ratio = null, Note = $"not measured: {e.Message}" }));
             }

@@ -2,11 +2,12 @@
 namespace LaneShim.Cli.Bench;
 
 /// <summary>
-/// Four modes, each a laneshim-bench process in the client namespace timing N connects to a listener in the server
+/// Five modes, each a laneshim-bench process in the client namespace timing N connects to a listener in the server
 /// namespace; the modes take turns round after round (in a rotating order) so drift and load hit all alike:
 /// <list type="bullet">
 /// <item>plain: no shim (the baseline);</item>
 /// <item>ineligible: the shim with the destination in LANESHIM_EXCLUDE, the cheap prefilter a site's non-lane traffic takes;</item>
+/// <item>nolane (reported beside ineligible): eligible, but the broker has no rule for it; the agent caches the refusal;</item>
 /// <item>cached: the shim and a broker whose grant (no topology: shared, cached per destination) the agent reuses;</item>
 /// <item>cold: the shim and a broker with a topology and dry-run enforcement, whose grants are per flow and never cached.</item>
 /// </list>
@@ -39,12 +40,15 @@ internal sealed class ConnectBench : BenchSuite
             "# laneshim bench: the client and server namespaces behind one router whose link to the server is marked\n" +
             $"node client host addr={net.ClientAddress}/32\nnode r1 router\nnode server host addr={net.ServerAddress}/32\n" +
             "link client r1 capacity=10gbit latency=0ms\nlink r1 server capacity=10gbit latency=0ms mark=0x1\n");
+        using BenchBroker refusingBroker = BenchBroker.Start(context, "refusing",
+            "# laneshim bench: no rule matches the benchmark's server\nclass bench rate=1gbit rtt=20ms ttl=1h\nrule dst=192.0.2.0/24 -> bench\n");
         using BenchBroker coldBroker = BenchBroker.Start(context, "cold", BenchRequests.Policy("1h"), "--topology", topology, "--enforce", "dry-run");
 
         var modes = new (string Name, Dictionary<string, string> Env)[]
         {
             ("plain", ShimEnvironment.Without(context)),
             ("ineligible", ShimEnvironment.With(context, cachedBroker.Socket, ("LANESHIM_EXCLUDE", net.ServerAddress + "/32"))),
+            ("nolane", ShimEnvironment.With(context, refusingBroker.Socket, ("LANESHIM_DEADLINE_MS", "2000"))),
             // A generous deadline: under load a grant may take longer than 20 ms, and a connect that failed open would
             // be timed as a lane's. The deadline bounds waiting; it does not change what a grant costs.
             ("cached", ShimEnvironment.With(context, cachedBroker.Socket, ("LANESHIM_DEADLINE_MS", "2000"))),
@@ -69,6 +73,7 @@ internal sealed class ConnectBench : BenchSuite
 
         double plain = BenchStats.Median(samples["plain"]);
         double ineligible = BenchStats.Median(samples["ineligible"]);
+        double noLane = BenchStats.Median(samples["nolane"]);
         double cached = BenchStats.Median(samples["cached"]);
         double coldP50 = BenchStats.Median(samples["cold"]), coldP99 = BenchStats.Percentile(samples["cold"], 99);
         double plainP99 = BenchStats.Percentile(samples["plain"], 99);
@@ -81,7 +86,9 @@ internal sealed class ConnectBench : BenchSuite
             new("connect_ineligible_ratio", ineligible / plain, "ratio")
             {
                 Baseline = plain, Ratio = ineligible / plain, Target = 1.01,
-                Note = $"median connect {ineligible:0.0} us with the shim (destination in LANESHIM_EXCLUDE) vs {plain:0.0} us without; {counts}",
+                Note = $"median connect {ineligible:0.0} us with the shim (destination in LANESHIM_EXCLUDE) vs {plain:0.0} us without; {counts}; " +
+                    $"no_lane_ratio: a destination the broker refuses (NOT_FOUND, then the agent's negative cache) {noLane:0.0} us",
+                Extra = new Dictionary<string, object> { ["no_lane_ratio"] = noLane / plain },
             },
             new("connect_cached_lane_added_us", cached - plain, "us")
             {
