@@ -66,7 +66,10 @@ internal sealed class MoverBench : BenchSuite
                 string name = $"lab_{Id(mover.Name)}_{Id(mode.Name())}_mbps";
                 if (run.Mover is null || !run.Ok)
                 {
-                    results.Add(BenchResult.Missing(name, "Mbit/s", run.Mover is null ? "the demo did not run it" : $"failed: {run.Note}"));
+                    string why = run.Mover is not null ? $"failed: {run.Note}"
+                        : mode == DemoMode.HandTuned && mover.NoHandTuning is string none ? $"no hand-tuned run: {none}"
+                        : "the demo did not run it";
+                    results.Add(BenchResult.Missing(name, "Mbit/s", why));
                     continue;
                 }
                 if (mode == DemoMode.Plain)
