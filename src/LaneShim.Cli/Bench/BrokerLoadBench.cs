@@ -78,7 +78,7 @@ internal sealed class BrokerLoadBench : BenchSuite
                     Value = o.GrantsPerSecond,
                     Valid = !forTarget || store.Name == "sqlite",
                     Note = $"{c} callers on {o.Connections} HTTP/2 connections, {window.TotalSeconds:0} s: p50 {o.P50Us:0} us, p99 {o.P99Us:0} us; " +
-                        $"topology + dry-run enforcement{errors}" + (storeNote is null ? "" : "; " + storeNote) +
+                        $"topology + dry-run enforcement{errors}; " + (storeNote ?? $"store: {store.Name}") +
                         (forTarget && store.Name != "sqlite" ? "; the target is for SQLite: not met until measured there" : ""),
                     Extra = new Dictionary<string, object> { ["p50_us"] = o.P50Us, ["p99_us"] = o.P99Us, ["store"] = store.Name },
                 };
