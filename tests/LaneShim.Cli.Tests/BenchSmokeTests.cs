@@ -84,6 +84,36 @@ public sealed partial class BenchSmokeTests
     }
 
     [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public void AsAnUnprivilegedUser_NamespaceFiguresAreReportedUnmeasuredWithTheReason()
+    {
+        Privileges.RequireRoot("runs the harness as nobody through runuser");
+        string dir = Directory.CreateTempSubdirectory("laneshim-bench-nobody-").FullName;
+        try
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
+                UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+            ProcessResult r = ProcessRunner.Run("/usr/sbin/runuser", ["-u", "nobody", "--", RepoPaths.Cli, "bench", "--quick", "--only", "path,connect", "--out", dir],
+                timeout: TimeSpan.FromSeconds(110));
+            Assert.AreEqual(0, r.ExitCode, r.Describe());
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
+            var figures = doc.RootElement.GetProperty("benchmarks").EnumerateArray().ToDictionary(b => b.GetProperty("name").GetString()!, b => b);
+            Assert.AreEqual(JsonValueKind.Number, figures["path_ms_nodes_1000"].GetProperty("value").ValueKind, r.Describe());
+            foreach (string name in new[] { "connect_ineligible_ratio", "connect_cached_lane_added_us", "connect_cold_lane_p50_us", "connect_cold_lane_p99_us" })
+            {
+                JsonElement b = figures[name];
+                Assert.AreEqual(JsonValueKind.Null, b.GetProperty("value").ValueKind, b.ToString());
+                Assert.IsFalse(b.GetProperty("met").GetBoolean(), b.ToString());
+                StringAssert.Contains(b.GetProperty("note").GetString(), "needs root", b.ToString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void UnknownSuite_ExitsTwoAndNamesTheKnownOnes()
     {
         ProcessResult r = ProcessRunner.Run(RepoPaths.Cli, ["bench", "--only", "path,nosuch"], timeout: TimeSpan.FromSeconds(60));
