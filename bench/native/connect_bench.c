@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-int bench_serve(int argc, char **argv)
+int laneshim_bench_serve(int argc, char **argv)
 {
 	if (argc != 1) {
 		fprintf(stderr, "usage: laneshim-bench serve PORT\n");
 		return 2;
 	}
-	long port = bench_arg_long("PORT", argv[0]);
+	long port = laneshim_bench_arg_long("PORT", argv[0]);
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
 	int zero = 0, one = 1;
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
@@ -38,19 +38,19 @@ int bench_serve(int argc, char **argv)
 /* One timed connect; returns nanoseconds or -1 (errno set by connect). */
 static int64_t timed_connect(const struct sockaddr_storage *ss, socklen_t len)
 {
-	int fd = bench_tcp_socket(ss->ss_family);
+	int fd = laneshim_bench_tcp_socket(ss->ss_family);
 	if (fd < 0)
 		return -1;
-	int64_t t0 = bench_now_ns();
+	int64_t t0 = laneshim_bench_now_ns();
 	int rc = connect(fd, (const struct sockaddr *)ss, len);
-	int64_t t1 = bench_now_ns();
+	int64_t t1 = laneshim_bench_now_ns();
 	int saved = errno;
 	close(fd);
 	errno = saved;
 	return rc == 0 ? t1 - t0 : -1;
 }
 
-int bench_connect(int argc, char **argv)
+int laneshim_bench_connect(int argc, char **argv)
 {
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: laneshim-bench connect HOST PORT N [WARMUP]\n");
@@ -58,9 +58,9 @@ int bench_connect(int argc, char **argv)
 	}
 	struct sockaddr_storage ss;
 	socklen_t len;
-	if (bench_parse_addr(argv[0], argv[1], &ss, &len) != 0)
+	if (laneshim_bench_parse_addr(argv[0], argv[1], &ss, &len) != 0)
 		return 2;
-	long n = bench_arg_long("N", argv[2]);
+	long n = laneshim_bench_arg_long("N", argv[2]);
 	long warmup = argc == 4 ? atol(argv[3]) : 0;
 	int64_t *samples = calloc((size_t)n, sizeof(*samples));
 	if (!samples)
@@ -81,7 +81,7 @@ int bench_connect(int argc, char **argv)
 	return 0;
 }
 
-int bench_once(int argc, char **argv)
+int laneshim_bench_once(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: laneshim-bench once HOST PORT|-\n");
@@ -91,7 +91,7 @@ int bench_once(int argc, char **argv)
 	if (strcmp(argv[1], "-") != 0) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		if (bench_parse_addr(argv[0], argv[1], &ss, &len) != 0)
+		if (laneshim_bench_parse_addr(argv[0], argv[1], &ss, &len) != 0)
 			return 2;
 		ns = timed_connect(&ss, len);
 		if (ns < 0) {
@@ -99,6 +99,6 @@ int bench_once(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%lld %ld\n", (long long)ns, bench_rss_kb());
+	printf("%lld %ld\n", (long long)ns, laneshim_bench_rss_kb());
 	return 0;
 }

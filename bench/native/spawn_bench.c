@@ -35,21 +35,21 @@ static char **environment(const char *preload)
 static int64_t spawn_ns(const char *program, char **env)
 {
 	char *args[] = {(char *)program, NULL};
-	int64_t t0 = bench_now_ns();
+	int64_t t0 = laneshim_bench_now_ns();
 	pid_t pid;
 	int status;
 	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
-	return bench_now_ns() - t0;
+	return laneshim_bench_now_ns() - t0;
 }
 
-int bench_spawn(int argc, char **argv)
+int laneshim_bench_spawn(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM\n");
 		return 2;
 	}
-	long pairs = bench_arg_long("PAIRS", argv[0]);
+	long pairs = laneshim_bench_arg_long("PAIRS", argv[0]);
 	char **plain = environment(NULL), **shim = environment(argv[1]);
 	int64_t *samples = calloc((size_t)pairs * 2, sizeof(*samples));
 	if (!samples)

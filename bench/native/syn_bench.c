@@ -48,20 +48,20 @@ static int64_t syn_time(int cap, uint16_t sport)
 	}
 }
 
-int bench_syn(int argc, char **argv)
+int laneshim_bench_syn(int argc, char **argv)
 {
 	if (argc != 5 && argc != 6) {
 		fprintf(stderr, "usage: laneshim-bench syn IFINDEX LOCAL HOST PORT N [HOLD_MS]\n");
 		return 2;
 	}
-	long ifindex = bench_arg_long("IFINDEX", argv[0]);
+	long ifindex = laneshim_bench_arg_long("IFINDEX", argv[0]);
 	struct sockaddr_storage local, remote;
 	socklen_t llen, rlen;
-	if (bench_parse_addr(argv[1], "1", &local, &llen) != 0 || bench_parse_addr(argv[2], argv[3], &remote, &rlen) != 0)
+	if (laneshim_bench_parse_addr(argv[1], "1", &local, &llen) != 0 || laneshim_bench_parse_addr(argv[2], argv[3], &remote, &rlen) != 0)
 		return 2;
 	((struct sockaddr_in *)&local)->sin_port = 0;
-	long n = bench_arg_long("N", argv[4]);
-	long hold_ms = argc == 6 ? bench_arg_long("HOLD_MS", argv[5]) : 0;
+	long n = laneshim_bench_arg_long("N", argv[4]);
+	long hold_ms = argc == 6 ? laneshim_bench_arg_long("HOLD_MS", argv[5]) : 0;
 
 	/* ETH_P_ALL: the kernel shows a packet socket outgoing packets only when it listens to every protocol. */
 	int cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
@@ -74,7 +74,7 @@ int bench_syn(int argc, char **argv)
 		return 1;
 	}
 	for (long i = 0; i < n; i++) {
-		int fd = bench_tcp_socket(remote.ss_family);
+		int fd = laneshim_bench_tcp_socket(remote.ss_family);
 		struct sockaddr_in bound;
 		socklen_t blen = sizeof(bound);
 		/* Bound first so the SYN can be told apart by its source port. */
@@ -82,7 +82,7 @@ int bench_syn(int argc, char **argv)
 			fprintf(stderr, "laneshim-bench syn: bind %s: %s\n", argv[1], strerror(errno));
 			return 1;
 		}
-		int64_t t0 = bench_wall_ns();
+		int64_t t0 = laneshim_bench_wall_ns();
 		if (connect(fd, (struct sockaddr *)&remote, rlen) != 0) {
 			fprintf(stderr, "laneshim-bench syn: connect %s:%s: %s\n", argv[2], argv[3], strerror(errno));
 			return 1;

@@ -10,23 +10,23 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t bench_now_ns(void)
+int64_t laneshim_bench_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t bench_wall_ns(void)
+int64_t laneshim_bench_wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int bench_parse_addr(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+int laneshim_bench_parse_addr(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len)
 {
-	long p = bench_arg_long("PORT", port);
+	long p = laneshim_bench_arg_long("PORT", port);
 	memset(ss, 0, sizeof(*ss));
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
@@ -46,7 +46,7 @@ int bench_parse_addr(const char *host, const char *port, struct sockaddr_storage
 	return -1;
 }
 
-long bench_rss_kb(void)
+long laneshim_bench_rss_kb(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	if (!f)
@@ -63,7 +63,7 @@ long bench_rss_kb(void)
 	return kb;
 }
 
-long bench_arg_long(const char *name, const char *text)
+long laneshim_bench_arg_long(const char *name, const char *text)
 {
 	char *end;
 	errno = 0;
@@ -75,7 +75,7 @@ long bench_arg_long(const char *name, const char *text)
 	return v;
 }
 
-int bench_tcp_socket(int family)
+int laneshim_bench_tcp_socket(int family)
 {
 	int fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)

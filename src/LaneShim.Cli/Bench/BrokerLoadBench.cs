@@ -69,7 +69,7 @@ internal sealed class BrokerLoadBench : BenchSuite
             foreach (int c in Concurrency)
             {
                 context.Cancel.ThrowIfCancellationRequested();
-                GrantLoad.Outcome o = GrantLoad.Run(broker.Socket, c, warmup, window, context.Cancel);
+                GrantLoadOutcome o = GrantLoad.Run(broker.Socket, c, warmup, window, context.Cancel);
                 context.Log.WriteLine($"bench: {store.Name} c{c}: {o.GrantsPerSecond:0} grants/s, p50 {o.P50Us:0} us, p99 {o.P99Us:0} us");
                 string errors = o.Errors > 0 ? $"; {o.Errors} refused (first: {o.FirstError})" : "";
                 bool forTarget = c == 64 && suffix == "";

@@ -14,10 +14,7 @@ internal static class GrantLoad
     public const int MaxConnections = 8;
     private const int CallersPerConnection = 8;
 
-    /// <summary>Grants per second and latencies (µs) of the grants that started and ended inside the measured window.</summary>
-    public sealed record Outcome(double GrantsPerSecond, double P50Us, double P99Us, int Grants, int Errors, string? FirstError, int Connections);
-
-    public static Outcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel)
+    public static GrantLoadOutcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel)
     {
         int connections = Math.Clamp((callers + CallersPerConnection - 1) / CallersPerConnection, 1, MaxConnections);
         var clients = Enumerable.Range(0, connections).Select(_ => new LaneBrokerClient(BrokerAddress.Unix(socket))).ToArray();
@@ -69,7 +66,7 @@ internal static class GrantLoad
             {
                 throw new BenchException($"no grant completed in {window.TotalSeconds:0.#} s{(firstError is null ? "" : $" (first error: {firstError})")}");
             }
-            return new Outcome(all.Count / window.TotalSeconds, BenchStats.Median(all), BenchStats.Percentile(all, 99), all.Count, errors, firstError, connections);
+            return new GrantLoadOutcome(all.Count / window.TotalSeconds, BenchStats.Median(all), BenchStats.Percentile(all, 99), all.Count, errors, firstError, connections);
         }
         finally
         {

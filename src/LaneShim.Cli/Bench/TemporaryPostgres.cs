@@ -42,7 +42,7 @@ internal sealed class TemporaryPostgres : IDisposable
         string bin = FindBinaries() ?? throw new BenchException("PostgreSQL is not installed");
         // Outside the work directory: that one is root's (0700) and the server runs as postgres.
         string root = Path.Combine(Path.GetTempPath(), $"laneshim-bench-pg-{Environment.ProcessId}");
-        int port = 40000 + Environment.ProcessId % 20000;
+        int port = FreePort();
         var pg = new TemporaryPostgres(bin, root, port);
         try
         {
@@ -75,6 +75,14 @@ internal sealed class TemporaryPostgres : IDisposable
             }
         }
         BenchProcess.Quiet("/bin/rm", "-rf", _root);
+    }
+
+    // A port nothing listens on now (the server binds it a moment later; a clash makes pg_ctl fail, and the figures say so).
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static void AsPostgres(TimeSpan timeout, params string[] argv) =>
