@@ -36,7 +36,7 @@ internal sealed class PreloadBench : BenchSuite
         var rssPlain = new List<double>();
         var rssShim = new List<double>();
         Dictionary<string, string> withShim = ShimEnvironment.With(context, null);
-        for (int i = 0; i < context.Reps(20, 5); i++)
+        for (int i = 0; i < context.Reps(60, 15); i++)
         {
             rssPlain.Add(Rss(BenchProcess.Run(BenchProcess.WithEnv(env, context.BenchBinary, "once", "127.0.0.1", "-"), TimeSpan.FromSeconds(10), context.Cancel)));
             rssShim.Add(Rss(BenchProcess.Run(BenchProcess.WithEnv(withShim, context.BenchBinary, "once", "127.0.0.1", "-"), TimeSpan.FromSeconds(10), context.Cancel)));
