@@ -46,6 +46,10 @@ build() {
 	# A running lab keeps the old binary busy: replace it by rename, not by writing into it.
 	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/.laneshim-linkemu.new"
 	mv -f "$OUT/bin/.laneshim-linkemu.new" "$OUT/bin/laneshim-linkemu"
+	log "benchmark programs"
+	make -s -C bench/native
+	cp bench/native/build/laneshim-bench "$OUT/bin/.laneshim-bench.new"
+	mv -f "$OUT/bin/.laneshim-bench.new" "$OUT/bin/laneshim-bench"
 	log "NativeAOT agent (net9.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
@@ -109,9 +113,10 @@ demo() {
 	"$OUT/bin/laneshim" demo --policy "$ROOT/demo/lanes.conf" --out "$OUT/demo" "$@"
 }
 
+# ./build.sh bench [--quick] [laneshim bench flags]: builds, then the benchmark harness (results in out/bench, root).
 bench() {
-	echo "build.sh bench: the benchmark harness does not exist yet" >&2
-	exit 2
+	build
+	"$OUT/bin/laneshim" bench --out "$OUT/bench" "$@"
 }
 
 cmd=${1:-build}
@@ -122,7 +127,7 @@ test) run_tests ;;
 demo) demo "$@" ;;
 bench) bench "$@" ;;
 deps) deps ;;
-clean) rm -rf "$OUT" native/build lab/linkemu/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
+clean) rm -rf "$OUT" native/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
 -h | --help | help) sed -n '2p' "$0" ;;
 *) echo "build.sh: unknown command '$cmd' (build|test|demo|bench|deps|clean)" >&2; exit 2 ;;
 esac

@@ -15,6 +15,7 @@ internal static class Program
             DoctorCommand.Create(),
             LabCommand.Create(),
             DemoCommand.Create(),
+            BenchCommand.Create(),
         };
         if (OperatingSystem.IsLinux())
         {

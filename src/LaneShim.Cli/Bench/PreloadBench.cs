@@ -1,0 +1,66 @@
+// PreloadBench.cs - preload_start_ratio and preload_idle_rss_added_kb: what the shim costs a process that never opens an eligible socket.
+using System.Globalization;
+
+namespace LaneShim.Cli.Bench;
+
+/// <summary>
+/// Start cost: laneshim-bench spawns /bin/true without and with LD_PRELOAD back to back, alternating which goes first;
+/// the figure is the ratio of the two medians. Idle memory: VmRSS of a process that loads the
+/// shim and makes no socket, against the same process without it, interleaved.
+/// </summary>
+internal sealed class PreloadBench : BenchSuite
+{
+    public override string Key => "preload";
+
+    public override IReadOnlyList<BenchResult> Expected(BenchContext context) =>
+    [
+        new("preload_start_ratio", null, "ratio") { Target = 1.02 },
+        new("preload_idle_rss_added_kb", null, "KiB") { Target = 200, Kind = TargetKind.Below },
+    ];
+
+    public override IReadOnlyList<BenchResult> Run(BenchContext context)
+    {
+        context.RequireNative(root: false); // no namespaces: runs as any user
+        Dictionary<string, string> env = ShimEnvironment.Without(context);
+        int pairs = context.Quick ? 1000 : 5000;
+        string output = BenchProcess.Run(BenchProcess.WithEnv(env, context.BenchBinary, "spawn", $"{pairs}", context.Shim, "/bin/true"),
+            TimeSpan.FromMinutes(5), context.Cancel);
+        var plain = new List<double>();
+        var shim = new List<double>();
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] f = line.Split(' ');
+            (f[0] == "shim" ? shim : plain).Add(double.Parse(f[1], CultureInfo.InvariantCulture) / 1000);
+        }
+
+        var rssPlain = new List<double>();
+        var rssShim = new List<double>();
+        Dictionary<string, string> withShim = ShimEnvironment.With(context, null);
+        for (int i = 0; i < context.Reps(60, 15); i++)
+        {
+            rssPlain.Add(Rss(BenchProcess.Run(BenchProcess.WithEnv(env, context.BenchBinary, "once", "127.0.0.1", "-"), TimeSpan.FromSeconds(10), context.Cancel)));
+            rssShim.Add(Rss(BenchProcess.Run(BenchProcess.WithEnv(withShim, context.BenchBinary, "once", "127.0.0.1", "-"), TimeSpan.FromSeconds(10), context.Cancel)));
+        }
+        double basePlain = BenchStats.Median(plain), baseRss = BenchStats.Median(rssPlain), shimRss = BenchStats.Median(rssShim);
+        return
+        [
+            new("preload_start_ratio", BenchStats.Median(shim) / basePlain, "ratio")
+            {
+                Baseline = basePlain,
+                Ratio = BenchStats.Median(shim) / basePlain,
+                Target = 1.02,
+                Note = $"posix_spawn+wait of /bin/true: {BenchStats.Median(shim):0} us with the shim vs {basePlain:0} us (baseline) without; medians of {pairs} back-to-back pairs",
+            },
+            new("preload_idle_rss_added_kb", shimRss - baseRss, "KiB")
+            {
+                Baseline = baseRss,
+                Ratio = shimRss / baseRss,
+                Target = 200,
+                Kind = TargetKind.Below,
+                Note = $"VmRSS of a process that makes no socket: {shimRss:0} KiB with the shim, {baseRss:0} KiB without (median of {rssPlain.Count} each)",
+            },
+        ];
+    }
+
+    private static double Rss(string once) => double.Parse(once.Trim().Split(' ')[1], CultureInfo.InvariantCulture);
+}
