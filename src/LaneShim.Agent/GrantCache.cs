@@ -28,6 +28,18 @@ internal sealed class GrantCache
         return false;
     }
 
+    /// <summary>Forgets every grant of a lease the broker no longer knows.</summary>
+    public void RemoveLease(string leaseId)
+    {
+        foreach (var (key, grant) in _grants)
+        {
+            if (grant.LeaseId == leaseId)
+            {
+                _grants.TryRemove(key, out _);
+            }
+        }
+    }
+
     public void Put(string key, LaneGrant grant)
     {
         if (_grants.Count > 4096)

@@ -15,6 +15,7 @@ internal static class Program
             DoctorCommand.Create(),
             LabCommand.Create(),
             DemoCommand.Create(),
+            StatusCommand.Create(),
         };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
