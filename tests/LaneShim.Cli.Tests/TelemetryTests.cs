@@ -1,0 +1,134 @@
+// TelemetryTests.cs - real programs under the shim against a real broker: leases renew while a connection lives and
+// lapse after close or kill -9; closed flows are reported (even by a program that exits at once) and show in /metrics.
+using System.Diagnostics;
+using System.Net.Http;
+using LaneShim.Protocol.V1;
+using LaneShim.Testing;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace LaneShim.Cli.Tests;
+
+[TestClass]
+public sealed class TelemetryTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(1);
+
+    // Connects, then writes a little every 100 ms for HOLD seconds, closes, says so, and lingers LINGER seconds.
+    private const string Holder = """
+        import socket, sys, time
+        port, hold, linger = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+        c = socket.create_connection(("127.0.0.1", port))
+        print("connected", flush=True)
+        end = time.time() + hold
+        while time.time() < end:
+            c.sendall(b"x" * 1000); time.sleep(0.1)
+        c.close()
+        print("closed", flush=True)
+        time.sleep(linger)
+        """;
+
+    // Sends COUNT flows of MB megabytes each, closes each, and exits at once.
+    private const string Sender = """
+        import socket, sys
+        port, count, mb = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+        block = b"y" * (1 << 20)
+        for _ in range(count):
+            c = socket.create_connection(("127.0.0.1", port))
+            for _ in range(mb): c.sendall(block)
+            c.close()
+        """;
+
+    [TestMethod]
+    public void LongConnection_LeaseRenewedAcrossSeveralTtls_ThenLapsesAfterClose()
+    {
+        using var fx = new TelemetryFixture($"class lane rate=1gbit rtt=10ms ttl={Ttl.TotalSeconds}s\nrule -> lane\n");
+        using var client = new BackgroundProcess(RepoPaths.SystemPython, ["-c", Holder, fx.SinkPort.ToString(), "7", "6"], fx.ShimEnv());
+        client.WaitForOutput("connected", TimeSpan.FromSeconds(20));
+        client.WaitUntil(() => fx.Leases().Count == 1, TimeSpan.FromSeconds(5), "a lease for the connection");
+        Lease first = fx.Leases().Single();
+
+        // 3.5 TTLs: the lease must be there at every look, the same one, with its expiry moving forward.
+        var held = Stopwatch.StartNew();
+        long lastExpiry = first.Grant.ExpiresUnixMs;
+        int renewalsSeen = 0;
+        while (!client.Stdout.Contains("closed", StringComparison.Ordinal))
+        {
+            IReadOnlyList<Lease> now = fx.Leases();
+            if (client.Stdout.Contains("closed", StringComparison.Ordinal))
+            {
+                break;
+            }
+            Assert.HasCount(1, now, $"the lease vanished {held.Elapsed.TotalSeconds:0.0} s into the connection\n{fx.BrokerLog}");
+            Assert.AreEqual(first.LeaseId, now[0].LeaseId);
+            renewalsSeen += now[0].Grant.ExpiresUnixMs > lastExpiry ? 1 : 0;
+            lastExpiry = now[0].Grant.ExpiresUnixMs;
+            Thread.Sleep(200);
+        }
+        Console.WriteLine($"lease held {held.Elapsed.TotalSeconds:0.0} s with TTL {Ttl.TotalSeconds} s; {renewalsSeen} renewals seen");
+        Assert.IsGreaterThan(Ttl.TotalSeconds * 3, held.Elapsed.TotalSeconds);
+        Assert.IsGreaterThanOrEqualTo(5, renewalsSeen, "renewed about every TTL/2");
+
+        // After close nothing renews it: it is gone within what was left of its TTL (at most TTL/2 plus a tick).
+        var closed = Stopwatch.StartNew();
+        client.WaitUntil(() => fx.Leases().Count == 0, Ttl + Sweep, "the lease lapsed after close");
+        Console.WriteLine($"lease gone {closed.Elapsed.TotalSeconds:0.00} s after close");
+    }
+
+    [TestMethod]
+    public void KilledProgram_LeaseExpiresWithinTtlPlusSweep()
+    {
+        using var fx = new TelemetryFixture($"class lane rate=1gbit rtt=10ms ttl={Ttl.TotalSeconds}s\nrule -> lane\n");
+        using var client = new BackgroundProcess(RepoPaths.SystemPython, ["-c", Holder, fx.SinkPort.ToString(), "60", "0"], fx.ShimEnv());
+        client.WaitForOutput("connected", TimeSpan.FromSeconds(20));
+        client.WaitUntil(() => fx.Leases().Count == 1, TimeSpan.FromSeconds(5), "a lease for the connection");
+        Thread.Sleep(Ttl * 2); // alive past two TTLs: renewed
+        Assert.HasCount(1, fx.Leases(), fx.BrokerLog);
+
+        using (Process victim = Process.GetProcessById(client.Pid))
+        {
+            victim.Kill(); // SIGKILL: no close(), no exit handler
+            victim.WaitForExit(5000);
+        }
+        var killed = Stopwatch.StartNew();
+        while (fx.Leases().Count > 0)
+        {
+            Assert.IsLessThan(Ttl + Sweep, killed.Elapsed, $"the dead program's lease outlived TTL + sweep\n{fx.BrokerLog}");
+            Thread.Sleep(50);
+        }
+        Console.WriteLine($"lease gone {killed.Elapsed.TotalSeconds:0.00} s after kill -9 (TTL {Ttl.TotalSeconds} s)");
+    }
+
+    [TestMethod]
+    public void ProgramThatExitsRightAfterClose_ItsFlowsAreReportedInABatch_AndMetricsScrapeIsStrictlyValid()
+    {
+        using var fx = new TelemetryFixture("class lane rate=1gbit rtt=10ms\nrule -> lane\n", metrics: true);
+        ProcessResult sent = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", Sender, fx.SinkPort.ToString(), "3", "20"], fx.ShimEnv(), TimeSpan.FromSeconds(60));
+        Assert.AreEqual(0, sent.ExitCode, sent.Describe());
+
+        // The reports left with the process (the exit handler flushed them); the broker has them now.
+        ListFlowsReply flows = fx.Client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        Assert.HasCount(3, flows.Flows, fx.BrokerLog);
+        foreach (FlowRecord flow in flows.Flows)
+        {
+            Assert.IsGreaterThanOrEqualTo(20UL << 20, flow.Stats.BytesAcked, flow.ToString());
+            Assert.AreEqual((uint)fx.SinkPort, flow.Flow.Remote.Port, flow.ToString());
+            Assert.AreNotEqual("unknown", flow.LimitedBy, flow.ToString());
+            Assert.AreEqual("lane", flow.LaneClass);
+        }
+        StringAssert.Contains(fx.BrokerLog, "ReportFlows", "the agent used the batch call");
+
+        ProcessResult scrape = ProcessRunner.Run("/usr/bin/curl", ["-sS", "-D", "-", fx.MetricsUrl!], timeout: TimeSpan.FromSeconds(10));
+        Assert.AreEqual(0, scrape.ExitCode, scrape.Describe());
+        string[] parts = scrape.Stdout.Split("\r\n\r\n", 2);
+        StringAssert.Contains(parts[0], "Content-Type: text/plain; version=0.0.4; charset=utf-8");
+        PrometheusParser.Exposition metrics = PrometheusParser.Parse(parts[1]);
+        Assert.IsGreaterThanOrEqualTo(1.0, metrics.Sum("laneshim_grants_total", ("class", "lane"), ("result", "granted")), parts[1]);
+        Assert.AreEqual(3.0, metrics.Sum("laneshim_flows_reported_total"), parts[1]);
+        Assert.IsGreaterThanOrEqualTo(3.0 * (20 << 20), metrics.Sum("laneshim_flow_bytes_total", ("direction", "sent")), parts[1]);
+        Assert.IsGreaterThan(0.0, metrics.Sum("laneshim_request_duration_seconds_count"), parts[1]);
+        Assert.IsTrue(metrics.Has("laneshim_active_leases"), parts[1]);
+        ProcessResult missing = ProcessRunner.Run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", fx.MetricsUrl!.Replace("/metrics", "/other", StringComparison.Ordinal)]);
+        Assert.AreEqual("404", missing.Stdout);
+    }
+}
