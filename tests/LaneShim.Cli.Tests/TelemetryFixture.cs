@@ -24,7 +24,7 @@ internal sealed class TelemetryFixture : IDisposable
     private readonly BackgroundProcess _broker;
     private readonly BackgroundProcess _sink;
 
-    public TelemetryFixture(string policy, bool metrics = false)
+    public TelemetryFixture(string policy, bool metrics = false, string? topology = null)
     {
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
@@ -32,7 +32,13 @@ internal sealed class TelemetryFixture : IDisposable
             string policyFile = Path.Combine(_dir, "lanes.conf");
             File.WriteAllText(policyFile, policy);
             Socket = Path.Combine(_dir, "broker.sock");
-            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", .. metrics ? new[] { "--metrics", "http://127.0.0.1:0" } : []];
+            string topologyFile = Path.Combine(_dir, "site.topo");
+            if (topology is not null)
+            {
+                File.WriteAllText(topologyFile, topology);
+            }
+            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose",
+                .. metrics ? new[] { "--metrics", "http://127.0.0.1:0" } : [], .. topology is not null ? new[] { "--topology", topologyFile, "--enforce", "dry-run" } : []];
             _broker = new BackgroundProcess(RepoPaths.Cli, args);
             _broker.WaitForOutput(metrics ? "metrics on" : "listening on", TimeSpan.FromSeconds(30));
             if (metrics)
