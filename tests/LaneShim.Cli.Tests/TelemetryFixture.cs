@@ -20,11 +20,24 @@ internal sealed class TelemetryFixture : IDisposable
             c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
         """;
 
+    // The same, but a slow reader with a 4 KB receive buffer: its window, not the network, limits every flow.
+    private const string SlowSink = """
+        import socket, sys, threading, time
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind(("127.0.0.1", 0)); s.listen(64)
+        print(s.getsockname()[1], flush=True)
+        def drain(c):
+            while c.recv(4096): time.sleep(0.002)
+            c.close()
+        while True:
+            c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
+        """;
+
     private readonly string _dir;
     private readonly BackgroundProcess _broker;
     private readonly BackgroundProcess _sink;
 
-    public TelemetryFixture(string policy, bool metrics = false, string? topology = null)
+    public TelemetryFixture(string policy, bool metrics = false, string? topology = null, bool slowSink = false)
     {
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
@@ -46,7 +59,7 @@ internal sealed class TelemetryFixture : IDisposable
                 string line = _broker.Stdout.Split('\n').First(l => l.Contains("metrics on", StringComparison.Ordinal));
                 MetricsUrl = line[(line.IndexOf("http://", StringComparison.Ordinal))..].Trim();
             }
-            _sink = new BackgroundProcess(RepoPaths.SystemPython, ["-c", Sink]);
+            _sink = new BackgroundProcess(RepoPaths.SystemPython, ["-c", slowSink ? SlowSink : Sink]);
             _sink.WaitUntil(() => _sink.Stdout.Contains('\n'), TimeSpan.FromSeconds(10), "sink listening");
             SinkPort = int.Parse(_sink.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
             Client = new LaneBrokerClient(BrokerAddress.Unix(Socket));

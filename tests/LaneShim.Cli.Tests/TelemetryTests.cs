@@ -133,4 +133,66 @@ public sealed class TelemetryTests
         ProcessResult missing = ProcessRunner.Run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", fx.MetricsUrl!.Replace("/metrics", "/other", StringComparison.Ordinal)]);
         Assert.AreEqual("404", missing.Stdout);
     }
+
+    // Sends for SECONDS to the port, closes; exits normally or with os._exit (which skips exit handlers).
+    private const string TimedSender = """
+        import os, socket, sys, time
+        port, seconds, hard = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "hard"
+        c = socket.create_connection(("127.0.0.1", port)); end = time.time() + seconds
+        while time.time() < end: c.sendall(b"w" * 65536)
+        c.close()
+        if hard: os._exit(0)
+        """;
+
+    [TestMethod]
+    public void NormalExit_FlushesTheLastReport_UnderscoreExitSkipsTheHandlerAndLosesIt()
+    {
+        using var fx = new TelemetryFixture("class lane rate=1gbit rtt=10ms\nrule -> lane\n");
+        ProcessResult hard = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", TimedSender, fx.SinkPort.ToString(), "0.2", "hard"], fx.ShimEnv(), TimeSpan.FromSeconds(30));
+        Assert.AreEqual(0, hard.ExitCode, hard.Describe());
+        ProcessResult normal = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", TimedSender, fx.SinkPort.ToString(), "0.2", "normal"], fx.ShimEnv(), TimeSpan.FromSeconds(30));
+        Assert.AreEqual(0, normal.ExitCode, normal.Describe());
+        Thread.Sleep(500); // anything still in flight from either process has arrived by now
+
+        ListFlowsReply flows = fx.Client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        Assert.HasCount(1, flows.Flows, $"only the normal exit's report should arrive\n{fx.BrokerLog}");
+    }
+
+    [TestMethod]
+    public void ReceiverLimitedRealFlows_VerdictReceiverWindow_LaterGrantSizedAtWhatTheyAchieved()
+    {
+        using var fx = new TelemetryFixture("class lane rate=1gbit rtt=10ms\nrule -> lane\n", slowSink: true);
+        for (int i = 0; i < 3; i++)
+        {
+            ProcessResult sent = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", TimedSender, fx.SinkPort.ToString(), "1.2", "normal"], fx.ShimEnv(), TimeSpan.FromSeconds(30));
+            Assert.AreEqual(0, sent.ExitCode, sent.Describe());
+        }
+        ListFlowsReply flows = fx.Client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        Assert.HasCount(3, flows.Flows, fx.BrokerLog);
+        foreach (FlowRecord flow in flows.Flows)
+        {
+            Console.WriteLine($"{flow.LimitedBy}: {flow.AchievedBps / 1e6:0.0} Mbit/s of {flow.GrantedRateBps / 1e6:0} granted; rwnd {flow.Stats.RwndLimitedUs} us of {flow.Stats.BusyTimeUs} us busy");
+            Assert.AreEqual("receiver window", flow.LimitedBy, flow.ToString());
+            Assert.IsLessThan(1_000_000_000UL / 2, flow.AchievedBps, flow.ToString());
+        }
+
+        // A new program asking for the same destination now gets a lane sized by what the receiver took.
+        ulong median = flows.Flows.Select(f => f.AchievedBps).Order().ElementAt(1);
+        LaneGrant later = fx.Client.RequestLane(new LaneRequest
+        {
+            Flow = new Flow
+            {
+                Direction = Direction.Outbound,
+                Protocol = 6,
+                Local = new Endpoint { Address = Google.Protobuf.ByteString.CopyFrom(127, 0, 0, 1), Port = 45000 },
+                Remote = new Endpoint { Address = Google.Protobuf.ByteString.CopyFrom(127, 0, 0, 1), Port = (uint)fx.SinkPort },
+            },
+            Program = new LaneShim.Protocol.V1.Program { Path = "/usr/bin/python3", Pid = 1 },
+        }, TimeSpan.FromSeconds(5));
+        Console.WriteLine(later.Reason);
+        Assert.AreEqual((ulong)(median * 1.5), later.RateBps, later.Reason);
+        Assert.AreEqual(1_000_000_000UL, flows.Flows[^1].GrantedRateBps, "the first flow had the class rate: one flow is not enough evidence");
+        Assert.IsLessThan(1_000_000_000UL, flows.Flows[0].GrantedRateBps, "the third flow was already sized by the first two");
+        StringAssert.Contains(later.Reason, "limited by the receiver's window");
+    }
 }

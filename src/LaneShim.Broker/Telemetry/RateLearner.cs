@@ -7,8 +7,10 @@ namespace LaneShim.Broker.Telemetry;
 /// Per-destination achieved rates from closed flows (same /24 and /64 keys as <see cref="RttLearner"/>).
 /// </summary>
 /// <remarks>
-/// When most of the recent flows to a destination were limited by the receiver's window and moved well under their
-/// granted rate (below <see cref="ShortfallRatio"/> of it), a bigger lane would not help: the far end is the bottleneck.
+/// When at least <see cref="MinEvidence"/> and most of the recent flows to a destination were limited by the receiver's
+/// window and moved well under the class rate (below <see cref="ShortfallRatio"/> of it), a bigger lane would not help:
+/// the far end is the bottleneck. (The class rate, not each flow's granted rate, is the yardstick: flows granted the
+/// capped rate still count, so the cap does not flap; a receiver that improves stops being window-limited and lifts it.)
 /// Later grants to that destination are then sized at the median achieved rate x <see cref="Headroom"/> (never above the
 /// class rate), so buffers and pacing match what the receiver takes and the lane's capacity is left to others.
 /// Flows shorter than <see cref="MinDuration"/> are ignored (slow start dominates them), and samples older than
@@ -19,7 +21,10 @@ public sealed class RateLearner
     /// <summary>How many recent flows per destination count.</summary>
     public const int Window = 8;
 
-    /// <summary>Achieved below this fraction of the granted rate counts as a shortfall.</summary>
+    /// <summary>How many receiver-limited flows it takes, at least.</summary>
+    public const int MinEvidence = 2;
+
+    /// <summary>Achieved below this fraction of the class rate counts as a shortfall.</summary>
     public const double ShortfallRatio = 0.5;
 
     /// <summary>A grant capped by learning gets this much more than was achieved, so a receiver that improves can show it.</summary>
@@ -90,8 +95,8 @@ public sealed class RateLearner
             DateTimeOffset now = _clock.GetUtcNow();
             live = list.Where(s => now - s.At < SampleLifetime).ToList();
         }
-        List<Sample> limited = live.Where(s => s.ReceiverLimited && s.AchievedBps < s.GrantedBps * ShortfallRatio).ToList();
-        if (live.Count == 0 || limited.Count * 2 <= live.Count)
+        List<Sample> limited = live.Where(s => s.ReceiverLimited && s.AchievedBps < classRateBps * ShortfallRatio).ToList();
+        if (limited.Count < MinEvidence || limited.Count * 2 <= live.Count)
         {
             return null;
         }

@@ -71,6 +71,14 @@ public sealed class TelemetryServiceTests
     }
 
     [TestMethod]
+    public async Task OneReceiverLimitedFlow_IsNotEnoughEvidence()
+    {
+        await CloseFlow("192.0.2.10", ReceiverLimited(), 41000);
+        LaneGrant later = await _service.RequestLane(Request("192.0.2.10"), Context());
+        Assert.AreEqual(ClassRate, later.RateBps, later.Reason);
+    }
+
+    [TestMethod]
     public async Task CongestionLimitedFlows_DoNotCapLaterGrants()
     {
         for (uint i = 0; i < 3; i++)
