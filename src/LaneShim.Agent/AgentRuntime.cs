@@ -31,7 +31,7 @@ internal sealed unsafe class AgentRuntime
         _deadline = deadline;
         _program = program;
         _reporter = new FlowReporter(client);
-        _renewer = new LeaseRenewer(client) { Lost = _cache.RemoveLease };
+        _renewer = new LeaseRenewer(client) { Lost = _cache.RemoveLease, Renewed = _cache.ExtendLease };
     }
 
     /// <summary>The runtime after a successful laneshim_agent_init; null before.</summary>

@@ -25,6 +25,9 @@ internal sealed class LeaseRenewer
     /// <summary>Called with a lease id the broker has forgotten, so no new flow uses its grant.</summary>
     public Action<string>? Lost { get; set; }
 
+    /// <summary>Called with a lease id and its new expiry after each renewal.</summary>
+    public Action<string, long>? Renewed { get; set; }
+
     /// <summary>Leases tracked now (for logs and tests).</summary>
     public int Count
     {
@@ -111,6 +114,7 @@ internal sealed class LeaseRenewer
                     t.DueMs = Due(NowMs(), renewed.ExpiresUnixMs);
                 }
             }
+            Renewed?.Invoke(id, renewed.ExpiresUnixMs);
             AgentLog.Debug($"lease {id[..Math.Min(8, id.Length)]} renewed until {renewed.ExpiresUnixMs}");
         }
         catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.NotFound)
