@@ -48,7 +48,6 @@ internal sealed unsafe class AgentRuntime
         var client = new LaneBrokerClient(address);
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
-        ExitHook.Register();
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
         return AbiConstants.Ok;
     }
@@ -169,11 +168,12 @@ internal sealed unsafe class AgentRuntime
     }
 
     /// <summary>
-    /// The process is exiting (atexit): sockets still open will be closed by the kernel without a close() the shim
-    /// sees, so their final reports and releases are queued now, and the queue gets <paramref name="bound"/> to drain.
+    /// The process is exiting (the shim's atexit handler): sockets still open will be closed by the kernel without a
+    /// close() the shim sees, so their releases are queued now, and the queue gets <paramref name="bound"/> to drain.
     /// </summary>
     public void Exiting(TimeSpan bound)
     {
+        AgentLog.Debug($"process exiting: {_open.Count} lanes open; flushing reports for up to {bound.TotalMilliseconds} ms");
         foreach ((ulong cookie, OpenLane lane) in _open)
         {
             if (!_open.TryRemove(cookie, out _))

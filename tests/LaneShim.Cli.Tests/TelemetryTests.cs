@@ -195,4 +195,38 @@ public sealed class TelemetryTests
         Assert.IsLessThan(1_000_000_000UL, flows.Flows[0].GrantedRateBps, "the third flow was already sized by the first two");
         StringAssert.Contains(later.Reason, "limited by the receiver's window");
     }
+
+    // Opens a lane, forks; the child exits normally (exit handlers run) and says how long that took; the parent waits.
+    private const string Forker = """
+        import os, socket, sys, time
+        c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        c.sendall(b"f" * 100000)
+        pid = os.fork()
+        if pid == 0:
+            sys.stderr.write("child %d exiting\n" % os.getpid()); sys.stderr.flush()
+            sys.exit(0)
+        started = time.time(); os.waitpid(pid, 0)
+        print("child exit took %.0f ms" % ((time.time() - started) * 1000), flush=True)
+        print("parent %d" % os.getpid(), flush=True)
+        c.close()
+        """;
+
+    [TestMethod]
+    public void ForkedChildExit_NeverEntersTheAgent_ParentExitDoes()
+    {
+        using var fx = new TelemetryFixture("class lane rate=1gbit rtt=10ms\nrule -> lane\n");
+        Dictionary<string, string?> env = fx.ShimEnv();
+        env["LANESHIM_LOG"] = "debug";
+        ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", Forker, fx.SinkPort.ToString()], env, TimeSpan.FromSeconds(30));
+        Assert.AreEqual(0, run.ExitCode, run.Describe());
+        Console.WriteLine(run.Stdout);
+
+        // The agent logs one line when the exit handler reaches it: exactly once, from the parent.
+        string[] exiting = run.Stderr.Split('\n').Where(l => l.Contains("process exiting:", StringComparison.Ordinal)).ToArray();
+        Assert.HasCount(1, exiting, run.Describe());
+        string parentPid = run.Stdout.Split('\n').Single(l => l.StartsWith("parent ", StringComparison.Ordinal))["parent ".Length..];
+        StringAssert.Contains(exiting[0], parentPid, run.Describe());
+        int childMs = int.Parse(run.Stdout.Split('\n').Single(l => l.StartsWith("child exit took", StringComparison.Ordinal)).Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsLessThan(1000, childMs, "a forked child's exit must not wait for anything of the agent's");
+    }
 }
