@@ -37,7 +37,15 @@ internal static class StatusCommand
         try
         {
             leases = await client.ListLeasesAsync(new ListLeasesRequest(), Deadline, ct);
-            flows = await client.ListFlowsAsync(new ListFlowsRequest { Limit = limit }, Deadline, ct);
+            try
+            {
+                flows = await client.ListFlowsAsync(new ListFlowsRequest { Limit = limit }, Deadline, ct);
+            }
+            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
+            {
+                Console.Error.WriteLine($"laneshim status: broker {address} keeps no flow records (an older broker); showing leases only");
+                flows = new ListFlowsReply();
+            }
         }
         catch (GrpcException e)
         {
@@ -63,10 +71,10 @@ internal static class StatusCommand
         foreach (Lease l in leases.Leases)
         {
             rows.Add([
-                l.LeaseId.Length > 8 ? l.LeaseId[..8] : l.LeaseId, l.Grant.LaneClass, Units.FormatRate(l.Grant.RateBps), Describe(l.Flow),
-                Path.GetFileName(l.Program.Path), l.Program.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"{Math.Max(0, l.Grant.ExpiresUnixMs - now) / 1000.0:0.0}s",
-                l.Grant.TopologyVersion > 0 ? $"{l.Grant.PathId}@v{l.Grant.TopologyVersion}" : l.Grant.PathId,
+                l.LeaseId.Length > 8 ? l.LeaseId[..8] : l.LeaseId, l.Grant?.LaneClass ?? "", Units.FormatRate(l.Grant?.RateBps ?? 0), Describe(l.Flow),
+                Path.GetFileName(l.Program?.Path ?? ""), (l.Program?.Pid ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"{Math.Max(0, (l.Grant?.ExpiresUnixMs ?? 0) - now) / 1000.0:0.0}s",
+                l.Grant is { TopologyVersion: > 0 } g ? $"{g.PathId}@v{g.TopologyVersion}" : l.Grant?.PathId ?? "",
             ]);
         }
         Align(text, rows);
