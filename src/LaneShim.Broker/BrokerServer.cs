@@ -22,11 +22,15 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly string? _ownedDirectory;
     private readonly Timer _sweeper;
     private readonly MetricsEndpoint? _metrics;
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics)
+    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options)
     {
         _host = host;
         _metrics = metrics;
+        _options = options;
+        _logger = logger;
         Service = service;
         _ownedDirectory = ownedDirectory;
         // Expired leases leave the table, and their steering the network, even when nobody asks.
@@ -78,7 +82,35 @@ public sealed class BrokerServer : IAsyncDisposable
             await host.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options);
+    }
+
+    /// <summary>
+    /// Reads the topology file again (SIGHUP) and makes it the next version. A file with a mistake is refused with
+    /// file:line and the running topology stays. Returns false when there is nothing to reload or it was refused.
+    /// </summary>
+    public async Task<bool> ReloadTopologyAsync(CancellationToken cancellationToken)
+    {
+        if (Service.Paths is not { } paths)
+        {
+            return false;
+        }
+        SiteTopology? next;
+        try
+        {
+            next = _options.LoadTopology();
+        }
+        catch (Exception e) when (e is TopologyException or IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError("topology reload refused, keeping version {Version}: {Error}", paths.Topology.Version, e.Message);
+            return false;
+        }
+        if (next is null)
+        {
+            return false;
+        }
+        await paths.ReplaceTopologyAsync(next, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>The enforcement backend by its flag name.</summary>

@@ -45,7 +45,7 @@ internal sealed class TelemetryFixture : IDisposable
             string policyFile = Path.Combine(_dir, "lanes.conf");
             File.WriteAllText(policyFile, policy);
             Socket = Path.Combine(_dir, "broker.sock");
-            string topologyFile = Path.Combine(_dir, "site.topo");
+            string topologyFile = TopologyFile = Path.Combine(_dir, "site.topo");
             if (topology is not null)
             {
                 File.WriteAllText(topologyFile, topology);
@@ -74,6 +74,10 @@ internal sealed class TelemetryFixture : IDisposable
     public string Socket { get; } = "";
 
     public string? MetricsUrl { get; }
+
+    public string TopologyFile { get; } = "";
+
+    public int BrokerPid => _broker.Pid;
 
     public int SinkPort { get; }
 

@@ -64,4 +64,39 @@ public sealed class TelemetryTopologyTests
         GrpcException unknown = await Assert.ThrowsAsync<GrpcException>(() => fx.Client.SetLinkStateAsync(new SetLinkStateRequest { A = "client", B = "server" }, deadline));
         Assert.AreEqual(GrpcStatusCode.NotFound, unknown.StatusCode);
     }
+
+    [TestMethod]
+    public async Task Sighup_ReloadsTheTopologyFileAsTheNextVersion_ABadFileIsRefusedAndTheOldOneStays()
+    {
+        using var fx = new TelemetryFixture("class lane rate=10gbit rtt=50ms\nrule -> lane\n", metrics: true, topology: Topology);
+        TimeSpan deadline = TimeSpan.FromSeconds(5);
+        LaneGrant before = await fx.Client.RequestLaneAsync(Request(40011), deadline);
+        Assert.AreEqual("client>edgea>edgeb>server", before.PathId);
+
+        File.WriteAllText(fx.TopologyFile, Topology.Replace("link edgea edgeb capacity=1gbit latency=5ms mark=0x1\n", "", StringComparison.Ordinal));
+        ProcessRunner.Check("/bin/kill", "-HUP", fx.BrokerPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LaneGrant after = before;
+        for (uint port = 40012; after.TopologyVersion < 2 && port < 40400; port++)
+        {
+            await Task.Delay(20);
+            after = await fx.Client.RequestLaneAsync(Request(port), deadline);
+        }
+        Assert.AreEqual(2L, after.TopologyVersion, fx.BrokerLog);
+        Assert.AreEqual("client>edgea>r2>edgeb>server", after.PathId);
+        string scrape = ProcessRunner.Run("/usr/bin/curl", ["-sS", fx.MetricsUrl!], timeout: TimeSpan.FromSeconds(10)).Stdout;
+        Assert.IsFalse(PrometheusParser.Parse(scrape).Samples.Any(s => s.Labels.TryGetValue("link", out string? l) && l == "edgea-edgeb"), scrape);
+        StringAssert.Contains(fx.BrokerLog, "1 steered lanes withdrawn", "the first lane's path used the removed link");
+
+        File.WriteAllText(fx.TopologyFile, "node client host\nlink client nowhere capacity=1gbit\n");
+        ProcessRunner.Check("/bin/kill", "-HUP", fx.BrokerPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!fx.BrokerLog.Contains("topology reload refused", StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        StringAssert.Contains(fx.BrokerLog, $"{fx.TopologyFile}:2");
+        LaneGrant still = await fx.Client.RequestLaneAsync(Request(40500), deadline);
+        Assert.AreEqual(2L, still.TopologyVersion, "a bad file leaves the running topology as it was");
+        Assert.AreEqual("client>edgea>r2>edgeb>server", still.PathId);
+    }
 }

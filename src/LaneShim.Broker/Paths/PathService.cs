@@ -19,7 +19,7 @@ public sealed class PathService
     private readonly ConcurrentDictionary<string, Steering> _installed = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly SiteTopology _full;
+    private SiteTopology _full;
     private readonly HashSet<int> _down = [];
     private SiteTopology _topology;
 
@@ -124,6 +124,42 @@ public sealed class PathService
             }
             await InstallAsync(steering, cancellationToken).ConfigureAwait(false);
             return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the topology (a reloaded file) at the next version; links taken down by <see cref="SetLinkStateAsync"/>
+    /// come back (the file is the truth). Installed steerings whose path uses a link the new topology lacks (same ends
+    /// and mark) are withdrawn. Returns the new version and how many were withdrawn.
+    /// </summary>
+    public async Task<(long Version, int Withdrawn)> ReplaceTopologyAsync(SiteTopology topology, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var next = new SiteTopology(topology.Nodes, topology.Links, Topology.Version + 1, topology.Source);
+            _full = next;
+            _down.Clear();
+            Volatile.Write(ref _topology, next);
+            int withdrawn = 0;
+            foreach ((string leaseId, Steering steering) in _installed)
+            {
+                bool intact = steering.Path.Links.All(l => next.Links.Any(n => n.Mark == l.Mark && ((n.A == l.A && n.B == l.B) || (n.A == l.B && n.B == l.A))))
+                    && steering.Path.Nodes.All(n => next.Node(n) is not null);
+                if (!intact)
+                {
+                    await RemoveAsync(leaseId, cancellationToken).ConfigureAwait(false);
+                    withdrawn++;
+                }
+            }
+            _logger.LogInformation("topology {Source} reloaded: {Nodes} nodes, {Links} links; version {Version}; {Withdrawn} steered lanes withdrawn",
+                next.Source, next.Nodes.Count, next.Links.Count, next.Version, withdrawn);
+            return (next.Version, withdrawn);
         }
         finally
         {

@@ -83,6 +83,8 @@ internal static class BrokerCommand
             var stop = new TaskCompletionSource();
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            // SIGHUP reloads the topology file as its next version (a bad file is refused and the old one stays).
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadTopologyAsync(CancellationToken.None); });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
             if (server.MetricsUrl is not null)
             {
