@@ -96,6 +96,7 @@ typedef int32_t (*laneshim_agent_init_fn)(const laneshim_agent_config *config);
 typedef int32_t (*laneshim_agent_prepare_socket_fn)(const laneshim_flow *flow, laneshim_outcome *outcome);
 typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connect_errno);
 typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
+typedef int32_t (*laneshim_agent_exiting_fn)(void);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
@@ -105,6 +106,12 @@ int32_t laneshim_agent_notify_connected(int32_t fd, int32_t connect_errno);
  * it): called before the real close, so the socket can still be read (TCP_INFO). Never blocks on the broker.
  */
 int32_t laneshim_agent_notify_closed(int32_t fd);
+/*
+ * Optional. The process that loaded the agent is exiting (exit(), or return from main): queued flow reports may be
+ * sent, within a small bound (300 ms). Called from the shim's atexit handler, never in a forked child (whose .NET
+ * runtime is unusable) and not at all on _exit() or a fatal signal.
+ */
+int32_t laneshim_agent_exiting(void);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ static laneshim_agent_init_fn agent_init;
 static laneshim_agent_prepare_socket_fn agent_prepare;
 static laneshim_agent_notify_connected_fn agent_notify;
 static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
+static laneshim_agent_exiting_fn agent_exiting;      /* optional too */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;
 
@@ -31,6 +33,22 @@ static void forked_child(void)
 {
 	if (__atomic_load_n(&state, __ATOMIC_RELAXED) != AGENT_UNLOADED)
 		__atomic_store_n(&state, AGENT_UNUSABLE, __ATOMIC_RELAXED);
+}
+
+/*
+ * atexit: the agent may flush its reports. Only in the process that loaded it: a forked child inherits this
+ * handler, but entering its copy of the runtime could hang the child's exit.
+ */
+static void agent_exit(void)
+{
+	int saved = errno;
+
+	if (agent_exiting != NULL && laneshim_agent_live()) {
+		laneshim_guard++;
+		agent_exiting();
+		laneshim_guard--;
+	}
+	errno = saved;
 }
 
 static void *resolve(void *handle, const char *name)
@@ -67,6 +85,9 @@ static bool load(const struct laneshim_config *c)
 	agent_closed = (laneshim_agent_notify_closed_fn)dlsym(handle, "laneshim_agent_notify_closed");
 	if (agent_closed == NULL)
 		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
+	agent_exiting = (laneshim_agent_exiting_fn)dlsym(handle, "laneshim_agent_exiting");
+	if (agent_exiting != NULL && atexit(agent_exit) != 0)
+		agent_exiting = NULL;
 	n = readlink("/proc/self/exe", program, sizeof(program) - 1);
 	program[n > 0 ? n : 0] = '\0';
 	agent_config.abi_version = LANESHIM_ABI_VERSION;

@@ -21,6 +21,7 @@ internal sealed unsafe class AgentRuntime
     private readonly ConcurrentDictionary<string, long> _refused = new(StringComparer.Ordinal);
     private readonly BrokerBackoff _backoff = new(TimeProvider.System);
     private readonly FlowReporter _reporter;
+    private readonly LeaseRenewer _renewer;
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
     private readonly ConcurrentDictionary<ulong, OpenLane> _open = new(); // by socket cookie: the fd that closes last may be a dup
 
@@ -30,6 +31,7 @@ internal sealed unsafe class AgentRuntime
         _deadline = deadline;
         _program = program;
         _reporter = new FlowReporter(client);
+        _renewer = new LeaseRenewer(client) { Lost = _cache.RemoveLease, Renewed = _cache.ExtendLease };
     }
 
     /// <summary>The largest broker reply the agent reads.</summary>
@@ -98,6 +100,7 @@ internal sealed unsafe class AgentRuntime
         if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
         {
             _open[cookie] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
+            _renewer.Track(grant); // renewed in the background while this socket lives
         }
         if (flow.Direction != AbiConstants.DirOutbound)
         {
@@ -146,6 +149,7 @@ internal sealed unsafe class AgentRuntime
         {
             return;
         }
+        _renewer.Untrack(lane.LeaseId);
         FlowStats stats = TcpInfoReader.Read(fd) ?? new FlowStats();
         stats.DurationMs = (ulong)Stopwatch.GetElapsedTime(lane.Started).TotalMilliseconds;
         if (lane.PerFlow)
@@ -163,9 +167,45 @@ internal sealed unsafe class AgentRuntime
         }
         else
         {
-            _reporter.Enqueue(new FlowReport { LeaseId = lane.LeaseId, Stats = stats, Program = ProgramOf(fd) });
+            _reporter.Enqueue(ClosedReport(fd, lane.LeaseId, stats));
         }
     }
+
+    /// <summary>
+    /// The process is exiting (the shim's atexit handler): sockets still open will be closed by the kernel without a
+    /// close() the shim sees, so their releases are queued now, and the queue gets <paramref name="bound"/> to drain.
+    /// </summary>
+    public void Exiting(TimeSpan bound)
+    {
+        AgentLog.Debug($"process exiting: {_open.Count} lanes open; flushing reports for up to {bound.TotalMilliseconds} ms");
+        foreach ((ulong cookie, OpenLane lane) in _open)
+        {
+            if (!_open.TryRemove(cookie, out _))
+            {
+                continue;
+            }
+            _renewer.Untrack(lane.LeaseId);
+            if (lane.PerFlow)
+            {
+                _reporter.Enqueue(new ReleaseRequest { LeaseId = lane.LeaseId }); // no descriptor here to read TCP_INFO from
+            }
+        }
+        _reporter.Flush(bound);
+    }
+
+    private FlowReport ClosedReport(int fd, string leaseId, FlowStats stats) => new()
+    {
+        LeaseId = leaseId,
+        Stats = stats,
+        Program = ProgramOf(fd),
+        Closed = true,
+        Flow = new Flow
+        {
+            Local = ReadEndpoint(fd, peer: false),
+            Remote = ReadEndpoint(fd, peer: true),
+            Protocol = Libc.IPPROTO_TCP,
+        },
+    };
 
     private int Ask(LaneRequest request, TimeSpan deadline, out LaneGrant grant)
     {

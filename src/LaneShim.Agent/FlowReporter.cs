@@ -1,53 +1,153 @@
-// FlowReporter.cs - sends flow reports and lease releases to the broker from one background thread, off the connect and close paths.
+// FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from one background thread, off the connect and close paths.
 using System.Collections.Concurrent;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Agent;
 
-/// <summary>A bounded queue of reports drained by a background thread; full means dropped, never blocking.</summary>
+/// <summary>
+/// A bounded queue drained by a background thread; full means dropped, never blocking. Reports waiting together go
+/// in one ReportFlows call (up to <see cref="MaxBatch"/>); a broker without ReportFlows gets them one by one.
+/// <see cref="Flush"/> waits, within a bound, until everything queued has been sent: the agent calls it when the
+/// process exits, so a program that closes and exits at once still reports its flows.
+/// </summary>
 internal sealed class FlowReporter
 {
+    /// <summary>The most reports in one call.</summary>
+    public const int MaxBatch = 128;
+
     private const int Capacity = 1024;
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(2);
-    private readonly BlockingCollection<(string What, Action<LaneBrokerClient> Send)> _queue = new(new ConcurrentQueue<(string, Action<LaneBrokerClient>)>(), Capacity);
+    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>(), Capacity);
     private readonly LaneBrokerClient _client;
+    private readonly object _idle = new();
     private int _started;
+    private int _unfinished; // queued or being sent
+    private volatile bool _noBatchRpc;
 
     public FlowReporter(LaneBrokerClient client) => _client = client;
 
     /// <summary>Queues a report; drops it when the queue is full.</summary>
-    public void Enqueue(FlowReport report) =>
-        Enqueue($"report for lease {report.LeaseId}", c => c.ReportFlow(report, ReportDeadline));
+    public void Enqueue(FlowReport report) => Add(report, $"report for lease {report.LeaseId}");
 
     /// <summary>Queues the release of a lease with the flow's final statistics.</summary>
-    public void Enqueue(ReleaseRequest release) =>
-        Enqueue($"release of lease {release.LeaseId}", c => c.ReleaseLane(release, ReportDeadline));
+    public void Enqueue(ReleaseRequest release) => Add(release, $"release of lease {release.LeaseId}");
 
-    private void Enqueue(string what, Action<LaneBrokerClient> send)
+    /// <summary>Waits up to <paramref name="bound"/> for the queue to be sent; true when it was.</summary>
+    public bool Flush(TimeSpan bound)
+    {
+        long until = Environment.TickCount64 + (long)bound.TotalMilliseconds;
+        lock (_idle)
+        {
+            while (Volatile.Read(ref _unfinished) > 0)
+            {
+                long left = until - Environment.TickCount64;
+                if (left <= 0)
+                {
+                    return false;
+                }
+                Monitor.Wait(_idle, (int)Math.Min(left, 50));
+            }
+        }
+        return true;
+    }
+
+    private void Add(object item, string what)
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
             var thread = new Thread(Drain) { IsBackground = true, Name = "laneshim-report" };
             thread.Start();
         }
-        if (!_queue.TryAdd((what, send)))
+        Interlocked.Increment(ref _unfinished);
+        if (!_queue.TryAdd(item))
         {
+            Done(1);
             AgentLog.Debug($"report queue full; {what} dropped");
         }
     }
 
     private void Drain()
     {
-        foreach ((string what, Action<LaneBrokerClient> send) in _queue.GetConsumingEnumerable())
+        var batch = new FlowReportBatch();
+        foreach (object first in _queue.GetConsumingEnumerable())
+        {
+            if (first is ReleaseRequest release)
+            {
+                Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
+                Done(1);
+                continue;
+            }
+            batch.Reports.Clear();
+            batch.Reports.Add((FlowReport)first);
+            // Whatever else is already waiting rides along; releases go after this batch, in order.
+            object? held = null;
+            while (batch.Reports.Count < MaxBatch && _queue.TryTake(out object? next))
+            {
+                if (next is FlowReport more)
+                {
+                    batch.Reports.Add(more);
+                }
+                else
+                {
+                    held = next;
+                    break;
+                }
+            }
+            SendBatch(batch);
+            Done(batch.Reports.Count);
+            if (held is ReleaseRequest r)
+            {
+                Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
+                Done(1);
+            }
+        }
+    }
+
+    private void SendBatch(FlowReportBatch batch)
+    {
+        if (!_noBatchRpc)
         {
             try
             {
-                send(_client);
+                _client.ReportFlows(batch, ReportDeadline);
+                return;
+            }
+            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
+            {
+                _noBatchRpc = true; // an older broker: one call per report from now on
             }
             catch (Exception e)
             {
-                AgentLog.Debug($"{what} not delivered: {e.Message}");
+                AgentLog.Debug($"{batch.Reports.Count} reports not delivered: {e.Message}");
+                return;
+            }
+        }
+        foreach (FlowReport report in batch.Reports)
+        {
+            Send($"report for lease {report.LeaseId}", () => _client.ReportFlow(report, ReportDeadline));
+        }
+    }
+
+    private static void Send(string what, Action send)
+    {
+        try
+        {
+            send();
+        }
+        catch (Exception e)
+        {
+            AgentLog.Debug($"{what} not delivered: {e.Message}");
+        }
+    }
+
+    private void Done(int count)
+    {
+        if (Interlocked.Add(ref _unfinished, -count) <= 0)
+        {
+            lock (_idle)
+            {
+                Monitor.PulseAll(_idle);
             }
         }
     }

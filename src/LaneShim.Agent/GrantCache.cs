@@ -28,6 +28,32 @@ internal sealed class GrantCache
         return false;
     }
 
+    /// <summary>A renewed lease's grants stay usable until its new expiry.</summary>
+    public void ExtendLease(string leaseId, long expiresUnixMs)
+    {
+        foreach (var (key, grant) in _grants)
+        {
+            if (grant.LeaseId == leaseId && grant.ExpiresUnixMs < expiresUnixMs)
+            {
+                LaneGrant extended = grant.Clone();
+                extended.ExpiresUnixMs = expiresUnixMs;
+                _grants.TryUpdate(key, extended, grant);
+            }
+        }
+    }
+
+    /// <summary>Forgets every grant of a lease the broker no longer knows.</summary>
+    public void RemoveLease(string leaseId)
+    {
+        foreach (var (key, grant) in _grants)
+        {
+            if (grant.LeaseId == leaseId)
+            {
+                _grants.TryRemove(key, out _);
+            }
+        }
+    }
+
     public void Put(string key, LaneGrant grant)
     {
         if (_grants.Count > 4096)

@@ -19,7 +19,7 @@ internal static unsafe class TcpInfoReader
         {
             return null;
         }
-        return new FlowStats
+        var stats = new FlowStats
         {
             SrttUs = U32(info, 68),
             TotalRetrans = U32(info, 100),
@@ -31,6 +31,10 @@ internal static unsafe class TcpInfoReader
             RwndLimitedUs = U64(info, 176),
             SndbufLimitedUs = U64(info, 184),
         };
+        // Linux has no cwnd-limited field: busy time is split into rwnd-limited, sndbuf-limited and the rest.
+        ulong other = stats.RwndLimitedUs + stats.SndbufLimitedUs;
+        stats.CwndLimitedUs = stats.BusyTimeUs > other ? stats.BusyTimeUs - other : 0;
+        return stats;
     }
 
     private static uint U32(byte* p, int offset) => *(uint*)(p + offset);

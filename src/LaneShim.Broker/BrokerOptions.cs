@@ -53,6 +53,9 @@ public sealed class BrokerOptions
     /// <summary>How lanes are enforced on the network: "linux-router" or "dry-run" (only with a topology).</summary>
     public string Enforcement { get; set; } = "dry-run";
 
+    /// <summary>Where to serve Prometheus metrics over HTTP/1.1, e.g. http://127.0.0.1:9464; null: nowhere.</summary>
+    public string? MetricsUrl { get; set; }
+
     /// <summary>Which path a lane takes: fastest, widest or shortest (always middlebox-free).</summary>
     public LaneShim.Core.Topology.PathMetric PathMetric { get; set; } = LaneShim.Core.Topology.PathMetric.Fastest;
 

@@ -4,6 +4,7 @@ using LaneShim.Broker.Hosting;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Services;
+using LaneShim.Broker.Telemetry;
 using LaneShim.Core;
 using LaneShim.Core.Topology;
 using Google.Protobuf;
@@ -20,10 +21,16 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly GrpcHost _host;
     private readonly string? _ownedDirectory;
     private readonly Timer _sweeper;
+    private readonly MetricsEndpoint? _metrics;
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger)
+    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options)
     {
         _host = host;
+        _metrics = metrics;
+        _options = options;
+        _logger = logger;
         Service = service;
         _ownedDirectory = ownedDirectory;
         // Expired leases leave the table, and their steering the network, even when nobody asks.
@@ -32,6 +39,9 @@ public sealed class BrokerServer : IAsyncDisposable
 
     /// <summary>Where clients reach this broker (unix:/path or http://host:port).</summary>
     public BrokerAddress Address => _host.Address;
+
+    /// <summary>Where /metrics is served, or null.</summary>
+    public Uri? MetricsUrl => _metrics?.Url;
 
     /// <summary>The service, for in-process inspection.</summary>
     public LaneBrokerService Service { get; }
@@ -49,11 +59,58 @@ public sealed class BrokerServer : IAsyncDisposable
             new RttLearner(TimeProvider.System),
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
-            paths);
+            paths,
+            new BrokerTelemetry(TimeProvider.System));
+        System.Net.IPEndPoint? metricsAt = null;
+        if (options.MetricsUrl is not null && !MetricsEndpoint.TryParse(options.MetricsUrl, out metricsAt, out string metricsError))
+        {
+            throw new ArgumentException($"--metrics {options.MetricsUrl}: {metricsError}");
+        }
         GrpcHost host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), loggers, cancellationToken).ConfigureAwait(false);
-        await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
-        paths?.WarmUp();
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>());
+        MetricsEndpoint? metrics = null;
+        try
+        {
+            await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
+            paths?.WarmUp();
+            if (metricsAt is not null)
+            {
+                metrics = await MetricsEndpoint.StartAsync(metricsAt, () => service.Telemetry.Metrics.Render(service.Leases, service.Paths), loggers, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options);
+    }
+
+    /// <summary>
+    /// Reads the topology file again (SIGHUP) and makes it the next version. A file with a mistake is refused with
+    /// file:line and the running topology stays. Returns false when there is nothing to reload or it was refused.
+    /// </summary>
+    public async Task<bool> ReloadTopologyAsync(CancellationToken cancellationToken)
+    {
+        if (Service.Paths is not { } paths)
+        {
+            return false;
+        }
+        SiteTopology? next;
+        try
+        {
+            next = _options.LoadTopology();
+        }
+        catch (Exception e) when (e is TopologyException or IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError("topology reload refused, keeping version {Version}: {Error}", paths.Topology.Version, e.Message);
+            return false;
+        }
+        if (next is null)
+        {
+            return false;
+        }
+        await paths.ReplaceTopologyAsync(next, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>The enforcement backend by its flag name.</summary>
@@ -125,6 +182,10 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _sweeper.DisposeAsync().ConfigureAwait(false);
+        if (_metrics is not null)
+        {
+            await _metrics.DisposeAsync().ConfigureAwait(false);
+        }
         await _host.DisposeAsync().ConfigureAwait(false);
         if (_ownedDirectory is not null)
         {

@@ -16,6 +16,7 @@ internal static class Program
             LabCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
+            StatusCommand.Create(),
         };
         if (OperatingSystem.IsLinux())
         {

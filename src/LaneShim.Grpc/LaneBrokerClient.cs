@@ -69,6 +69,22 @@ public sealed class LaneBrokerClient : IDisposable
     public ListLeasesReply ListLeases(ListLeasesRequest request, TimeSpan deadline, CancellationToken cancellationToken = default)
         => Call(LaneBrokerMethods.ListLeases, request, ListLeasesReply.Parser, deadline, cancellationToken);
 
+    /// <summary>Reports many flows in one call.</summary>
+    public Task<ReportReply> ReportFlowsAsync(FlowReportBatch request, TimeSpan deadline, CancellationToken cancellationToken = default)
+        => CallAsync(LaneBrokerMethods.ReportFlows, request, ReportReply.Parser, deadline, cancellationToken);
+
+    /// <summary>Reports many flows in one call, blocking.</summary>
+    public ReportReply ReportFlows(FlowReportBatch request, TimeSpan deadline, CancellationToken cancellationToken = default)
+        => Call(LaneBrokerMethods.ReportFlows, request, ReportReply.Parser, deadline, cancellationToken);
+
+    /// <summary>Lists recently closed flows.</summary>
+    public Task<ListFlowsReply> ListFlowsAsync(ListFlowsRequest request, TimeSpan deadline, CancellationToken cancellationToken = default)
+        => CallAsync(LaneBrokerMethods.ListFlows, request, ListFlowsReply.Parser, deadline, cancellationToken);
+
+    /// <summary>Takes a topology link down or up (root only).</summary>
+    public Task<SetLinkStateReply> SetLinkStateAsync(SetLinkStateRequest request, TimeSpan deadline, CancellationToken cancellationToken = default)
+        => CallAsync(LaneBrokerMethods.SetLinkState, request, SetLinkStateReply.Parser, deadline, cancellationToken);
+
     /// <summary>Disposes the transport when this client owns it.</summary>
     public void Dispose()
     {

@@ -16,4 +16,10 @@ public static class LaneBrokerMethods
     public const string ReportFlow = "/" + Service + "/ReportFlow";
     /// <summary>rpc ListLeases(ListLeasesRequest) returns (ListLeasesReply).</summary>
     public const string ListLeases = "/" + Service + "/ListLeases";
+    /// <summary>rpc ReportFlows(FlowReportBatch) returns (ReportReply).</summary>
+    public const string ReportFlows = "/" + Service + "/ReportFlows";
+    /// <summary>rpc ListFlows(ListFlowsRequest) returns (ListFlowsReply).</summary>
+    public const string ListFlows = "/" + Service + "/ListFlows";
+    /// <summary>rpc SetLinkState(SetLinkStateRequest) returns (SetLinkStateReply).</summary>
+    public const string SetLinkState = "/" + Service + "/SetLinkState";
 }

@@ -42,7 +42,8 @@ public sealed partial class SteeringTests
                 ["LANESHIM_BROKER"] = $"unix:{socket}",
             };
             // 10 s at 100 Mbit/s on path 1 would be 125 MB; on the bypass the flow moves far more while the lease lives.
-            using var client = new BackgroundProcess("/sbin/ip", ["netns", "exec", lab.Namespaces.Client, "iperf3", "-c", lab.ServerAddress, "-p", "5201", "-t", "10", "-i", "1", "--forceflush"], env);
+            // 20 s: the program is stopped for a while below, and iperf3 counts that time too.
+            using var client = new BackgroundProcess("/sbin/ip", ["netns", "exec", lab.Namespaces.Client, "iperf3", "-c", lab.ServerAddress, "-p", "5201", "-t", "20", "-i", "1", "--forceflush"], env);
 
             // While the lease lives (4 s): the data flow's packets cross p2a, and the middlebox sees next to nothing.
             client.WaitUntil(() => LabCounters.Interface(lab.Namespaces.EdgeA, lab.Path2.EdgeADevice).TxBytes - p2Before.TxBytes > 50_000_000,
@@ -52,16 +53,20 @@ public sealed partial class SteeringTests
             string steered = Nft(lab.Namespaces.EdgeA, "list", "set", "inet", "laneshim", "lanes4");
             Assert.Contains(lab.ClientAddress, steered, steered);
 
-            // After expiry the broker removes the rules; the same connection's packets go back through the middlebox.
+            // The agent renews the lease while the connection lives. A stopped program renews nothing, as a dead agent
+            // would not: the lease expires, the broker removes the rules, and once the program runs again (its next
+            // renewal is NOT_FOUND) the same connection's packets go back through the middlebox.
+            Signal(client.Pid, "STOP");
             broker.WaitUntil(() => !Nft(lab.Namespaces.EdgeA, "list", "set", "inet", "laneshim", "lanes4").Contains(lab.ClientAddress, StringComparison.Ordinal),
                 TimeSpan.FromSeconds(10), "steering removed at lease expiry");
+            Signal(client.Pid, "CONT");
             long mboxAtExpiry = LabCounters.Middlebox(lab).ForwardedPackets;
             InterfaceCounters p2AtExpiry = LabCounters.Interface(lab.Namespaces.EdgeA, lab.Path2.EdgeADevice);
             client.WaitUntil(() => LabCounters.Middlebox(lab).ForwardedPackets - mboxAtExpiry > 1000, TimeSpan.FromSeconds(5), "the flow back on path 1");
             InterfaceCounters p2After = LabCounters.Interface(lab.Namespaces.EdgeA, lab.Path2.EdgeADevice);
             Assert.IsLessThan(200_000, p2After.TxBytes - p2AtExpiry.TxBytes, "path 2 still carries the flow after its lease expired");
 
-            Assert.AreEqual(0, client.WaitForExit(TimeSpan.FromSeconds(30)), client.Stdout + client.Stderr);
+            Assert.AreEqual(0, client.WaitForExit(TimeSpan.FromSeconds(40)), client.Stdout + client.Stderr);
             foreach (string router in new[] { lab.Namespaces.EdgeA, lab.Namespaces.EdgeB })
             {
                 string set = Nft(router, "list", "set", "inet", "laneshim", "lanes4");
@@ -112,6 +117,8 @@ public sealed partial class SteeringTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static void Signal(int pid, string signal) => ProcessRunner.Check("/bin/kill", $"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static string Nft(string netns, params string[] args) => ProcessRunner.Run("/sbin/ip", ["netns", "exec", netns, "nft", .. args]).Stdout;
 

@@ -12,6 +12,9 @@ public static unsafe class AgentExports
 {
     private static readonly object InitGate = new();
 
+    // exit() waits at most this long for the broker: a program's exit must not hang on a slow broker.
+    private static readonly TimeSpan ExitFlushBound = TimeSpan.FromMilliseconds(300);
+
     /// <summary>laneshim_agent_init: configure the agent once.</summary>
     [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_init")]
     public static int Init(LaneshimAgentConfig* config)
@@ -95,6 +98,21 @@ public static unsafe class AgentExports
         catch (Exception e)
         {
             return Fail("closed", e);
+        }
+    }
+
+    /// <summary>laneshim_agent_exiting: the process is exiting; flush queued reports within a small bound.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_exiting")]
+    public static int Exiting()
+    {
+        try
+        {
+            AgentRuntime.Current?.Exiting(ExitFlushBound);
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail("exiting", e);
         }
     }
 

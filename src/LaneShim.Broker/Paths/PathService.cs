@@ -8,15 +8,25 @@ using Microsoft.Extensions.Logging;
 namespace LaneShim.Broker.Paths;
 
 /// <summary>Topology + enforcement backend: the path for a flow, and its installed steering by lease.</summary>
+/// <remarks>
+/// The topology changes at runtime (<see cref="SetLinkStateAsync"/>), each change at a new version. Installing is a
+/// compare-and-swap on that version: <see cref="TryInstallAsync"/> installs a path only while the topology is still at
+/// the version the path was computed on, and a change waits for installs in flight (one gate serialises both), so no
+/// lane is ever installed on a link the current version lacks. Installs are short (a netlink batch), so one gate costs little.
+/// </remarks>
 public sealed class PathService
 {
     private readonly ConcurrentDictionary<string, Steering> _installed = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SiteTopology _full;
+    private readonly HashSet<int> _down = [];
     private SiteTopology _topology;
 
     public PathService(SiteTopology topology, IEnforcementBackend backend, PathMetric metric, ILogger<PathService> logger)
     {
         _topology = topology;
+        _full = topology;
         Backend = backend;
         Metric = metric;
         _logger = logger;
@@ -97,6 +107,113 @@ public sealed class PathService
         }
         await Backend.InstallAsync(steering, cancellationToken).ConfigureAwait(false);
         _installed[steering.LeaseId] = steering;
+    }
+
+    /// <summary>
+    /// Installs a lease's steering if the topology is still at the version its path was computed on; false (nothing
+    /// installed) when it changed, and the caller recomputes the path on the new version.
+    /// </summary>
+    public async Task<bool> TryInstallAsync(Steering steering, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Topology.Version != steering.Path.TopologyVersion)
+            {
+                return false;
+            }
+            await InstallAsync(steering, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the topology (a reloaded file) at the next version; links taken down by <see cref="SetLinkStateAsync"/>
+    /// come back (the file is the truth). Installed steerings whose path uses a link the new topology lacks (same ends
+    /// and mark) are withdrawn. Returns the new version and how many were withdrawn.
+    /// </summary>
+    public async Task<(long Version, int Withdrawn)> ReplaceTopologyAsync(SiteTopology topology, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var next = new SiteTopology(topology.Nodes, topology.Links, Topology.Version + 1, topology.Source);
+            _full = next;
+            _down.Clear();
+            Volatile.Write(ref _topology, next);
+            int withdrawn = 0;
+            foreach ((string leaseId, Steering steering) in _installed)
+            {
+                bool intact = steering.Path.Links.All(l => next.Links.Any(n => n.Mark == l.Mark && ((n.A == l.A && n.B == l.B) || (n.A == l.B && n.B == l.A))))
+                    && steering.Path.Nodes.All(n => next.Node(n) is not null);
+                if (!intact)
+                {
+                    await RemoveAsync(leaseId, cancellationToken).ConfigureAwait(false);
+                    withdrawn++;
+                }
+            }
+            _logger.LogInformation("topology {Source} reloaded: {Nodes} nodes, {Links} links; version {Version}; {Withdrawn} steered lanes withdrawn",
+                next.Source, next.Nodes.Count, next.Links.Count, next.Version, withdrawn);
+            return (next.Version, withdrawn);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes the link between nodes <paramref name="a"/> and <paramref name="b"/> down, or brings it back, as a new
+    /// topology version. Installed steerings whose path used a link now down are withdrawn (their flows take the default
+    /// route; their leases stay). Returns the new version and how many were withdrawn.
+    /// </summary>
+    /// <exception cref="ArgumentException">No link joins the two nodes.</exception>
+    public async Task<(long Version, int Withdrawn)> SetLinkStateAsync(string a, string b, bool up, CancellationToken cancellationToken)
+    {
+        TopologyLink[] matching = _full.Links.Where(l => (l.A == a && l.B == b) || (l.A == b && l.B == a)).ToArray();
+        if (matching.Length == 0)
+        {
+            throw new ArgumentException($"no link joins '{a}' and '{b}' in {_full.Source}");
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (TopologyLink link in matching)
+            {
+                if (up)
+                {
+                    _down.Remove(link.Index);
+                }
+                else
+                {
+                    _down.Add(link.Index);
+                }
+            }
+            // Links keep their index from the file, so a path's links can be compared across versions.
+            var next = new SiteTopology(_full.Nodes, _full.Links.Where(l => !_down.Contains(l.Index)), Topology.Version + 1, _full.Source);
+            Volatile.Write(ref _topology, next);
+            int withdrawn = 0;
+            foreach ((string leaseId, Steering steering) in _installed)
+            {
+                if (steering.Path.Links.Any(l => _down.Contains(l.Index)))
+                {
+                    await RemoveAsync(leaseId, cancellationToken).ConfigureAwait(false);
+                    withdrawn++;
+                }
+            }
+            _logger.LogInformation("topology {Source}: link {A}-{B} {State}; version {Version}; {Withdrawn} steered lanes withdrawn",
+                _full.Source, a, b, up ? "up" : "down", next.Version, withdrawn);
+            return (next.Version, withdrawn);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Removes a lease's steering, if it has one.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Paths;
+using LaneShim.Broker.Telemetry;
 using LaneShim.Core.Topology;
 using LaneShim.Core;
 using LaneShim.Grpc;
@@ -35,9 +36,11 @@ public sealed class LaneBrokerService
     private readonly ILogger _logger;
     private readonly string _pathId;
     private readonly PathService? _paths;
+    private readonly BrokerTelemetry _telemetry;
 
     /// <summary>Creates the service over shared state.</summary>
-    public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default", PathService? paths = null)
+    public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default", PathService? paths = null,
+        BrokerTelemetry? telemetry = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(leases);
@@ -50,7 +53,11 @@ public sealed class LaneBrokerService
         _logger = logger;
         _pathId = pathId;
         _paths = paths;
+        _telemetry = telemetry ?? new BrokerTelemetry(TimeProvider.System);
     }
+
+    /// <summary>Closed flows, learned rates and metrics.</summary>
+    public BrokerTelemetry Telemetry => _telemetry;
 
     /// <summary>The topology and enforcement, when the broker steers flows; null otherwise.</summary>
     public PathService? Paths => _paths;
@@ -81,11 +88,28 @@ public sealed class LaneBrokerService
             .AddUnary<RenewRequest, LaneGrant>(LaneBrokerMethods.RenewLane, RenewRequest.Parser, RenewLane)
             .AddUnary<ReleaseRequest, ReleaseReply>(LaneBrokerMethods.ReleaseLane, ReleaseRequest.Parser, ReleaseLane)
             .AddUnary<FlowReport, ReportReply>(LaneBrokerMethods.ReportFlow, FlowReport.Parser, ReportFlow)
-            .AddUnary<ListLeasesRequest, ListLeasesReply>(LaneBrokerMethods.ListLeases, ListLeasesRequest.Parser, ListLeases);
+            .AddUnary<ListLeasesRequest, ListLeasesReply>(LaneBrokerMethods.ListLeases, ListLeasesRequest.Parser, ListLeases)
+            .AddUnary<FlowReportBatch, ReportReply>(LaneBrokerMethods.ReportFlows, FlowReportBatch.Parser, ReportFlows)
+            .AddUnary<ListFlowsRequest, ListFlowsReply>(LaneBrokerMethods.ListFlows, ListFlowsRequest.Parser, ListFlows)
+            .AddUnary<SetLinkStateRequest, SetLinkStateReply>(LaneBrokerMethods.SetLinkState, SetLinkStateRequest.Parser, SetLinkState);
     }
 
     /// <summary>Decides a flow by policy and, on a grant, sizes the lane and opens a lease.</summary>
-    public Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context) => RunAsync(() => RequestLaneCore(request, context));
+    public async Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            LaneGrant grant = await RequestLaneCore(request, context).ConfigureAwait(false);
+            _telemetry.Metrics.Grant(grant.LaneClass, "granted", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            return grant;
+        }
+        catch (GrpcException e)
+        {
+            _telemetry.Metrics.Grant("", StatusLabel(e.StatusCode), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            throw;
+        }
+    }
 
     private async Task<LaneGrant> RequestLaneCore(LaneRequest request, ServerCallContext context)
     {
@@ -146,9 +170,15 @@ public sealed class LaneBrokerService
                 pathNote = $"; no lane path: {why}";
             }
         }
+        if (facts.RemoteAddress is { } remoteAddress && _telemetry.Rates.Cap(remoteAddress, laneClass.RateBps, out string rateNote) is ulong learnedRate)
+        {
+            laneClass = laneClass with { RateBps = learnedRate };
+            pathNote += rateNote;
+        }
         GrantPlan plan = GrantPlanner.Plan(laneClass, rtt, host, app);
         string reason = (hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host") + pathNote;
         LaneGrant grant = GrantMessages.ToGrant(plan, path?.Id ?? _pathId, reason);
+        grant.TopologyVersion = path?.TopologyVersion ?? 0;
 
         ProgramInfo program = request.Program.Clone();
         if (context.Credentials is PeerCredentials credentials)
@@ -171,7 +201,23 @@ public sealed class LaneBrokerService
             Steering steering = _paths!.SteeringFor(entry.Id, path, localEnd, remoteEnd, laneClass.Ttl);
             try
             {
-                await _paths.InstallAsync(steering, context.CancellationToken).ConfigureAwait(false);
+                // Compare-and-swap on the topology version: a path from an older version is recomputed, never installed.
+                for (int attempt = 1; !await _paths.TryInstallAsync(steering, context.CancellationToken).ConfigureAwait(false); attempt++)
+                {
+                    path = _paths.PathFor(localEnd.Address, remoteEnd.Address, out string why);
+                    if (path is null || attempt >= 5)
+                    {
+                        _leases.Release(entry.Id);
+                        throw new GrpcException(GrpcStatusCode.Unavailable, path is null
+                            ? $"the topology changed while the lane was set up and now has {why}"
+                            : "the topology kept changing while the lane was set up; retry");
+                    }
+                    steering = _paths.SteeringFor(entry.Id, path, localEnd, remoteEnd, laneClass.Ttl);
+                    entry.Grant.PathId = path.Id;
+                    entry.Grant.TopologyVersion = path.TopologyVersion;
+                    reason += $"; recomputed on topology version {path.TopologyVersion}";
+                    entry.Grant.Reason = reason;
+                }
             }
             catch (EnforcementException e)
             {
@@ -207,6 +253,7 @@ public sealed class LaneBrokerService
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        _telemetry.Metrics.Renewed();
         if (_paths is not null)
         {
             await _paths.RenewAsync(id, entry.Ttl, context.CancellationToken).ConfigureAwait(false);
@@ -230,6 +277,11 @@ public sealed class LaneBrokerService
         }
         await Task.CompletedTask.ConfigureAwait(false);
         bool learned = Learn(entry, null, request.Stats);
+        _telemetry.Metrics.Released();
+        if (request.Stats is not null)
+        {
+            RecordClosed(entry, entry.Flow, request.Stats);
+        }
         _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
     }
@@ -260,6 +312,10 @@ public sealed class LaneBrokerService
 
         LeaseEntry entry = _leases.RecordApplied(request.LeaseId, request.Applied) ?? throw LeaseNotFound(request.LeaseId);
         bool learned = Learn(entry, reportedPeer, request.Stats);
+        if (request.Closed)
+        {
+            RecordClosed(entry, request.Flow is { Remote.Address.Length: 4 or 16 } ? request.Flow : entry.Flow, request.Stats);
+        }
         _logger.LogInformation(
             "ReportFlow lease {Lease} ({Class}): errno {Errno}, applied sndbuf {Sndbuf} rcvbuf {Rcvbuf} cc {Cc}{Learned}",
             ShortId(entry.Id), entry.Grant.LaneClass, request.ConnectErrno,
@@ -291,6 +347,120 @@ public sealed class LaneBrokerService
         _logger.LogDebug("ListLeases: {Count} leases", reply.Leases.Count);
         return reply;
     }
+
+    /// <summary>
+    /// Many reports in one call. Each is handled as <see cref="ReportFlow"/> would; one that is invalid or names an
+    /// expired lease is skipped (and logged) rather than failing the others.
+    /// </summary>
+    public Task<ReportReply> ReportFlows(FlowReportBatch request, ServerCallContext context) => Run(() =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        int skipped = 0;
+        foreach (FlowReport report in request.Reports)
+        {
+            try
+            {
+                ReportFlowCore(report, context);
+            }
+            catch (GrpcException e)
+            {
+                skipped++;
+                _logger.LogDebug("ReportFlows: report for lease {Lease} skipped: {Detail}", ShortId(report.LeaseId), e.Detail);
+            }
+        }
+        _logger.LogDebug("ReportFlows: {Count} reports, {Skipped} skipped", request.Reports.Count, skipped);
+        return new ReportReply();
+    });
+
+    /// <summary>Recently closed flows, newest first; a non-root caller on a Unix socket sees only its own.</summary>
+    public Task<ListFlowsReply> ListFlows(ListFlowsRequest request, ServerCallContext context) => Run(() =>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var reply = new ListFlowsReply { FlowsRecorded = (uint)Math.Min(_telemetry.Flows.Recorded, uint.MaxValue) };
+        foreach (FlowRecord record in _telemetry.Flows.Recent())
+        {
+            if (context.Credentials is { Uid: not 0 } c && record.Program?.Uid != c.Uid)
+            {
+                continue;
+            }
+            reply.Flows.Add(record);
+            if (request.Limit > 0 && reply.Flows.Count >= request.Limit)
+            {
+                break;
+            }
+        }
+        return reply;
+    });
+
+    /// <summary>
+    /// Takes a topology link down or up. Only root on the Unix socket may (PERMISSION_DENIED otherwise); FAILED_PRECONDITION
+    /// without a topology; NOT_FOUND when no link joins the two nodes.
+    /// </summary>
+    public async Task<SetLinkStateReply> SetLinkState(SetLinkStateRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Credentials is not { Uid: 0 })
+        {
+            throw new GrpcException(GrpcStatusCode.PermissionDenied,
+                "only root may change the topology, over the broker's Unix socket (where the kernel vouches for the caller)");
+        }
+        if (_paths is null)
+        {
+            throw new GrpcException(GrpcStatusCode.FailedPrecondition, "this broker has no topology (start it with --topology FILE)");
+        }
+        if (string.IsNullOrEmpty(request.A) || string.IsNullOrEmpty(request.B))
+        {
+            throw new GrpcException(GrpcStatusCode.InvalidArgument, "a and b must name the link's two nodes");
+        }
+        try
+        {
+            (long version, int withdrawn) = await _paths.SetLinkStateAsync(request.A, request.B, request.Up, context.CancellationToken).ConfigureAwait(false);
+            return new SetLinkStateReply { TopologyVersion = version, SteeringsWithdrawn = (uint)withdrawn };
+        }
+        catch (ArgumentException e)
+        {
+            throw new GrpcException(GrpcStatusCode.NotFound, e.Message);
+        }
+    }
+
+    // A closed flow goes into the log and the metrics, and teaches the rate learner about its destination.
+    private void RecordClosed(LeaseEntry entry, Flow flow, FlowStats? stats)
+    {
+        string limitedBy = FlowVerdict.Classify(stats);
+        ulong achieved = FlowVerdict.AchievedBps(stats);
+        _telemetry.Flows.Add(new FlowRecord
+        {
+            LeaseId = entry.Id,
+            Flow = flow,
+            Program = entry.Program,
+            LaneClass = entry.Grant.LaneClass,
+            GrantedRateBps = entry.Grant.RateBps,
+            Stats = stats ?? new FlowStats(),
+            AchievedBps = achieved,
+            LimitedBy = limitedBy,
+            ClosedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            PathId = entry.Grant.PathId,
+        });
+        _telemetry.Metrics.FlowClosed(stats, limitedBy);
+        if (flow.Remote is { Address.Length: 4 or 16 } remote && stats is not null)
+        {
+            _telemetry.Rates.Record(new IPAddress(remote.Address.Span), achieved, entry.Grant.RateBps,
+                TimeSpan.FromMilliseconds(stats.DurationMs), limitedBy == FlowVerdict.ReceiverWindow);
+        }
+    }
+
+    private static string StatusLabel(GrpcStatusCode code) => code switch
+    {
+        GrpcStatusCode.PermissionDenied => "permission_denied",
+        GrpcStatusCode.NotFound => "not_found",
+        GrpcStatusCode.ResourceExhausted => "resource_exhausted",
+        GrpcStatusCode.InvalidArgument => "invalid_argument",
+        GrpcStatusCode.Unavailable => "unavailable",
+        GrpcStatusCode.DeadlineExceeded => "deadline_exceeded",
+        _ => code.ToString().ToLowerInvariant(),
+    };
 
     private static async Task<T> RunAsync<T>(Func<Task<T>> handler) => await handler().ConfigureAwait(false);
 

@@ -21,15 +21,16 @@ internal static class BrokerCommand
         enforce.AcceptOnlyFromAmong("linux-router", "dry-run");
         var metric = new Option<string>("--path") { Description = "Which middlebox-free path a lane takes: fastest, widest or shortest.", DefaultValueFactory = _ => "fastest" };
         metric.AcceptOnlyFromAmong("fastest", "widest", "shortest");
+        var metrics = new Option<string?>("--metrics") { Description = "Also serve Prometheus metrics over plain HTTP/1.1 at this address, e.g. http://127.0.0.1:9464 (GET /metrics)." };
         var lane = new LaneOptions();
-        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric };
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics };
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
-        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption)
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -43,6 +44,11 @@ internal static class BrokerCommand
             options.TopologyFile = parse.GetValue(topologyOption);
             options.Enforcement = parse.GetValue(enforceOption)!;
             options.PathMetric = Enum.Parse<LaneShim.Core.Topology.PathMetric>(parse.GetValue(metricOption)!, ignoreCase: true);
+            options.MetricsUrl = parse.GetValue(metricsOption);
+            if (options.MetricsUrl is not null && !LaneShim.Broker.Telemetry.MetricsEndpoint.TryParse(options.MetricsUrl, out _, out string metricsError))
+            {
+                return Cli.Fail($"laneshim broker: --metrics {options.MetricsUrl}: {metricsError}");
+            }
             options.LoadPolicy(); // fail now, with file:line, rather than on the first request
             options.LoadTopology();
         }
@@ -77,7 +83,13 @@ internal static class BrokerCommand
             var stop = new TaskCompletionSource();
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+            // SIGHUP reloads the topology file as its next version (a bad file is refused and the old one stays).
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadTopologyAsync(CancellationToken.None); });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
+            if (server.MetricsUrl is not null)
+            {
+                Console.Out.WriteLine($"laneshim broker metrics on {server.MetricsUrl}");
+            }
             Console.Out.Flush();
             await Task.WhenAny(stop.Task, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
         }

@@ -334,7 +334,11 @@ public sealed class LaneBrokerServiceTests
         GrpcServiceDefinition definition = _service.Bind(new GrpcServiceDefinition());
 
         CollectionAssert.AreEquivalent(
-            new[] { LaneBrokerMethods.RequestLane, LaneBrokerMethods.RenewLane, LaneBrokerMethods.ReleaseLane, LaneBrokerMethods.ReportFlow, LaneBrokerMethods.ListLeases },
+            new[]
+            {
+                LaneBrokerMethods.RequestLane, LaneBrokerMethods.RenewLane, LaneBrokerMethods.ReleaseLane, LaneBrokerMethods.ReportFlow, LaneBrokerMethods.ListLeases,
+                LaneBrokerMethods.ReportFlows, LaneBrokerMethods.ListFlows, LaneBrokerMethods.SetLinkState,
+            },
             definition.Paths.ToArray());
 
         UnaryMethod method = definition.Find(LaneBrokerMethods.RequestLane)!;
