@@ -84,7 +84,7 @@ internal sealed unsafe class AgentRuntime
             {
                 return code;
             }
-            if (!grant.PerFlow)
+            if (!SocketTuner.IsForOneSocket(grant))
             {
                 _cache.Put(key, grant); // a per-flow grant's enforcement matches only its own 5-tuple
             }
@@ -93,7 +93,7 @@ internal sealed unsafe class AgentRuntime
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
         if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
         {
-            _open[cookie] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
+            _open[cookie] = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
         }
         if (flow.Direction != AbiConstants.DirOutbound)
         {

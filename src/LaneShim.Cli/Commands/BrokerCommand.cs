@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using LaneShim.Broker;
+using LaneShim.Broker.Identity;
 using LaneShim.Core;
 using LaneShim.Grpc;
 using Microsoft.Extensions.Logging;
@@ -23,13 +24,15 @@ internal static class BrokerCommand
         metric.AcceptOnlyFromAmong("fastest", "widest", "shortest");
         var lane = new LaneOptions();
         var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric };
+        var security = new BrokerSecurityOptions();
+        security.AddTo(cmd);
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, security));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
-        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption)
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, BrokerSecurityOptions security)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -45,6 +48,12 @@ internal static class BrokerCommand
             options.PathMetric = Enum.Parse<LaneShim.Core.Topology.PathMetric>(parse.GetValue(metricOption)!, ignoreCase: true);
             options.LoadPolicy(); // fail now, with file:line, rather than on the first request
             options.LoadTopology();
+            security.Apply(parse, listen, options);
+            BrokerTls.Load(listen, options)?.ServerCertificate.Dispose(); // refuse now, with the reason, not at the first call
+        }
+        catch (InvalidOperationException e)
+        {
+            return Cli.Fail($"laneshim broker: {e.Message}");
         }
         catch (FormatException e)
         {
