@@ -57,7 +57,9 @@ public sealed class IdentityShimTests
             Assert.IsLessThanOrEqualTo(2 * rmemMax, self.GetProperty("rcvbuf").GetInt64(), alone.Stdout);
 
             string[] client = [RepoPaths.SystemPython, SockInfo, "client", net.AddressB, "5201", "--bytes", "100000"];
-            string[] wrapped = [.. Nobody, "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", RepoPaths.Cli, "run", "--broker", $"unix:{socket}", "--deadline-ms", "2000", "--", .. client];
+            // The shim preloaded directly (not `laneshim run`, which would fall back to an embedded, unprivileged broker
+            // if this one answered its probe late on a loaded machine).
+            string[] wrapped = [.. Nobody, "/usr/bin/env", $"LD_PRELOAD={RepoPaths.Shim}", $"LANESHIM_BROKER=unix:{socket}", "LANESHIM_DEADLINE_MS=2000", .. client];
             ProcessResult run = ProcessRunner.Run("/sbin/ip", NetnsPair.Exec(net.A, wrapped), timeout: TimeSpan.FromSeconds(120));
             Assert.AreEqual(0, run.ExitCode, run.Describe());
             JsonElement lane = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]).RootElement;

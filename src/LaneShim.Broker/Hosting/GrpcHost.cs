@@ -1,11 +1,8 @@
 // GrpcHost.cs - serves a GrpcServiceDefinition with Kestrel over prior-knowledge HTTP/2 on a Unix socket or TCP port.
 using System.Net;
 using LaneShim.Grpc;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -57,13 +54,6 @@ public sealed class GrpcHost : IAsyncDisposable
         ILoggerFactory loggerFactory = loggers ?? NullLoggerFactory.Instance;
 
         var kestrel = new KestrelServerOptions { AddServerHeader = false };
-        if (options.Tls is not null)
-        {
-            // Kestrel's HTTPS middleware takes its logger from the application services.
-            kestrel.ApplicationServices = new ServiceCollection()
-                .AddSingleton(loggerFactory)
-                .BuildServiceProvider();
-        }
 
         // The dispatcher enforces its own limit from the frame header, with a gRPC status instead of a bare 413.
         kestrel.Limits.MaxRequestBodySize = null;
@@ -88,10 +78,7 @@ public sealed class GrpcHost : IAsyncDisposable
                 if (options.Tls is TlsListenerOptions tls)
                 {
                     // The handshake itself rejects a client without a certificate from the client CA.
-                    o.UseHttps(new TlsHandshakeCallbackOptions
-                    {
-                        OnConnection = _ => ValueTask.FromResult(tls.ToSslOptions()),
-                    });
+                    o.Use(TlsConnectionMiddleware.Create(tls));
                 }
 
                 bound = o;
