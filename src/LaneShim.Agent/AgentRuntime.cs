@@ -43,7 +43,7 @@ internal sealed unsafe class AgentRuntime
             AgentLog.Error($"broker address '{broker}': {error}");
             return AbiConstants.ErrorInvalid;
         }
-        var client = new LaneBrokerClient(address);
+        var client = new LaneBrokerClient(address, AgentTls.Options(address));
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");

@@ -118,6 +118,55 @@ public sealed class IdentityTlsTests
         }
     }
 
+    [TestMethod]
+    public void ShimmedProgram_HttpsBroker_LaneOnlyWithItsClientCertificate()
+    {
+        Privileges.RequireRoot("network namespaces");
+        using var net = new NetnsPair();
+        string dir = Directory.CreateTempSubdirectory("laneshim-tls-agent-").FullName;
+        try
+        {
+            using var ca = TestCa.Create("LaneShim Test CA");
+            ca.WriteLeaf(dir, "server", "localhost", serverAuth: true);
+            ca.WriteLeaf(dir, "dtn1", "dtn1.example.org", serverAuth: false);
+            File.WriteAllText(Path.Combine(dir, "ca.pem"), ca.Certificate.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(dir, "lanes.conf"), Policy);
+            using var broker = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.A, RepoPaths.Cli, "broker", "--listen", "tcp:127.0.0.1:0", "--policy", Path.Combine(dir, "lanes.conf"),
+                "--tls-cert", Path.Combine(dir, "server.pem"), "--tls-key", Path.Combine(dir, "server.key"), "--client-ca", Path.Combine(dir, "ca.pem")));
+            broker.WaitForOutput("listening on https://", TimeSpan.FromSeconds(60));
+            string address = broker.Stdout.Split("listening on ")[1].Trim().Split('\n')[0];
+            using var server = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.B, RepoPaths.SystemPython, RepoPaths.File("tests", "e2e", "sockinfo.py"), "server", "5201", "--count", "2"));
+            server.WaitForOutput("listening", TimeSpan.FromSeconds(20));
+
+            JsonElement withCert = ShimmedClient(net, address, dir, withCertificate: true);
+            JsonElement without = ShimmedClient(net, address, dir, withCertificate: false);
+
+            Assert.AreEqual(250_000_000L, withCert.GetProperty("max_pacing_rate").GetInt64(), $"class remote (2 Gbit/s) for CN=dtn1: {withCert}");
+            Assert.AreEqual(0L, without.GetProperty("max_pacing_rate").GetInt64(), $"no certificate, no lane (and the connect still works): {without}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static JsonElement ShimmedClient(NetnsPair net, string broker, string dir, bool withCertificate)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["LD_PRELOAD"] = RepoPaths.Shim,
+            ["LANESHIM_BROKER"] = broker,
+            ["LANESHIM_DEADLINE_MS"] = "5000",
+            ["LANESHIM_TLS_CA"] = Path.Combine(dir, "ca.pem"),
+            ["LANESHIM_TLS_CERT"] = withCertificate ? Path.Combine(dir, "dtn1.pem") : null,
+            ["LANESHIM_TLS_KEY"] = withCertificate ? Path.Combine(dir, "dtn1.key") : null,
+        };
+        ProcessResult run = ProcessRunner.Run("/sbin/ip", NetnsPair.Exec(net.A, RepoPaths.SystemPython, RepoPaths.File("tests", "e2e", "sockinfo.py"), "client", net.AddressB, "5201", "--bytes", "100000"),
+            env, TimeSpan.FromSeconds(120));
+        Assert.AreEqual(0, run.ExitCode, run.Describe());
+        return JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]).RootElement;
+    }
+
     // Each attempt is a new connection (a new handshake), as a new agent process would make.
     private static async Task<int> CountGrantsAsync(BrokerAddress address, string dir, string? leaf)
     {

@@ -63,6 +63,11 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();
 
+    public const nuint AT_SECURE = 23;
+
+    [LibraryImport("libc", EntryPoint = "getauxval")]
+    public static partial nuint GetAuxVal(nuint type);
+
     [LibraryImport("libc", EntryPoint = "getuid")]
     public static partial uint GetUid();
 

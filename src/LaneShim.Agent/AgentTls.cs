@@ -1,0 +1,57 @@
+// AgentTls.cs - the agent's client certificate for an https:// broker, from its own environment (no ABI change).
+using LaneShim.Agent.Native;
+using LaneShim.Grpc;
+
+namespace LaneShim.Agent;
+
+/// <summary>
+/// For <c>https://</c> brokers the agent reads <c>LANESHIM_TLS_CERT</c>, <c>LANESHIM_TLS_KEY</c> (PEM client certificate
+/// and key) and <c>LANESHIM_TLS_CA</c> (PEM bundle the broker's certificate must chain to; default: the system's roots).
+/// Setuid programs (AT_SECURE) ignore them, as the shim ignores its environment there: such a program presents no
+/// certificate, the broker grants nothing, and the program connects without a lane. Any failure is logged and
+/// ends the same way: fail open.
+/// </summary>
+internal static class AgentTls
+{
+    /// <summary>The client options for <paramref name="address"/>; null for Unix-socket and cleartext brokers.</summary>
+    public static GrpcClientOptions? Options(BrokerAddress address)
+    {
+        if (!address.Tls)
+        {
+            return null;
+        }
+        if (Libc.GetAuxVal(Libc.AT_SECURE) != 0)
+        {
+            AgentLog.Info("https broker in a setuid program: no client certificate is used");
+            return new GrpcClientOptions();
+        }
+        string? cert = Variable("LANESHIM_TLS_CERT"), key = Variable("LANESHIM_TLS_KEY"), ca = Variable("LANESHIM_TLS_CA");
+        try
+        {
+            return new GrpcClientOptions
+            {
+                ClientCertificate = cert is null ? null : ClientTls.LoadCertificate(cert, key ?? cert),
+                TrustedAuthorities = ca is null ? null : ClientTls.LoadAuthorities(ca),
+            };
+        }
+        catch (InvalidOperationException e)
+        {
+            AgentLog.Error($"TLS settings: {e.Message}; asking the broker without a client certificate");
+            return new GrpcClientOptions { TrustedAuthorities = TryAuthorities(ca) };
+        }
+    }
+
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TryAuthorities(string? ca)
+    {
+        try
+        {
+            return ca is null ? null : ClientTls.LoadAuthorities(ca);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
