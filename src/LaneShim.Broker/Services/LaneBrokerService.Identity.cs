@@ -50,16 +50,33 @@ public sealed partial class LaneBrokerService
         throw new GrpcException(GrpcStatusCode.PermissionDenied, reason);
     }
 
-    // A proven socket may get what only CAP_NET_ADMIN may set, because the broker sets it; plan for that.
-    private static Core.HostLimits HostFor(ProvenSocket? proven, Core.HostLimits host) =>
-        proven is not null && BrokerPrivilege.HasNetAdmin && !host.Privileged ? host with { Privileged = true } : host;
+    // A proven socket of an unprivileged program may get what only CAP_NET_ADMIN may set, because the broker sets it;
+    // plan for that. A privileged program sets everything itself, and its grant stays cacheable for its next sockets.
+    private static Core.HostLimits HostFor(ProvenSocket? proven, Core.HostLimits host, out bool brokerApplies)
+    {
+        brokerApplies = proven is not null && BrokerPrivilege.HasNetAdmin && !host.Privileged;
+        return brokerApplies ? host with { Privileged = true } : host;
+    }
 
     // FORCE buffers, SO_MARK and SO_PRIORITY go onto the caller's socket before the answer, so the SYN carries them.
-    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry)
+    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry, ServerCallContext context, Action auditWithdrawal)
     {
         if (proven is null)
         {
             return;
+        }
+
+        if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
+        {
+            // The agent has given up and connects without the lane: leave its socket as the program made it.
+            _leases.Release(entry.Id);
+            if (_paths is not null)
+            {
+                _ = Task.Run(() => _paths.RemoveAsync(entry.Id, CancellationToken.None));
+            }
+
+            auditWithdrawal();
+            throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn before touching its socket");
         }
 
         uint applied = proven.ApplyPrivileged(entry.Grant, out List<string> failures);

@@ -111,7 +111,7 @@ public sealed partial class LaneBrokerService
         }
 
         using ProvenSocket? proven = Prove(caller, request, context, out string proof);
-        host = HostFor(proven, host);
+        host = HostFor(proven, host, out bool brokerApplies);
 
         string who = $"{facts.DescribeEndpoint()} for {DescribeProgram(facts.ProgramPath)} (uid {facts.Uid})";
         PolicyDecision decision = _policies.Current.Decide(facts);
@@ -207,7 +207,7 @@ public sealed partial class LaneBrokerService
             }
         }
 
-        ApplyOnProvenSocket(proven, entry);
+        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
         _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
         Audit(LaneBrokerMethods.RequestLane, "grant", caller, context, request, decision, entry.Grant, proof: proof, reason: entry.Grant.Reason);
         return entry.Grant.Clone();
