@@ -25,29 +25,22 @@ internal static class AgentTls
             AgentLog.Info("https broker in a setuid program: no client certificate is used");
             return new GrpcClientOptions();
         }
-        string? cert = Variable("LANESHIM_TLS_CERT"), key = Variable("LANESHIM_TLS_KEY"), ca = Variable("LANESHIM_TLS_CA");
         try
         {
-            return new GrpcClientOptions
-            {
-                ClientCertificate = cert is null ? null : ClientTls.LoadCertificate(cert, key ?? cert),
-                TrustedAuthorities = ca is null ? null : ClientTls.LoadAuthorities(ca),
-            };
+            return ClientTls.OptionsFromEnvironment();
         }
         catch (InvalidOperationException e)
         {
             AgentLog.Error($"TLS settings: {e.Message}; asking the broker without a client certificate");
-            return new GrpcClientOptions { TrustedAuthorities = TryAuthorities(ca) };
+            return new GrpcClientOptions { TrustedAuthorities = TryAuthorities(Environment.GetEnvironmentVariable("LANESHIM_TLS_CA")) };
         }
     }
-
-    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TryAuthorities(string? ca)
     {
         try
         {
-            return ca is null ? null : ClientTls.LoadAuthorities(ca);
+            return string.IsNullOrEmpty(ca) ? null : ClientTls.LoadAuthorities(ca);
         }
         catch (InvalidOperationException)
         {

@@ -35,6 +35,21 @@ public static class ClientTls
         return ssl;
     }
 
+    /// <summary>
+    /// Client options from <c>LANESHIM_TLS_CERT</c>, <c>LANESHIM_TLS_KEY</c> (default: the certificate file) and
+    /// <c>LANESHIM_TLS_CA</c>, the variables the agent reads; unset ones are left out.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A named file does not load; the message names it.</exception>
+    public static GrpcClientOptions OptionsFromEnvironment()
+    {
+        string? cert = Variable("LANESHIM_TLS_CERT"), key = Variable("LANESHIM_TLS_KEY"), ca = Variable("LANESHIM_TLS_CA");
+        return new GrpcClientOptions
+        {
+            ClientCertificate = cert is null ? null : LoadCertificate(cert, key ?? cert),
+            TrustedAuthorities = ca is null ? null : LoadAuthorities(ca),
+        };
+    }
+
     /// <summary>Loads a PEM certificate and key into one usable certificate.</summary>
     /// <exception cref="InvalidOperationException">A file is missing or not PEM; the message names it.</exception>
     public static X509Certificate2 LoadCertificate(string certFile, string keyFile)
@@ -50,6 +65,8 @@ public static class ClientTls
             throw new InvalidOperationException($"client certificate {certFile} / key {keyFile}: {e.Message}", e);
         }
     }
+
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
     /// <summary>Loads a PEM CA bundle.</summary>
     /// <exception cref="InvalidOperationException">The file is missing, not PEM, or holds no certificate.</exception>

@@ -157,6 +157,10 @@ public sealed partial class LaneBrokerService
         return string.Join(", ", names);
     }
 
+    // A lease's later life (renewed, released) by its owner, with the flow it was granted for.
+    private void AuditLease(string method, string verdict, ServerCallContext context, LeaseEntry entry) =>
+        Audit(method, verdict, CallerIdentity.From(context), context, new LaneRequest { Flow = entry.Flow, Program = entry.Program }, grant: entry.Grant);
+
     private void Audit(
         string method,
         string verdict,

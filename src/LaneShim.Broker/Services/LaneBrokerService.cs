@@ -222,6 +222,7 @@ public sealed partial class LaneBrokerService
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         CheckOwner(id, context, LaneBrokerMethods.RenewLane);
         LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        AuditLease(LaneBrokerMethods.RenewLane, "renew", context, entry);
         if (_paths is not null)
         {
             await _paths.RenewAsync(id, entry.Ttl, context.CancellationToken).ConfigureAwait(false);
@@ -239,6 +240,7 @@ public sealed partial class LaneBrokerService
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         CheckOwner(id, context, LaneBrokerMethods.ReleaseLane);
         LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
         if (_paths is not null)
         {
             // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
