@@ -15,11 +15,12 @@ internal static unsafe class SocketProof
 {
     /// <summary>Proves the socket; on success the caller owns <paramref name="socket"/> (dispose it to close the duplicate).</summary>
     /// <param name="pid">The caller's pid from SO_PEERCRED.</param>
+    /// <param name="uid">The caller's uid from SO_PEERCRED: the process must still run as it (not, say, a setuid program it exec'd).</param>
     /// <param name="fd">The descriptor number the request names.</param>
     /// <param name="flow">The flow the request claims.</param>
     /// <param name="socket">The duplicate of the proven socket.</param>
     /// <param name="failure">Why the proof failed, in words.</param>
-    public static bool TryProve(int pid, int fd, Flow flow, out ProvenSocket? socket, out string failure)
+    public static bool TryProve(int pid, uint uid, int fd, Flow flow, out ProvenSocket? socket, out string failure)
     {
         socket = null;
         if (pid <= 0)
@@ -45,6 +46,14 @@ internal static unsafe class SocketProof
         int dupErrno;
         try
         {
+            // SO_PEERCRED was captured at connect(); since then the process may have exec'd a setuid program, whose sockets
+            // are not the caller's. (Had the pid been reused since the pidfd was opened, pidfd_getfd would fail with ESRCH.)
+            if (RunsAs(pid) is (uint real, uint effective) && (real != uid || effective != uid))
+            {
+                failure = $"pid {pid} now runs as uid {real} (effective {effective}), not as the caller's uid {uid}";
+                return false;
+            }
+
             dup = SocketSyscalls.Syscall3(SocketSyscalls.SysPidfdGetfd, pidfd, fd, 0);
             dupErrno = dup < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
@@ -76,6 +85,27 @@ internal static unsafe class SocketProof
         socket = candidate;
         failure = string.Empty;
         return true;
+    }
+
+    // Real and effective uid from /proc/PID/status; null when unreadable (the pidfd_getfd permission check still applies).
+    private static (uint Real, uint Effective)? RunsAs(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Uid:", StringComparison.Ordinal))
+                {
+                    string[] ids = line[4..].Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+                    return ids.Length >= 2 && uint.TryParse(ids[0], out uint real) && uint.TryParse(ids[1], out uint effective) ? (real, effective) : null;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
     }
 
     private static string? Check(int dup, int fd, int pid, Flow flow)

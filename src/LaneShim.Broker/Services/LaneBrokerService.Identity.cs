@@ -38,7 +38,7 @@ public sealed partial class LaneBrokerService
             return null;
         }
 
-        if (SocketProof.TryProve(credentials.Pid, request.Program?.Fd ?? -1, request.Flow, out ProvenSocket? socket, out string failure))
+        if (SocketProof.TryProve(credentials.Pid, credentials.Uid, request.Program?.Fd ?? -1, request.Flow, out ProvenSocket? socket, out string failure))
         {
             proof = "ok";
             return socket;
