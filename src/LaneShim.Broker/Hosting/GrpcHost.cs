@@ -1,4 +1,4 @@
-// GrpcHost.cs - serves a GrpcServiceDefinition with Kestrel over prior-knowledge HTTP/2 on a Unix socket or TCP port.
+// GrpcHost.cs - serves a GrpcServiceDefinition with Kestrel over prior-knowledge HTTP/2 on a Unix socket or TCP port (optionally mutual TLS).
 using System.Net;
 using LaneShim.Grpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -12,7 +12,8 @@ namespace LaneShim.Broker.Hosting;
 /// <summary>
 /// A running gRPC server. Built on a bare <see cref="KestrelServer"/> (no generic host, no DI container), HTTP/2 only,
 /// so it starts in milliseconds. Unix sockets get their parent directory created, a stale socket file replaced,
-/// and mode 0666 (callers are identified by SO_PEERCRED, not by file permissions).
+/// and mode 0666 (callers are identified by SO_PEERCRED, not by file permissions). A TCP listener with
+/// <see cref="GrpcHostOptions.Tls"/> completes a mutual-TLS handshake before any HTTP/2 frame.
 /// </summary>
 public sealed class GrpcHost : IAsyncDisposable
 {

@@ -1,4 +1,4 @@
-// BrokerCommand.cs - `laneshim broker`: serve LaneBroker over HTTP/2 cleartext on a Unix socket or TCP.
+// BrokerCommand.cs - `laneshim broker`: serve LaneBroker over HTTP/2 on a Unix socket, or on TCP with mutual TLS.
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using LaneShim.Broker;
