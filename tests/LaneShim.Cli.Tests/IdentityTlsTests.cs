@@ -106,6 +106,10 @@ public sealed class IdentityTlsTests
             ProcessRunner.Run("/bin/kill", ["-TERM", broker.Pid.ToString()]);
             Assert.AreEqual(0, broker.WaitForExit(TimeSpan.FromSeconds(30)), broker.Stderr);
             JsonElement[] lines = File.ReadAllLines(audit).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+            // Every decision reached the file before the SIGTERM'd broker exited: dtn1's grant, dtn2's refused release,
+            // dtn3's no-match and python's grant. Handshakes that failed made no call, so no decision.
+            CollectionAssert.AreEqual(new[] { "grant", "not-owner", "no-match", "grant" }, lines.Select(l => l.GetProperty("verdict").GetString()).ToArray(),
+                string.Join("\n", lines.Select(l => l.ToString())));
             JsonElement first = lines.First(l => l.GetProperty("verdict").GetString() == "grant");
             Assert.AreEqual("CN=dtn1.example.org", first.GetProperty("principal").GetString(), first.ToString());
             Assert.AreEqual("skipped: remote caller", first.GetProperty("proof").GetString());
