@@ -137,12 +137,13 @@ static void add_endpoint(struct laneshim_config *c, int family, const char *host
 	c->broker_count++;
 }
 
-/* http://host[:port][/...]: numeric hosts (and localhost) become endpoints that skip the agent. */
+/* http(s)://host[:port][/...]: numeric hosts (and localhost) become endpoints that skip the agent. */
 static bool parse_http_broker(struct laneshim_config *c, const char *v, char *err)
 {
 	char host[INET6_ADDRSTRLEN + 1], portbuf[8];
-	const char *p = v + strlen("http://"), *end;
-	unsigned long port = 80;
+	bool tls = strncmp(v, "https://", 8) == 0;
+	const char *p = v + (tls ? strlen("https://") : strlen("http://")), *end;
+	unsigned long port = tls ? 443 : 80;
 	size_t n;
 
 	end = *p == '[' ? strchr(p, ']') : p + strcspn(p, ":/");
@@ -181,8 +182,8 @@ static bool set_broker(struct laneshim_config *c, const char *v, char *err)
 		return snprintf(err, ERR_MAX, "too long"), false;
 	if (strncmp(v, "unix:", 5) == 0 && v[5] != '\0')
 		c->broker_count = 0;
-	else if (strncmp(v, "http://", 7) != 0)
-		return snprintf(err, ERR_MAX, "expected unix:/path or http://host:port, got '%.64s'", v), false;
+	else if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return snprintf(err, ERR_MAX, "expected unix:/path or http(s)://host:port, got '%.48s'", v), false;
 	else if (!parse_http_broker(c, v, err))
 		return false;
 	return copy_string(c->broker, sizeof(c->broker), v);

@@ -49,7 +49,7 @@ internal sealed unsafe class AgentRuntime
             return AbiConstants.ErrorInvalid;
         }
         // A grant is a few hundred bytes: a broker that sends megabytes is broken, and reading them costs the deadline.
-        var client = new LaneBrokerClient(address, new GrpcClientOptions { MaxReceiveMessageSize = MaxReplyBytes });
+        var client = new LaneBrokerClient(address, AgentTls.Options(address, MaxReplyBytes));
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
@@ -90,7 +90,7 @@ internal sealed unsafe class AgentRuntime
             {
                 return code;
             }
-            if (!grant.PerFlow)
+            if (!SocketTuner.IsForOneSocket(grant))
             {
                 _cache.Put(key, grant); // a per-flow grant's enforcement matches only its own 5-tuple
             }
@@ -99,7 +99,7 @@ internal sealed unsafe class AgentRuntime
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
         if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
         {
-            _open[cookie] = new OpenLane(grant.LeaseId, grant.PerFlow, Stopwatch.GetTimestamp());
+            _open[cookie] = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
             _renewer.Track(grant); // renewed in the background while this socket lives
         }
         if (flow.Direction != AbiConstants.DirOutbound)

@@ -9,17 +9,34 @@ namespace LaneShim.Agent;
 /// <summary>Turns a <see cref="LaneGrant"/> into setsockopt calls on one descriptor.</summary>
 internal static unsafe class SocketTuner
 {
-    /// <summary>Applies every setting of the grant that the host allows; fills <paramref name="outcome"/> from getsockopt.</summary>
+    // LaneGrant.broker_applied bits (broker.proto): what the broker already set on this very socket.
+    private const uint BrokerSndbuf = 1, BrokerRcvbuf = 2, BrokerMark = 4, BrokerPriority = 8;
+
+    /// <summary>
+    /// True when the grant may serve only the socket it was asked for: its path is steered per 5-tuple, or the broker set
+    /// options on that socket that a cached copy could not give another one.
+    /// </summary>
+    public static bool IsForOneSocket(LaneGrant grant) => grant.PerFlow || grant.BrokerApplied != 0;
+
+    /// <summary>
+    /// Applies every setting of the grant that the host allows, except those the broker already applied on the proven
+    /// socket (setting them again would fail unprivileged, or undo a forced buffer); fills <paramref name="outcome"/> from getsockopt.
+    /// </summary>
     public static void Apply(int fd, int family, bool v4Mapped, LaneGrant grant, bool privileged, ref LaneshimOutcome outcome)
     {
         uint applied = 0;
-        if (ApplyBuffer(fd, grant.SndbufMode, grant.SndbufBytes, Libc.SO_SNDBUF, Libc.SO_SNDBUFFORCE, privileged))
+        uint byBroker = grant.BrokerApplied;
+        if ((byBroker & BrokerSndbuf) != 0 || ApplyBuffer(fd, grant.SndbufMode, grant.SndbufBytes, Libc.SO_SNDBUF, Libc.SO_SNDBUFFORCE, privileged))
         {
             applied |= AbiConstants.SetSndbuf;
         }
-        if (ApplyBuffer(fd, grant.RcvbufMode, grant.RcvbufBytes, Libc.SO_RCVBUF, Libc.SO_RCVBUFFORCE, privileged))
+        if ((byBroker & BrokerRcvbuf) != 0 || ApplyBuffer(fd, grant.RcvbufMode, grant.RcvbufBytes, Libc.SO_RCVBUF, Libc.SO_RCVBUFFORCE, privileged))
         {
             applied |= AbiConstants.SetRcvbuf;
+        }
+        if (grant.Priority != 0 && (byBroker & BrokerPriority) == 0)
+        {
+            Libc.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_PRIORITY, (int)grant.Priority); // the ABI outcome has no priority bit; best effort
         }
         if (grant.Congestion.Length > 0 && SetCongestion(fd, grant.Congestion))
         {
@@ -33,7 +50,7 @@ internal static unsafe class SocketTuner
         {
             applied |= AbiConstants.SetTos;
         }
-        if (grant.Mark != 0 && privileged && Libc.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_MARK, (int)grant.Mark))
+        if ((byBroker & BrokerMark) != 0 || (grant.Mark != 0 && privileged && Libc.SetInt(fd, Libc.SOL_SOCKET, Libc.SO_MARK, (int)grant.Mark)))
         {
             applied |= AbiConstants.SetMark;
         }

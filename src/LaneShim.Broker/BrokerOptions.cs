@@ -59,6 +59,21 @@ public sealed class BrokerOptions
     /// <summary>Which path a lane takes: fastest, widest or shortest (always middlebox-free).</summary>
     public LaneShim.Core.Topology.PathMetric PathMetric { get; set; } = LaneShim.Core.Topology.PathMetric.Fastest;
 
+    /// <summary>A TCP listener's certificate (PEM). A TCP listener needs it, <see cref="TlsKeyFile"/> and <see cref="ClientCaFile"/>.</summary>
+    public string? TlsCertFile { get; set; }
+
+    /// <summary>The private key of <see cref="TlsCertFile"/> (PEM).</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>The CA bundle (PEM) client certificates must chain to; their CN and DNS names are the principals policy matches.</summary>
+    public string? ClientCaFile { get; set; }
+
+    /// <summary>Where every decision is appended as a JSON line; null for no audit log.</summary>
+    public string? AuditFile { get; set; }
+
+    /// <summary>Prove each local caller's socket with pidfd_getfd before granting (default on).</summary>
+    public bool ProveSockets { get; set; } = true;
+
     /// <summary>Reads the topology file; throws <see cref="LaneShim.Core.Topology.TopologyException"/> with file:line.</summary>
     public LaneShim.Core.Topology.SiteTopology? LoadTopology() =>
         TopologyFile is null ? null : LaneShim.Core.Topology.TopologyParser.Parse(File.ReadAllText(TopologyFile), TopologyFile);
@@ -82,7 +97,7 @@ public sealed class BrokerOptions
                 throw new PolicyException(PolicyFile, 0, $"cannot read the policy file: {ex.Message}", ex);
             }
 
-            return PolicyParser.Parse(text, PolicyFile);
+            return PolicyParser.Parse(text, PolicyFile, Identity.SystemAccounts.Load());
         }
 
         if (RateBps is not ulong rate)

@@ -1,5 +1,7 @@
 // BrokerServer.cs - a running broker: policy, lease table and LaneBroker service behind a gRPC host.
+using LaneShim.Broker.Audit;
 using LaneShim.Broker.Enforcement;
+using LaneShim.Broker.Identity;
 using LaneShim.Broker.Hosting;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
@@ -25,8 +27,11 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options)
+    private readonly AuditLog? _audit;
+
+    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit)
     {
+        _audit = audit;
         _host = host;
         _metrics = metrics;
         _options = options;
@@ -51,7 +56,9 @@ public sealed class BrokerServer : IAsyncDisposable
     public static async Task<BrokerServer> StartAsync(BrokerAddress listen, BrokerOptions options, ILoggerFactory loggers, CancellationToken cancellationToken, string? ownedDirectory = null)
     {
         Policy policy = options.LoadPolicy();
+        TlsListenerOptions? tls = BrokerTls.Load(listen, options);
         SiteTopology? topology = options.LoadTopology();
+        AuditLog? audit = options.AuditFile is null ? null : AuditLog.Open(options.AuditFile);
         PathService? paths = topology is null ? null : new PathService(topology, CreateBackend(options.Enforcement, loggers), options.PathMetric, loggers.CreateLogger<PathService>());
         var service = new LaneBrokerService(
             new PolicyStore(policy),
@@ -60,17 +67,38 @@ public sealed class BrokerServer : IAsyncDisposable
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
             paths,
-            new BrokerTelemetry(TimeProvider.System));
+            new BrokerTelemetry(TimeProvider.System))
+        {
+            Security = new BrokerSecurity { RequireIdentity = true, ProveSockets = options.ProveSockets, Audit = audit },
+        };
         System.Net.IPEndPoint? metricsAt = null;
         if (options.MetricsUrl is not null && !MetricsEndpoint.TryParse(options.MetricsUrl, out metricsAt, out string metricsError))
         {
             throw new ArgumentException($"--metrics {options.MetricsUrl}: {metricsError}");
         }
-        GrpcHost host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), loggers, cancellationToken).ConfigureAwait(false);
+        GrpcHost host;
+        try
+        {
+            host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), new GrpcHostOptions { Tls = tls }, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (audit is not null)
+            {
+                await audit.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         MetricsEndpoint? metrics = null;
         try
         {
-            await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
+            if (tls is null)
+            {
+                // A TLS listener cannot call itself without a client certificate; its first call pays the warm-up.
+                await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
+            }
             paths?.WarmUp();
             if (metricsAt is not null)
             {
@@ -80,9 +108,13 @@ public sealed class BrokerServer : IAsyncDisposable
         catch
         {
             await host.DisposeAsync().ConfigureAwait(false);
+            if (audit is not null)
+            {
+                await audit.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit);
     }
 
     /// <summary>
@@ -166,6 +198,11 @@ public sealed class BrokerServer : IAsyncDisposable
             },
             Program = new LaneShim.Protocol.V1.Program { Path = "/laneshim/warm-up", Pid = (uint)Environment.ProcessId },
         };
+        // A real socket of our own, so the warm-up also runs the socket proof (pidfd_getfd on ourselves).
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        request.Flow.Local = new Endpoint { Address = ByteString.CopyFrom(127, 0, 0, 1), Port = (uint)((System.Net.IPEndPoint)socket.LocalEndPoint!).Port };
+        request.Program.Fd = (int)socket.Handle;
         using var client = new LaneBrokerClient(address);
         try
         {
@@ -187,6 +224,12 @@ public sealed class BrokerServer : IAsyncDisposable
             await _metrics.DisposeAsync().ConfigureAwait(false);
         }
         await _host.DisposeAsync().ConfigureAwait(false);
+        if (_audit is not null)
+        {
+            // After the host: calls in flight have logged their decisions; every queued line reaches the file.
+            await _audit.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownedDirectory is not null)
         {
             try

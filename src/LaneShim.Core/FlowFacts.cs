@@ -21,6 +21,12 @@ public sealed record FlowFacts(
     uint Gid)
 {
     /// <summary>
+    /// The identities of a remote caller authenticated by mutual TLS (<c>CN=...</c> and <c>DNS=...</c> from its certificate);
+    /// null for local callers, whose uid and gid the kernel vouches for instead.
+    /// </summary>
+    public IReadOnlyList<string>? Principals { get; init; }
+
+    /// <summary>
     /// The port that names the service: the remote port of an outbound flow, the local port of an
     /// inbound flow or listening socket. Rules' <c>port=</c> matches this.
     /// </summary>

@@ -34,6 +34,9 @@ public sealed record GrantPlan
     /// <summary>SO_MARK; 0 none.</summary>
     public required uint Mark { get; init; }
 
+    /// <summary>SO_PRIORITY; 0 leave.</summary>
+    public int Priority { get; init; }
+
     /// <summary>TCP_NOTSENT_LOWAT bytes; 0 leave.</summary>
     public required long NotsentLowat { get; init; }
 

@@ -55,6 +55,13 @@ public static class GrantPlanner
             mark = 0;
         }
 
+        int priority = laneClass.Priority;
+        if (priority > LaneClass.MaxUnprivilegedPriority && !host.Privileged)
+        {
+            notes.Add($"priority {priority} not applied: SO_PRIORITY above {LaneClass.MaxUnprivilegedPriority} needs CAP_NET_ADMIN");
+            priority = 0;
+        }
+
         ulong pacing = laneClass.PacingBytesPerSecond;
         var reason = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"class {laneClass.Name}: {Units.FormatRate(laneClass.RateBps)} x {rtt.Describe()}")
@@ -69,6 +76,11 @@ public static class GrantPlanner
         if (mark != 0)
         {
             reason.Append(CultureInfo.InvariantCulture, $"; mark 0x{mark:x}");
+        }
+
+        if (priority != 0)
+        {
+            reason.Append(CultureInfo.InvariantCulture, $"; priority {priority}");
         }
 
         if (laneClass.NotsentLowat > 0)
@@ -98,6 +110,7 @@ public static class GrantPlanner
             PacingBytesPerSecond = pacing,
             Dscp = laneClass.Dscp,
             Mark = mark,
+            Priority = priority,
             NotsentLowat = laneClass.NotsentLowat,
             Bulk = laneClass.Bulk,
             Notes = notes,

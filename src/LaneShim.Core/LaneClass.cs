@@ -38,6 +38,12 @@ public sealed record LaneClass
     /// <summary>SO_MARK for policy routing; 0 none. Applied only on privileged hosts.</summary>
     public uint Mark { get; init; }
 
+    /// <summary>
+    /// SO_PRIORITY (0 leaves the kernel's). Values above 6 need CAP_NET_ADMIN; the broker applies those itself
+    /// on a socket it has proven belongs to the caller.
+    /// </summary>
+    public int Priority { get; init; }
+
     /// <summary>Bulk receivers: listening sockets of this class get their receive buffer before listen().</summary>
     public bool Bulk { get; init; }
 
@@ -52,6 +58,12 @@ public sealed record LaneClass
 
     /// <summary>The longest RTT (fixed or fallback) a class may name.</summary>
     public static TimeSpan MaxRtt { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest SO_PRIORITY a class may name (TC_PRIO_MAX).</summary>
+    public const int MaxPriority = 15;
+
+    /// <summary>The largest SO_PRIORITY a program may set without CAP_NET_ADMIN (TC_PRIO_INTERACTIVE).</summary>
+    public const int MaxUnprivilegedPriority = 6;
 
     /// <summary>The shortest lease.</summary>
     public static TimeSpan MinTtl { get; } = TimeSpan.FromSeconds(1);
@@ -78,6 +90,7 @@ public sealed record LaneClass
             { RateBps: 0 } => "rate must be more than 0",
             _ when Rtt <= TimeSpan.Zero || Rtt > MaxRtt => $"{rttName} {Units.FormatDuration(Rtt)} is out of range (more than 0, at most 10 s)",
             { Dscp: < 0 or > 63 } => $"dscp {Dscp} is not 0-63",
+            { Priority: < 0 or > MaxPriority } => $"priority {Priority} is not 0-{MaxPriority}",
             _ when Congestion.Length > 0 && !IsValidCongestionName(Congestion) =>
                 $"bad cc '{Congestion}' (a kernel congestion control name such as cubic or bbr, at most 15 characters)",
             { NotsentLowat: < 0 or > uint.MaxValue } => $"notsent_lowat {NotsentLowat} is out of range (0 to {uint.MaxValue})",

@@ -10,14 +10,21 @@ namespace LaneShim.Core;
 /// </summary>
 public static class PolicyParser
 {
-    private const string ClassKeys = "rate, rtt, fallback, cc, dscp, mark, bulk, lowat, ttl";
-    private const string RuleKeys = "dst, port, program, uid, gid, direction";
+    private const string ClassKeys = "rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl";
+    private const string RuleKeys = "dst, port, program, uid, gid, user, group, principal, direction";
 
     /// <summary>Parses a whole policy file.</summary>
     /// <param name="text">The file's text.</param>
     /// <param name="fileName">The name used in error messages and decisions.</param>
     /// <exception cref="PolicyException">Something is wrong; the message reads <c>file:line: what is wrong</c>.</exception>
-    public static Policy Parse(string text, string fileName)
+    public static Policy Parse(string text, string fileName) => Parse(text, fileName, accounts: null);
+
+    /// <summary>Parses a whole policy file, resolving user and group names in <c>uid=</c>/<c>user=</c>/<c>gid=</c>/<c>group=</c> now.</summary>
+    /// <param name="text">The file's text.</param>
+    /// <param name="fileName">The name used in error messages and decisions.</param>
+    /// <param name="accounts">Resolves names to ids (the broker passes the system's); null: names are an error.</param>
+    /// <exception cref="PolicyException">Something is wrong, an unknown name included; the message reads <c>file:line: what is wrong</c>.</exception>
+    public static Policy Parse(string text, string fileName, IAccountNames? accounts)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(fileName);
@@ -70,8 +77,8 @@ public static class PolicyParser
             {
                 rules.Add(tokens[0].Text switch
                 {
-                    "rule" => ParseRuleLine(tokens, i + 1, deny: false, classes, classLines, brokenClassLines),
-                    "deny" => ParseRuleLine(tokens, i + 1, deny: true, classes, classLines, brokenClassLines),
+                    "rule" => ParseRuleLine(tokens, i + 1, deny: false, classes, classLines, brokenClassLines, accounts),
+                    "deny" => ParseRuleLine(tokens, i + 1, deny: true, classes, classLines, brokenClassLines, accounts),
                     _ => throw new FormatException($"unknown directive '{tokens[0].Text}' (expected class, rule or deny)"),
                 });
             }
@@ -134,6 +141,7 @@ public static class PolicyParser
         string congestion = string.Empty;
         int dscp = 0;
         uint mark = 0;
+        int priority = 0;
         bool bulk = false;
         long lowat = 0;
         TimeSpan ttl = LaneClass.DefaultTtl;
@@ -147,7 +155,7 @@ public static class PolicyParser
                 throw new FormatException($"duplicate key '{key}'");
             }
 
-            if (value.Length == 0 && key is "rate" or "rtt" or "fallback" or "cc" or "dscp" or "mark" or "bulk" or "lowat" or "ttl")
+            if (value.Length == 0 && key is "rate" or "rtt" or "fallback" or "cc" or "dscp" or "mark" or "priority" or "bulk" or "lowat" or "ttl")
             {
                 throw new FormatException($"{key}= needs a value");
             }
@@ -185,6 +193,14 @@ public static class PolicyParser
                     break;
                 case "mark":
                     mark = ParseMark(value);
+                    break;
+                case "priority":
+                    priority = value.All(char.IsAsciiDigit) && value.Length <= 2 ? int.Parse(value, CultureInfo.InvariantCulture) : -1;
+                    if (priority is < 0 or > LaneClass.MaxPriority)
+                    {
+                        throw new FormatException($"bad priority '{value}' (expected SO_PRIORITY 0-{LaneClass.MaxPriority}; above {LaneClass.MaxUnprivilegedPriority} the broker applies it)");
+                    }
+
                     break;
                 case "bulk":
                     bulk = ParseBool(key, value);
@@ -234,6 +250,7 @@ public static class PolicyParser
             Congestion = congestion,
             Dscp = dscp,
             Mark = mark,
+            Priority = priority,
             Bulk = bulk,
             NotsentLowat = lowat,
             Ttl = ttl,
@@ -247,7 +264,8 @@ public static class PolicyParser
         bool deny,
         Dictionary<string, LaneClass> classes,
         Dictionary<string, int> classLines,
-        Dictionary<string, int> brokenClassLines)
+        Dictionary<string, int> brokenClassLines,
+        IAccountNames? accounts)
     {
         foreach (PolicyToken token in tokens)
         {
@@ -303,6 +321,7 @@ public static class PolicyParser
         IReadOnlyList<IdRange>? uids = null;
         IReadOnlyList<IdRange>? gids = null;
         IReadOnlyList<FlowDirection>? directions = null;
+        IReadOnlyList<PrincipalPattern>? principals = null;
         string? reason = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         int end = arrow < 0 ? tokens.Count : arrow;
@@ -310,14 +329,23 @@ public static class PolicyParser
         for (int t = 1; t < end; t++)
         {
             (string rawKey, string value) = SplitKeyValue(tokens[t]);
-            string key = rawKey.ToLowerInvariant();
+            string key = rawKey.ToLowerInvariant() switch
+            {
+                // user= and group= are uid= and gid= by another name: one of each per line.
+                "user" => "uid",
+                "group" => "gid",
+                string k => k,
+            };
             if (!seen.Add(key))
             {
-                throw new FormatException($"duplicate key '{key}'");
+                throw new FormatException($"duplicate key '{rawKey.ToLowerInvariant()}'{(key != rawKey.ToLowerInvariant() ? $" (same as {key}=)" : "")}");
             }
 
             switch (key)
             {
+                case "principal":
+                    principals = Items(key, value).Select(p => PrincipalPattern.TryParse(p, out PrincipalPattern? r, out string e) ? r! : throw new FormatException(e)).ToList();
+                    break;
                 case "dst":
                     destinations = Items(key, value).SelectMany(ParseDestination).ToList();
                     break;
@@ -329,7 +357,7 @@ public static class PolicyParser
                     break;
                 case "uid":
                 case "gid":
-                    List<IdRange> ids = Items(key, value).Select(v => IdRange.TryParse(v, key, out IdRange r, out string e) ? r : throw new FormatException(e)).ToList();
+                    List<IdRange> ids = Items(key, value).Select(v => ParseId(v, key, accounts)).ToList();
                     if (key == "uid")
                     {
                         uids = ids;
@@ -363,7 +391,28 @@ public static class PolicyParser
             Uids = uids,
             Gids = gids,
             Directions = directions,
+            Principals = principals,
         };
+    }
+
+    // A number or range as before; a name (starting with a letter or '_') is looked up now, so a typo fails the load.
+    private static IdRange ParseId(string item, string key, IAccountNames? accounts)
+    {
+        if (item.Length > 0 && (char.IsAsciiLetter(item[0]) || item[0] == '_') && accounts is not null)
+        {
+            string kind = key == "uid" ? "user" : "group";
+            if (!AccountNames.IsValidName(item))
+            {
+                throw new FormatException($"bad {kind} name '{item}'");
+            }
+
+            uint? id = key == "uid" ? accounts.UserId(item) : accounts.GroupId(item);
+            return id is uint found
+                ? new IdRange(found, found)
+                : throw new FormatException($"unknown {kind} '{item}' (not in {(key == "uid" ? "the passwd database" : "the group database")}; give the number or create the {kind})");
+        }
+
+        return IdRange.TryParse(item, key, out IdRange range, out string error) ? range : throw new FormatException(error);
     }
 
     private static KeyValuePair<string, string> SplitKeyValue(PolicyToken token)

@@ -34,6 +34,9 @@ public sealed class PolicyRule
     /// <summary><c>gid=</c>: group ids.</summary>
     public IReadOnlyList<IdRange>? Gids { get; init; }
 
+    /// <summary><c>principal=</c>: mTLS certificate identities. Only remote (TLS) callers have one.</summary>
+    public IReadOnlyList<PrincipalPattern>? Principals { get; init; }
+
     /// <summary><c>direction=</c>: out, in, listen.</summary>
     public IReadOnlyList<FlowDirection>? Directions { get; init; }
 
@@ -59,16 +62,23 @@ public sealed class PolicyRule
             return false;
         }
 
-        if (Programs is not null && !Programs.Any(p => p.IsMatch(flow.ProgramPath)))
+        if (Principals is not null && (flow.Principals is null || !Principals.Any(p => flow.Principals.Any(p.IsMatch))))
         {
             return false;
         }
 
-        if (Uids is not null && !Uids.Any(u => u.Contains(flow.Uid)))
+        // A remote (mTLS) caller's program, uid and gid are its own claims about another host: never matched.
+        bool remote = flow.Principals is not null;
+        if (Programs is not null && (remote || !Programs.Any(p => p.IsMatch(flow.ProgramPath))))
         {
             return false;
         }
 
-        return Gids is null || Gids.Any(g => g.Contains(flow.Gid));
+        if (Uids is not null && (remote || !Uids.Any(u => u.Contains(flow.Uid))))
+        {
+            return false;
+        }
+
+        return Gids is null || (!remote && Gids.Any(g => g.Contains(flow.Gid)));
     }
 }

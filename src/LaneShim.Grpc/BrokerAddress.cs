@@ -21,13 +21,17 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
     // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
     private const int MaxUnixPathBytes = 107;
 
-    private BrokerAddress(BrokerAddressKind kind, string? unixPath, string? host, int port)
+    private BrokerAddress(BrokerAddressKind kind, string? unixPath, string? host, int port, bool tls = false)
     {
+        Tls = tls;
         Kind = kind;
         UnixPath = unixPath;
         Host = host;
         Port = port;
     }
+
+    /// <summary>TCP with TLS (<c>https://host:port</c>): the client needs a certificate for the broker to grant anything.</summary>
+    public bool Tls { get; }
 
     /// <summary>Unix socket or TCP.</summary>
     public BrokerAddressKind Kind { get; }
@@ -51,7 +55,11 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
 
     /// <summary>Builds a TCP address; <paramref name="port"/> may be 0 only for listening.</summary>
     /// <exception cref="FormatException">The host or port is not valid.</exception>
-    public static BrokerAddress Tcp(string host, int port)
+    public static BrokerAddress Tcp(string host, int port) => Tcp(host, port, tls: false);
+
+    /// <summary>Builds a TCP address, with TLS when <paramref name="tls"/> (printed as <c>https://host:port</c>).</summary>
+    /// <exception cref="FormatException">The host or port is not valid.</exception>
+    public static BrokerAddress Tcp(string host, int port, bool tls)
     {
         if (host is ['[', .., ']'])
         {
@@ -59,7 +67,7 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
         }
 
         string? error = ValidateHost(host) ?? ValidatePort(port, allowZero: true);
-        return error is null ? new BrokerAddress(BrokerAddressKind.Tcp, null, host, port) : throw new FormatException(error);
+        return error is null ? new BrokerAddress(BrokerAddressKind.Tcp, null, host, port, tls) : throw new FormatException(error);
     }
 
     /// <summary>Parses an address, or throws a <see cref="FormatException"/> that says what is wrong and what is expected.</summary>
@@ -96,8 +104,13 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
 
         if (s.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            error = $"broker address '{s}': TLS is not supported; use http://host:port or unix:/path";
-            return false;
+            if (!TryParseHttp(s, s["https://".Length..], out BrokerAddress? plain, out error))
+            {
+                return false;
+            }
+
+            address = new BrokerAddress(BrokerAddressKind.Tcp, null, plain!.Host, plain.Port, tls: true);
+            return true;
         }
 
         error = $"broker address '{s}': unknown scheme; expected unix:/path/to/socket, http://host:port or tcp:host:port";
@@ -107,7 +120,7 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
     /// <summary>The client form: <c>unix:/path</c> or <c>http://host:port</c> (IPv6 hosts bracketed).</summary>
     public override string ToString() => Kind == BrokerAddressKind.Unix
         ? "unix:" + UnixPath
-        : "http://" + HostForUri + ":" + Port.ToString(CultureInfo.InvariantCulture);
+        : (Tls ? "https://" : "http://") + HostForUri + ":" + Port.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The listen form: <c>unix:/path</c> or <c>tcp:host:port</c>.</summary>
     public string ToListenString() => Kind == BrokerAddressKind.Unix
@@ -122,7 +135,8 @@ public sealed class BrokerAddress : IEquatable<BrokerAddress>
         && Kind == other.Kind
         && string.Equals(UnixPath, other.UnixPath, StringComparison.Ordinal)
         && string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase)
-        && Port == other.Port;
+        && Port == other.Port
+        && Tls == other.Tls;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as BrokerAddress);

@@ -6,7 +6,18 @@ namespace LaneShim.Grpc;
 
 public sealed partial class GrpcClient
 {
-    private SocketsHttpHandler CreateHandler(BrokerAddress address, GrpcClientOptions options) => new()
+    private SocketsHttpHandler CreateHandler(BrokerAddress address, GrpcClientOptions options)
+    {
+        SocketsHttpHandler handler = CreatePlainHandler(address, options);
+        if (address.Tls)
+        {
+            handler.SslOptions = ClientTls.SslOptions(options);
+        }
+
+        return handler;
+    }
+
+    private SocketsHttpHandler CreatePlainHandler(BrokerAddress address, GrpcClientOptions options) => new()
     {
         // Programs we are loaded into may set HTTP_PROXY; broker traffic must never go through it.
         UseProxy = false,

@@ -13,6 +13,14 @@ public sealed class GrpcClientOptions
     /// </summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>For an <c>https://</c> broker: the client certificate (with its key) the broker identifies this client by; null sends none.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>
+    /// For an <c>https://</c> broker: the CA certificates the broker's certificate must chain to. Null trusts the system's roots.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedAuthorities { get; init; }
+
     /// <summary>The user-agent header. Default <c>laneshim-grpc/1</c>.</summary>
     public string UserAgent { get; init; } = "laneshim-grpc/1";
 }

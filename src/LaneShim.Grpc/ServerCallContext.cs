@@ -23,6 +23,9 @@ public sealed class ServerCallContext
     /// <summary>Kernel-reported credentials of a Unix-socket caller; null on TCP.</summary>
     public PeerCredentials? Credentials { get; }
 
+    /// <summary>The client certificate a TLS listener verified against its client CA; null on Unix sockets and cleartext TCP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
     /// <summary>When the client gives up (from grpc-timeout); null when it sent none.</summary>
     public DateTimeOffset? Deadline { get; }
 

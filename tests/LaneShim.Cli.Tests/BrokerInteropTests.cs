@@ -35,7 +35,8 @@ public sealed class BrokerInteropTests
         string policy = Path.Combine(dir, "lanes.conf");
         File.WriteAllText(policy, Policy);
         string socket = Path.Combine(dir, "broker.sock");
-        using var broker = new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--policy", policy]);
+        // The python peer names no socket of its own: this test is about the wire, so the socket proof is off.
+        using var broker = new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--policy", policy, "--no-socket-proof"]);
         try
         {
             broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));

@@ -100,7 +100,7 @@ public sealed class PolicyParserTests
     }
 
     [TestMethod]
-    [DataRow("class dmz rate=1gbit rtt=40ms speed=fast", "p.conf:1: unknown key 'speed' for class (expected rate, rtt, fallback, cc, dscp, mark, bulk, lowat, ttl)")]
+    [DataRow("class dmz rate=1gbit rtt=40ms speed=fast", "p.conf:1: unknown key 'speed' for class (expected rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl)")]
     [DataRow("class dmz rate=fast rtt=40ms", "p.conf:1: bad rate 'fast': expected a number with an optional k, m, g or t prefix in bits per second, e.g. 1gbit, 500m, 2.38gbit")]
     [DataRow("class dmz rate=0 rtt=40ms", "p.conf:1: rate must be more than 0")]
     [DataRow("class dmz rtt=40ms", "p.conf:1: class 'dmz' needs rate=<rate>, e.g. rate=1gbit")]
@@ -141,12 +141,12 @@ public sealed class PolicyParserTests
     [DataRow("rule gid=x1 -> dmz", "p.conf:2: gid 'x1': names are not supported, use the number (getent group x1)")]
     [DataRow("rule direction=sideways -> dmz", "p.conf:2: bad direction 'sideways' (expected out, in or listen)")]
     [DataRow("rule program=bin/rsync -> dmz", "p.conf:2: program 'bin/rsync': a path pattern must start with '/' or '*' (or give a bare name to match the basename)")]
-    [DataRow("rule dport=80 -> dmz", "p.conf:2: unknown key 'dport' for rule (expected dst, port, program, uid, gid, direction)")]
-    [DataRow("rule reason=x -> dmz", "p.conf:2: unknown key 'reason' for rule (expected dst, port, program, uid, gid, direction)")]
+    [DataRow("rule dport=80 -> dmz", "p.conf:2: unknown key 'dport' for rule (expected dst, port, program, uid, gid, user, group, principal, direction)")]
+    [DataRow("rule reason=x -> dmz", "p.conf:2: unknown key 'reason' for rule (expected dst, port, program, uid, gid, user, group, principal, direction)")]
     [DataRow("rule port=80 port=81 -> dmz", "p.conf:2: duplicate key 'port'")]
     [DataRow("deny dst=10.0.0.0/8 -> dmz", "p.conf:2: deny takes no '-> <class>'; give a reason=\"...\" instead")]
     [DataRow("deny dst=10.0.0.0/8 reason=\"\"", "p.conf:2: reason= needs text, e.g. reason=\"not to the printers\"")]
-    [DataRow("deny src=10.0.0.0/8", "p.conf:2: unknown key 'src' for deny (expected dst, port, program, uid, gid, direction, reason)")]
+    [DataRow("deny src=10.0.0.0/8", "p.conf:2: unknown key 'src' for deny (expected dst, port, program, uid, gid, user, group, principal, direction, reason)")]
     [DataRow("class dmz rate=2g rtt=1ms", "p.conf:2: duplicate class 'dmz' (first defined at line 1)")]
     public void Parse_BadSecondLine_ReportsFileLineAndProblem(string line, string expected)
     {

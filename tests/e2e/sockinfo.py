@@ -31,6 +31,7 @@ def settings(sock):
         "max_pacing_rate": pacing if pacing not in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF) else 0,
         "tos": tos,
         "mark": sock.getsockopt(socket.SOL_SOCKET, socket.SO_MARK),
+        "priority": sock.getsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY),
         "notsent_lowat": sock.getsockopt(socket.IPPROTO_TCP, TCP_NOTSENT_LOWAT),
         "rtt_us": rtt_us,
         "local": sock.getsockname()[:2],

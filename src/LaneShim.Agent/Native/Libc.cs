@@ -17,6 +17,7 @@ internal static unsafe partial class Libc
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;
     public const int SO_MARK = 36;
+    public const int SO_PRIORITY = 12;
     public const int SO_MAX_PACING_RATE = 47;
     public const int SO_COOKIE = 57;
 
@@ -61,6 +62,11 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();
+
+    public const nuint AT_SECURE = 23;
+
+    [LibraryImport("libc", EntryPoint = "getauxval")]
+    public static partial nuint GetAuxVal(nuint type);
 
     [LibraryImport("libc", EntryPoint = "getuid")]
     public static partial uint GetUid();

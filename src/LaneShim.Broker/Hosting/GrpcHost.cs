@@ -1,4 +1,4 @@
-// GrpcHost.cs - serves a GrpcServiceDefinition with Kestrel over prior-knowledge HTTP/2 on a Unix socket or TCP port.
+// GrpcHost.cs - serves a GrpcServiceDefinition with Kestrel over prior-knowledge HTTP/2 on a Unix socket or TCP port (optionally mutual TLS).
 using System.Net;
 using LaneShim.Grpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -12,7 +12,8 @@ namespace LaneShim.Broker.Hosting;
 /// <summary>
 /// A running gRPC server. Built on a bare <see cref="KestrelServer"/> (no generic host, no DI container), HTTP/2 only,
 /// so it starts in milliseconds. Unix sockets get their parent directory created, a stale socket file replaced,
-/// and mode 0666 (callers are identified by SO_PEERCRED, not by file permissions).
+/// and mode 0666 (callers are identified by SO_PEERCRED, not by file permissions). A TCP listener with
+/// <see cref="GrpcHostOptions.Tls"/> completes a mutual-TLS handshake before any HTTP/2 frame.
 /// </summary>
 public sealed class GrpcHost : IAsyncDisposable
 {
@@ -54,6 +55,7 @@ public sealed class GrpcHost : IAsyncDisposable
         ILoggerFactory loggerFactory = loggers ?? NullLoggerFactory.Instance;
 
         var kestrel = new KestrelServerOptions { AddServerHeader = false };
+
         // The dispatcher enforces its own limit from the frame header, with a gRPC status instead of a bare 413.
         kestrel.Limits.MaxRequestBodySize = null;
 
@@ -74,6 +76,12 @@ public sealed class GrpcHost : IAsyncDisposable
             kestrel.Listen(ListenIp(listen.Host!), listen.Port, o =>
             {
                 o.Protocols = HttpProtocols.Http2;
+                if (options.Tls is TlsListenerOptions tls)
+                {
+                    // The handshake itself rejects a client without a certificate from the client CA.
+                    o.Use(TlsConnectionMiddleware.Create(tls));
+                }
+
                 bound = o;
             });
         }
@@ -107,7 +115,7 @@ public sealed class GrpcHost : IAsyncDisposable
             {
                 // Kestrel writes the bound port back into the listen options (it differs from 0 when we asked for any).
                 IPEndPoint endPoint = bound!.IPEndPoint!;
-                address = BrokerAddress.Tcp(ClientIp(endPoint.Address).ToString(), endPoint.Port);
+                address = BrokerAddress.Tcp(ClientIp(endPoint.Address).ToString(), endPoint.Port, tls: options.Tls is not null);
             }
 
             return new GrpcHost(server, options, address, socketPath);

@@ -18,6 +18,9 @@ public sealed class GrpcHostOptions
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
 
+    /// <summary>Mutual TLS for a TCP listener; null serves cleartext HTTP/2 (h2c). Ignored on Unix sockets.</summary>
+    public TlsListenerOptions? Tls { get; init; }
+
     /// <summary>How long <see cref="GrpcHost.StopAsync"/> lets calls in flight finish before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

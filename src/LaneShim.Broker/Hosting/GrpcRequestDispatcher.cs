@@ -112,7 +112,11 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
                 throw new GrpcException(GrpcStatusCode.Internal, "the request carries no message");
             }
 
-            var callContext = new ServerCallContext(path, DescribePeer(context), ReadCredentials(context), deadline, call.Token);
+            var callContext = new ServerCallContext(path, DescribePeer(context), ReadCredentials(context), deadline, call.Token)
+            {
+                // Kestrel hands the certificate over only after the listener's validation accepted it.
+                ClientCertificate = context.Connection.ClientCertificate,
+            };
             handler = method.Invoke(payload, callContext);
 
             // A handler that ignores its token must not hold the answer past the deadline.

@@ -26,6 +26,9 @@ public sealed record LeaseEntry(
     DateTimeOffset ExpiresAt,
     TimeSpan Ttl)
 {
+    /// <summary>The mTLS principal (certificate CN) of a remote caller that holds the lease; null for local callers.</summary>
+    public string? Principal { get; init; }
+
     /// <summary>True when the lease has lapsed at <paramref name="now"/>.</summary>
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 

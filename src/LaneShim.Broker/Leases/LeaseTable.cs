@@ -53,7 +53,7 @@ public sealed class LeaseTable
     /// Stores a new lease for <paramref name="ttl"/>, filling in the grant's lease id and expiry.
     /// Returns null when <see cref="Capacity"/> live leases already exist.
     /// </summary>
-    public LeaseEntry? TryAdd(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl)
+    public LeaseEntry? TryAdd(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, string? principal = null)
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(program);
@@ -84,7 +84,7 @@ public sealed class LeaseTable
             LaneGrant stored = grant.Clone();
             stored.LeaseId = id;
             stored.ExpiresUnixMs = expires.ToUnixTimeMilliseconds();
-            var entry = new LeaseEntry(id, flow.Clone(), program.Clone(), stored, null, now, expires, ttl);
+            var entry = new LeaseEntry(id, flow.Clone(), program.Clone(), stored, null, now, expires, ttl) { Principal = principal };
             _leases[id] = entry;
             return entry;
         }

@@ -24,6 +24,7 @@ internal static class GrantMessages
         PacingRate = plan.PacingBytesPerSecond,
         Dscp = (uint)plan.Dscp,
         Mark = plan.Mark,
+        Priority = (uint)plan.Priority,
         NotsentLowat = (uint)Math.Min(plan.NotsentLowat, uint.MaxValue),
         PathId = pathId,
         Reason = reason,

@@ -1,6 +1,7 @@
 // LaneBrokerService.cs - the LaneBroker gRPC handlers: decide by policy, size the lane, keep the lease, learn RTTs.
 using System.Net;
 using LaneShim.Broker.Enforcement;
+using LaneShim.Broker.Identity;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Telemetry;
@@ -28,7 +29,7 @@ namespace LaneShim.Broker.Services;
 /// When the caller is on a Unix socket, its kernel-reported uid/gid/pid replace what the request claims, and
 /// ListLeases shows a non-root caller only its own leases.
 /// </remarks>
-public sealed class LaneBrokerService
+public sealed partial class LaneBrokerService
 {
     private readonly PolicyStore _policies;
     private readonly LeaseTable _leases;
@@ -115,21 +116,26 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        CallerIdentity caller = Admit(context, LaneBrokerMethods.RequestLane, request);
         FlowFacts facts;
         AppBuffers app;
         Core.HostLimits host;
         bool hostReported;
         try
         {
-            facts = RequestReader.ReadFlow(request.Flow, request.Program, context.Credentials);
+            facts = RequestReader.ReadFlow(request.Flow, request.Program, context.Credentials) with { Principals = caller.Principals };
             app = RequestReader.ReadAppBuffers(request.AppSettings);
             host = RequestReader.ReadHost(request.Host, out hostReported);
         }
         catch (GrpcException ex)
         {
             _logger.LogWarning("RequestLane from {Peer}: invalid: {Detail}", context.Peer ?? "?", ex.Detail);
+            Audit(LaneBrokerMethods.RequestLane, "invalid", caller, context, request, reason: ex.Detail);
             throw;
         }
+
+        using ProvenSocket? proven = Prove(caller, request, context, out string proof);
+        host = HostFor(proven, host, out bool brokerApplies);
 
         string who = $"{facts.DescribeEndpoint()} for {DescribeProgram(facts.ProgramPath)} (uid {facts.Uid})";
         PolicyDecision decision = _policies.Current.Decide(facts);
@@ -137,9 +143,11 @@ public sealed class LaneBrokerService
         {
             case PolicyVerdict.Deny:
                 _logger.LogInformation("RequestLane {Who}: deny by {Source}: {Reason}", who, decision.Source, decision.DenyReason);
+                Audit(LaneBrokerMethods.RequestLane, "deny", caller, context, request, decision, proof: proof, reason: decision.DenyReason);
                 throw new GrpcException(GrpcStatusCode.PermissionDenied, $"{decision.DenyReason} (denied by {decision.Source})");
             case PolicyVerdict.NoMatch:
                 _logger.LogInformation("RequestLane {Who}: no rule matches in {Source}", who, decision.Source);
+                Audit(LaneBrokerMethods.RequestLane, "no-match", caller, context, request, decision, proof: proof, reason: $"no lane class matches {who}");
                 throw new GrpcException(GrpcStatusCode.NotFound, $"no lane class matches {who}");
         }
 
@@ -147,6 +155,7 @@ public sealed class LaneBrokerService
         if (facts.Direction == FlowDirection.Listen && !laneClass.Bulk)
         {
             _logger.LogInformation("RequestLane {Who}: class {Class} by {Source} is not bulk", who, laneClass.Name, decision.Source);
+            Audit(LaneBrokerMethods.RequestLane, "no-match", caller, context, request, decision, proof: proof, reason: $"class '{laneClass.Name}' is not bulk");
             throw new GrpcException(GrpcStatusCode.NotFound,
                 $"class '{laneClass.Name}' ({decision.Source}) is not bulk; listening sockets get lanes only from classes with bulk=yes");
         }
@@ -188,9 +197,10 @@ public sealed class LaneBrokerService
             program.Pid = (uint)Math.Max(credentials.Pid, 0);
         }
 
-        LeaseEntry? entry = _leases.TryAdd(request.Flow, program, grant, laneClass.Ttl);
+        LeaseEntry? entry = _leases.TryAdd(request.Flow, program, grant, laneClass.Ttl, caller.Principal);
         if (entry is null)
         {
+            Audit(LaneBrokerMethods.RequestLane, "exhausted", caller, context, request, decision, proof: proof, reason: "lease table full");
             _logger.LogWarning("RequestLane {Who}: lease table full ({Capacity})", who, _leases.Capacity);
             throw new GrpcException(GrpcStatusCode.ResourceExhausted,
                 $"the broker holds its maximum of {_leases.Capacity} leases; release or let some expire, or raise the limit");
@@ -223,6 +233,7 @@ public sealed class LaneBrokerService
             {
                 _leases.Release(entry.Id);
                 _logger.LogWarning("RequestLane {Who}: enforcement failed: {Error}", who, e.Message);
+                Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: $"enforcement failed: {e.Message}");
                 throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
             }
             if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
@@ -231,6 +242,7 @@ public sealed class LaneBrokerService
                 _leases.Release(entry.Id);
                 await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
+                Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed while the path was programmed; withdrawn");
                 throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn");
             }
             if (steering.Rules.Count > 0)
@@ -241,7 +253,9 @@ public sealed class LaneBrokerService
             }
         }
 
-        _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), reason);
+        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
+        _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
+        Audit(LaneBrokerMethods.RequestLane, "grant", caller, context, request, decision, entry.Grant, proof: proof, reason: entry.Grant.Reason);
         return entry.Grant.Clone();
     }
 
@@ -252,8 +266,10 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
+        CheckOwner(id, context, LaneBrokerMethods.RenewLane);
         LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
         _telemetry.Metrics.Renewed();
+        AuditLease(LaneBrokerMethods.RenewLane, "renew", context, entry);
         if (_paths is not null)
         {
             await _paths.RenewAsync(id, entry.Ttl, context.CancellationToken).ConfigureAwait(false);
@@ -269,7 +285,9 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
+        CheckOwner(id, context, LaneBrokerMethods.ReleaseLane);
         LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
         if (_paths is not null)
         {
             // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
@@ -310,6 +328,7 @@ public sealed class LaneBrokerService
             return new ReportReply();
         }
 
+        CheckOwner(request.LeaseId, context, LaneBrokerMethods.ReportFlow);
         LeaseEntry entry = _leases.RecordApplied(request.LeaseId, request.Applied) ?? throw LeaseNotFound(request.LeaseId);
         bool learned = Learn(entry, reportedPeer, request.Stats);
         if (request.Closed)
@@ -332,11 +351,16 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        PeerCredentials? caller = context.Credentials;
+        var caller = CallerIdentity.From(context);
+        if (caller.IsAnonymous && Security.RequireIdentity)
+        {
+            throw new GrpcException(GrpcStatusCode.PermissionDenied, "this broker lists leases only to callers it can identify (Unix socket, or TCP with a client certificate)");
+        }
+
         var reply = new ListLeasesReply();
         foreach (LeaseEntry entry in _leases.List())
         {
-            if (caller is { Uid: not 0 } c && entry.Program.Uid != c.Uid)
+            if (!Visible(caller, entry))
             {
                 continue;
             }

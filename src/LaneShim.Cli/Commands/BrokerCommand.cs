@@ -1,7 +1,8 @@
-// BrokerCommand.cs - `laneshim broker`: serve LaneBroker over HTTP/2 cleartext on a Unix socket or TCP.
+// BrokerCommand.cs - `laneshim broker`: serve LaneBroker over HTTP/2 on a Unix socket, or on TCP with mutual TLS.
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using LaneShim.Broker;
+using LaneShim.Broker.Identity;
 using LaneShim.Core;
 using LaneShim.Grpc;
 using Microsoft.Extensions.Logging;
@@ -24,13 +25,15 @@ internal static class BrokerCommand
         var metrics = new Option<string?>("--metrics") { Description = "Also serve Prometheus metrics over plain HTTP/1.1 at this address, e.g. http://127.0.0.1:9464 (GET /metrics)." };
         var lane = new LaneOptions();
         var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics };
+        var security = new BrokerSecurityOptions();
+        security.AddTo(cmd);
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics, security));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
-        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption)
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption, BrokerSecurityOptions security)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -51,6 +54,12 @@ internal static class BrokerCommand
             }
             options.LoadPolicy(); // fail now, with file:line, rather than on the first request
             options.LoadTopology();
+            security.Apply(parse, listen, options);
+            BrokerTls.Load(listen, options)?.ServerCertificate.Dispose(); // refuse now, with the reason, not at the first call
+        }
+        catch (InvalidOperationException e)
+        {
+            return Cli.Fail($"laneshim broker: {e.Message}");
         }
         catch (FormatException e)
         {

@@ -247,7 +247,7 @@ internal static class DoctorCommand
             throw new FormatException($"--policy: {e.Message}");
         }
 
-        Policy policy = PolicyParser.Parse(text, file);
+        Policy policy = PolicyParser.Parse(text, file, LaneShim.Broker.Identity.SystemAccounts.Load());
         if (policy.Classes.Count == 0)
         {
             throw new FormatException($"--policy: {file} defines no lane class");

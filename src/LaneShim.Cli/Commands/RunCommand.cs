@@ -149,11 +149,12 @@ internal static class RunCommand
         }
         try
         {
-            using var client = new GrpcClient(address);
+            // An https:// broker answers only a client with a certificate: the one the agent will use.
+            using var client = new GrpcClient(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
             new LaneBrokerClient(client).ListLeases(new ListLeasesRequest(), ProbeDeadline);
             return true;
         }
-        catch (GrpcException)
+        catch (Exception e) when (e is GrpcException or InvalidOperationException)
         {
             return false;
         }
