@@ -23,6 +23,7 @@ internal sealed unsafe class AgentRuntime
     private readonly FlowReporter _reporter;
     private readonly LeaseRenewer _renewer;
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LaneGrant, KnownOutcome> _readBacks = new();
     private readonly ConcurrentDictionary<ulong, OpenLane> _open = new(); // by socket cookie: the fd that closes last may be a dup
 
     private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
@@ -95,8 +96,24 @@ internal sealed unsafe class AgentRuntime
                 _cache.Put(key, grant); // a per-flow grant's enforcement matches only its own 5-tuple
             }
         }
-        SocketTuner.Apply(flow.Fd, flow.Family, v4Mapped, grant, privileged, ref outcome);
-        _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, SocketTuner.ToSettings(outcome));
+        bool fromCache = (outcome.Applied & AbiConstants.SetFromCache) != 0;
+        uint set = SocketTuner.Set(flow.Fd, flow.Family, v4Mapped, grant, privileged);
+        outcome.Applied |= set;
+        // The same grant applied with the same result on the same kind of socket leaves the same values in the
+        // kernel: repeat connects on a cached grant skip the six getsockopt calls of the read-back.
+        if (fromCache && _readBacks.TryGetValue(grant, out KnownOutcome? known) && known.Set == set && known.Family == flow.Family)
+        {
+            SocketTuner.CopyReadBack(known.Outcome, ref outcome);
+        }
+        else
+        {
+            SocketTuner.ReadBack(flow.Fd, flow.Family, ref outcome);
+            if (!SocketTuner.IsForOneSocket(grant))
+            {
+                _readBacks.AddOrUpdate(grant, new KnownOutcome(set, flow.Family, outcome));
+            }
+        }
+        _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, outcome, fromCache);
         if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
         {
             _open[cookie] = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
@@ -106,7 +123,10 @@ internal sealed unsafe class AgentRuntime
         {
             Report(flow.Fd, 0); // accepted and listening sockets are complete now; connects report after connect()
         }
-        AgentLog.Debug($"fd {flow.Fd}: lane {grant.LaneClass} lease {grant.LeaseId}: {grant.Reason}");
+        if (AgentLog.Enabled(AbiConstants.LogDebug))
+        {
+            AgentLog.Debug($"fd {flow.Fd}: lane {grant.LaneClass} lease {grant.LeaseId}: {grant.Reason}");
+        }
         return AbiConstants.Ok;
     }
 
@@ -115,6 +135,12 @@ internal sealed unsafe class AgentRuntime
     {
         if (!_pending.TryRemove(fd, out PendingFlow? pending))
         {
+            return;
+        }
+        if (pending.FromCache && connectErrno is 0 or Libc.EINPROGRESS)
+        {
+            // The lease and what it applies are known from the flow that asked for it; this flow's 5-tuple and
+            // statistics go in its report at close, off the connect path.
             return;
         }
         var report = new FlowReport
@@ -128,7 +154,7 @@ internal sealed unsafe class AgentRuntime
                 Protocol = Libc.IPPROTO_TCP,
             },
             Program = ProgramOf(fd),
-            Applied = pending.Applied,
+            Applied = SocketTuner.ToSettings(pending.Outcome),
             ConnectErrno = connectErrno,
         };
         if (connectErrno == 0 && TcpInfoReader.Read(fd) is { } stats)
@@ -337,7 +363,9 @@ internal sealed unsafe class AgentRuntime
         };
     }
 
-    private sealed record PendingFlow(string LeaseId, int Direction, SocketSettings Applied);
+    private sealed record PendingFlow(string LeaseId, int Direction, LaneshimOutcome Outcome, bool FromCache);
+
+    private sealed record KnownOutcome(uint Set, int Family, LaneshimOutcome Outcome);
 
     private sealed record OpenLane(string LeaseId, bool PerFlow, long Started);
 }

@@ -24,6 +24,13 @@ internal static unsafe class SocketTuner
     /// </summary>
     public static void Apply(int fd, int family, bool v4Mapped, LaneGrant grant, bool privileged, ref LaneshimOutcome outcome)
     {
+        outcome.Applied |= Set(fd, family, v4Mapped, grant, privileged);
+        ReadBack(fd, family, ref outcome);
+    }
+
+    /// <summary>The setsockopt half of <see cref="Apply"/>: returns the LANESHIM_SET_* bits of what the kernel accepted.</summary>
+    public static uint Set(int fd, int family, bool v4Mapped, LaneGrant grant, bool privileged)
+    {
         uint applied = 0;
         uint byBroker = grant.BrokerApplied;
         if ((byBroker & BrokerSndbuf) != 0 || ApplyBuffer(fd, grant.SndbufMode, grant.SndbufBytes, Libc.SO_SNDBUF, Libc.SO_SNDBUFFORCE, privileged))
@@ -58,8 +65,22 @@ internal static unsafe class SocketTuner
         {
             applied |= AbiConstants.SetNotsentLowat;
         }
-        outcome.Applied |= applied;
-        ReadBack(fd, family, ref outcome);
+        return applied;
+    }
+
+    /// <summary>Copies what <see cref="ReadBack"/> filled in from one outcome to another (not the Applied bits).</summary>
+    public static void CopyReadBack(in LaneshimOutcome from, ref LaneshimOutcome to)
+    {
+        to.Sndbuf = from.Sndbuf;
+        to.Rcvbuf = from.Rcvbuf;
+        to.Mark = from.Mark;
+        to.Tos = from.Tos;
+        to.PacingRate = from.PacingRate;
+        fixed (byte* source = from.Congestion)
+        fixed (byte* target = to.Congestion)
+        {
+            new ReadOnlySpan<byte>(source, AbiConstants.CcNameMax).CopyTo(new Span<byte>(target, AbiConstants.CcNameMax));
+        }
     }
 
     /// <summary>Reads the settings the kernel reports for the socket into <paramref name="outcome"/>.</summary>

@@ -10,6 +10,7 @@ internal static unsafe partial class Libc
 {
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
+    public const int EINPROGRESS = 115;
 
     public const int SOL_SOCKET = 1;
     public const int SO_SNDBUF = 7;
