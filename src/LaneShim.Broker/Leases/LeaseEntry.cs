@@ -26,6 +26,9 @@ public sealed record LeaseEntry(
     DateTimeOffset ExpiresAt,
     TimeSpan Ttl)
 {
+    /// <summary>The links the lease reserves <see cref="LaneGrant.RateBps"/> on; empty when admission does not apply.</summary>
+    public IReadOnlyList<LinkDemand> Links { get; init; } = [];
+
     /// <summary>True when the lease has lapsed at <paramref name="now"/>.</summary>
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 

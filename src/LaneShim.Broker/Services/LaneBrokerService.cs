@@ -17,7 +17,8 @@ namespace LaneShim.Broker.Services;
 /// Implements service <c>laneshim.v1.LaneBroker</c>. Statuses: INVALID_ARGUMENT names the bad field;
 /// PERMISSION_DENIED carries the deny reason and rule line; NOT_FOUND says no rule matched (with destination,
 /// program and uid), that a listening socket's class is not bulk, or that a lease expired; RESOURCE_EXHAUSTED
-/// when the lease table is full.
+/// when the lease table is full, or when a link of the lane's path (or the class's capacity=) lacks the rate: then
+/// the message names the link and what is free, and trailer <c>laneshim-offer-bps</c> carries the counter-offer.
 /// </summary>
 /// <remarks>
 /// Listening sockets get a lane only from a class marked <c>bulk=yes</c> (sizing a listener's receive buffer
@@ -146,6 +147,12 @@ public sealed class LaneBrokerService
                 pathNote = $"; no lane path: {why}";
             }
         }
+        if (request.RateBps > 0 && request.RateBps < laneClass.RateBps)
+        {
+            // A caller accepting a counter-offer (or wanting less) asks for a rate; never more than the class gives.
+            laneClass = laneClass with { RateBps = request.RateBps };
+            pathNote += $"; rate {Units.FormatRate(request.RateBps)} as asked";
+        }
         GrantPlan plan = GrantPlanner.Plan(laneClass, rtt, host, app);
         string reason = (hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host") + pathNote;
         LaneGrant grant = GrantMessages.ToGrant(plan, path?.Id ?? _pathId, reason);
@@ -158,7 +165,14 @@ public sealed class LaneBrokerService
             program.Pid = (uint)Math.Max(credentials.Pid, 0);
         }
 
-        LeaseEntry? entry = _leases.TryAdd(request.Flow, program, grant, laneClass.Ttl);
+        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, LinkDemand.For(laneClass, path), context.CancellationToken).ConfigureAwait(false);
+        if (granted.Refusal is AdmissionRefusal refusal)
+        {
+            GrpcException exhausted = refusal.ToException(grant.RateBps, laneClass.MinRateBps);
+            _logger.LogInformation("RequestLane {Who}: {Detail}", who, exhausted.Detail);
+            throw exhausted;
+        }
+        LeaseEntry? entry = granted.Entry;
         if (entry is null)
         {
             _logger.LogWarning("RequestLane {Who}: lease table full ({Capacity})", who, _leases.Capacity);
@@ -175,14 +189,14 @@ public sealed class LaneBrokerService
             }
             catch (EnforcementException e)
             {
-                _leases.Release(entry.Id);
+                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 _logger.LogWarning("RequestLane {Who}: enforcement failed: {Error}", who, e.Message);
                 throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
             }
             if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
             {
                 // The agent has given up and connected without the lane: nobody would ever release this one.
-                _leases.Release(entry.Id);
+                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
                 throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn");
@@ -206,7 +220,7 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        LeaseEntry entry = await _leases.RenewAsync(id, context.CancellationToken).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         if (_paths is not null)
         {
             await _paths.RenewAsync(id, entry.Ttl, context.CancellationToken).ConfigureAwait(false);
@@ -222,13 +236,12 @@ public sealed class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         if (_paths is not null)
         {
             // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
             _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
         }
-        await Task.CompletedTask.ConfigureAwait(false);
         bool learned = Learn(entry, null, request.Stats);
         _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
