@@ -4,6 +4,7 @@ using LaneShim.Broker.Hosting;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Services;
+using LaneShim.Broker.Storage;
 using LaneShim.Core;
 using LaneShim.Core.Topology;
 using Google.Protobuf;
@@ -42,10 +43,14 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         Policy policy = options.LoadPolicy();
         SiteTopology? topology = options.LoadTopology();
+        ILeaseStore store = options.Store ?? await LeaseStores.OpenAsync(options.State, cancellationToken).ConfigureAwait(false);
         PathService? paths = topology is null ? null : new PathService(topology, CreateBackend(options.Enforcement, loggers), options.PathMetric, loggers.CreateLogger<PathService>());
+        var leases = new LeaseTable(TimeProvider.System, options.MaxLeases, store);
+        // Before listening: no request may see a half-restored table or race the routers' reprogramming.
+        await StateReconciler.ReconcileAsync(leases, paths, loggers.CreateLogger<BrokerServer>(), cancellationToken).ConfigureAwait(false);
         var service = new LaneBrokerService(
             new PolicyStore(policy),
-            new LeaseTable(TimeProvider.System, options.MaxLeases),
+            leases,
             new RttLearner(TimeProvider.System),
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
@@ -126,6 +131,7 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         await _sweeper.DisposeAsync().ConfigureAwait(false);
         await _host.DisposeAsync().ConfigureAwait(false);
+        await Service.Leases.Store.DisposeAsync().ConfigureAwait(false);
         if (_ownedDirectory is not null)
         {
             try

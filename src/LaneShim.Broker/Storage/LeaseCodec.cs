@@ -11,7 +11,16 @@ namespace LaneShim.Broker.Storage;
 internal static class LeaseCodec
 {
     /// <summary>The Lease message (flow, program, grant, applied, granted time).</summary>
-    public static byte[] Body(LeaseEntry entry) => entry.ToProto().ToByteArray();
+    public static byte[] Body(LeaseEntry entry)
+    {
+        // The entry's messages are never mutated after they are stored, so they are serialized without copies.
+        var lease = new Lease { LeaseId = entry.Id, Flow = entry.Flow, Program = entry.Program, Grant = entry.Grant, GrantedUnixMs = entry.GrantedAt.ToUnixTimeMilliseconds() };
+        if (entry.Applied is not null)
+        {
+            lease.Applied = entry.Applied;
+        }
+        return lease.ToByteArray();
+    }
 
     /// <summary>One line per link: capacity TAB key TAB name.</summary>
     public static string Links(IReadOnlyList<LinkDemand> links)
