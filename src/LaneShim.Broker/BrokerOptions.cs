@@ -50,6 +50,9 @@ public sealed class BrokerOptions
     /// </summary>
     public string State { get; set; } = "memory";
 
+    /// <summary>Reserve each lane's rate on every topology link of its path (see <see cref="Services.LaneBrokerService.ReserveLinks"/>).</summary>
+    public bool LinkAdmission { get; set; }
+
     /// <summary>An already open store to use instead of opening <see cref="State"/> (benchmarks, tests); the server disposes it.</summary>
     public Storage.ILeaseStore? Store { get; set; }
 

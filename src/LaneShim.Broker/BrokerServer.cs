@@ -54,7 +54,10 @@ public sealed class BrokerServer : IAsyncDisposable
             new RttLearner(TimeProvider.System),
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
-            paths);
+            paths)
+        {
+            ReserveLinks = options.LinkAdmission,
+        };
         GrpcHost host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), loggers, cancellationToken).ConfigureAwait(false);
         await WarmUpAsync(host.Address, cancellationToken).ConfigureAwait(false);
         paths?.WarmUp();

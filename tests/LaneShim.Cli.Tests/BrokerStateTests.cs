@@ -14,12 +14,15 @@ namespace LaneShim.Cli.Tests;
 [TestClass]
 public sealed partial class BrokerStateTests
 {
-    // "long" has a virtual link of 300 Mbit/s: after the restart its live lease must still hold 200 of it.
+    // "long" has a virtual link of 300 Mbit/s: after the restart its live lease must still hold 200 of it, and of the
+    // lab's 1 Gbit/s bypass link (edgea-edgeb) too, so "big" (900 Mbit/s) finds 800 free there.
     private const string Policy = """
         class short rate=100mbit rtt=10ms ttl=3s
         class long rate=200mbit rtt=10ms ttl=10m capacity=300mbit
+        class big rate=900mbit rtt=10ms ttl=10m
         rule port=6001 -> short
         rule port=6002 -> long
+        rule port=6003 -> big
         """;
 
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
@@ -40,7 +43,7 @@ public sealed partial class BrokerStateTests
             string socket = Path.Combine(dir, "broker.sock");
             string db = Path.Combine(dir, "state", "broker.db");
             string[] brokerArgs = ["broker", "--listen", $"unix:{socket}", "--policy", policy, "--topology", lab.TopologyFile,
-                "--enforce", "linux-router", "--state", db, "--verbose"];
+                "--enforce", "linux-router", "--state", db, "--admission", "links", "--verbose"];
             var address = BrokerAddress.Parse($"unix:{socket}");
             string[] routers = [lab.Namespaces.EdgeA, lab.Namespaces.EdgeB];
 
@@ -91,6 +94,8 @@ public sealed partial class BrokerStateTests
                 Assert.AreEqual(GrpcStatusCode.ResourceExhausted, full.StatusCode);
                 StringAssert.Contains(full.Detail, "class long has 100 Mbit/s of 300 Mbit/s free");
                 Assert.AreEqual("100000000", full.Metadata["laneshim-offer-bps"], "the offer travels as a trailer");
+                GrpcException link = Assert.ThrowsExactly<GrpcException>(() => client.RequestLane(Request(lab, 41004, 6003), Deadline));
+                StringAssert.Contains(link.Detail, "link edgea-edgeb has 800 Mbit/s of 1 Gbit/s free, 900 Mbit/s asked; offered 800 Mbit/s");
                 var accept = Request(lab, 41003, 6002);
                 accept.RateBps = 100_000_000;
                 Assert.AreEqual(100_000_000UL, client.RequestLane(accept, Deadline).RateBps);

@@ -53,6 +53,14 @@ public sealed class LaneBrokerService
         _paths = paths;
     }
 
+    /// <summary>
+    /// True: a lane on a topology path reserves its rate on every link of the path (admission per link). False: only
+    /// classes with capacity= are admission-controlled. Off by default because with class rates at the path
+    /// bottleneck one flow fills a path, and a program's second connection (iperf3's data, GridFTP's data channel)
+    /// would find it full.
+    /// </summary>
+    public bool ReserveLinks { get; init; }
+
     /// <summary>The topology and enforcement, when the broker steers flows; null otherwise.</summary>
     public PathService? Paths => _paths;
 
@@ -165,7 +173,7 @@ public sealed class LaneBrokerService
             program.Pid = (uint)Math.Max(credentials.Pid, 0);
         }
 
-        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, LinkDemand.For(laneClass, path), context.CancellationToken).ConfigureAwait(false);
+        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, LinkDemand.For(laneClass, ReserveLinks ? path : null), context.CancellationToken).ConfigureAwait(false);
         if (granted.Refusal is AdmissionRefusal refusal)
         {
             GrpcException exhausted = refusal.ToException(grant.RateBps, laneClass.MinRateBps);

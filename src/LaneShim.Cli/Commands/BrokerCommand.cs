@@ -26,15 +26,21 @@ internal static class BrokerCommand
             Description = $"Where leases and link usage survive restarts: a SQLite file, 'memory', or postgres://... Default: {LaneShim.Broker.Storage.LeaseStores.DefaultSqlitePath} for the system broker (default --listen), memory otherwise.",
         };
         var postgres = new Option<string?>("--postgres") { Description = "Share state with other brokers in PostgreSQL: a connection string (Host=...;Database=...) or postgres:// URI." };
+        var admission = new Option<string>("--admission")
+        {
+            Description = "What lanes reserve capacity on: class (only classes with capacity=) or links (also every topology link of the lane's path).",
+            DefaultValueFactory = _ => "class",
+        };
+        admission.AcceptOnlyFromAmong("class", "links");
         var lane = new LaneOptions();
-        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, state, postgres };
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, state, postgres, admission };
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, state, postgres));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, state, postgres, admission));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
-        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> stateOption, Option<string?> postgresOption)
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> stateOption, Option<string?> postgresOption, Option<string> admissionOption)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -48,6 +54,7 @@ internal static class BrokerCommand
             options.TopologyFile = parse.GetValue(topologyOption);
             options.Enforcement = parse.GetValue(enforceOption)!;
             options.PathMetric = Enum.Parse<LaneShim.Core.Topology.PathMetric>(parse.GetValue(metricOption)!, ignoreCase: true);
+            options.LinkAdmission = parse.GetValue(admissionOption) == "links";
             string? stateText = parse.GetValue(stateOption), postgresText = parse.GetValue(postgresOption);
             if (stateText is not null && postgresText is not null)
             {

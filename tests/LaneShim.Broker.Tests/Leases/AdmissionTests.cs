@@ -1,9 +1,13 @@
 // AdmissionTests.cs - capacity admission through the LaneBroker handlers: no oversubscription, counter-offers, giving rate back.
 using System.Net;
 using Google.Protobuf;
+using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Paths;
 using LaneShim.Broker.Services;
 using LaneShim.Core;
+using LaneShim.Core.Topology;
+using Microsoft.Extensions.Logging.Abstractions;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using ProgramInfo = LaneShim.Protocol.V1.Program;
@@ -124,6 +128,46 @@ public sealed class AdmissionTests
             await _service.RequestLane(Request(5202), Context());
         }
         Assert.AreEqual(0, _service.Leases.LinkUsage().Count);
+    }
+
+    [TestMethod]
+    public async Task ReserveLinks_ALaneReservesItsRateOnEveryLinkOfItsPath()
+    {
+        const string Topology = """
+            node client host addr=10.50.1.2
+            node edgea router
+            node mbox middlebox type=firewall
+            node edgeb router
+            node server host addr=10.50.2.2
+            link client edgea capacity=10gbit latency=0ms
+            link edgea mbox capacity=100mbit latency=20ms
+            link mbox edgeb capacity=10gbit latency=0ms
+            link edgea edgeb capacity=1gbit latency=20ms mark=0x1
+            link edgeb server capacity=10gbit latency=0ms
+            """;
+        var paths = new PathService(TopologyParser.Parse(Topology, "lab.topo"), new DryRunBackend(NullLogger<DryRunBackend>.Instance), PathMetric.Fastest, NullLogger<PathService>.Instance);
+        var service = new LaneBrokerService(new PolicyStore(PolicyParser.Parse("class lane rate=400mbit rtt=10ms\nrule -> lane\n", "p")), new LeaseTable(_clock),
+            new RttLearner(_clock), NullLogger<LaneBrokerService>.Instance, "default", paths) { ReserveLinks = true };
+        LaneRequest Lab() => new()
+        {
+            Flow = new Flow
+            {
+                Direction = Direction.Outbound,
+                Protocol = 6,
+                Local = new Endpoint { Address = ByteString.CopyFrom(IPAddress.Parse("10.50.1.2").GetAddressBytes()), Port = (uint)Interlocked.Increment(ref _nextPort) },
+                Remote = new Endpoint { Address = ByteString.CopyFrom(IPAddress.Parse("10.50.2.2").GetAddressBytes()), Port = 5201 },
+            },
+            Program = new ProgramInfo { Path = "/usr/bin/iperf3" },
+        };
+
+        await service.RequestLane(Lab(), Context());
+        await service.RequestLane(Lab(), Context());
+        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => service.RequestLane(Lab(), Context()));
+
+        Assert.AreEqual("link edgea-edgeb has 200 Mbit/s of 1 Gbit/s free, 400 Mbit/s asked; offered 200 Mbit/s (ask again with rate_bps=200000000)", ex.Detail);
+        IReadOnlyDictionary<string, ulong> usage = service.Leases.LinkUsage();
+        CollectionAssert.AreEquivalent(new[] { "link:client-edgea#0", "link:edgea-edgeb#3", "link:edgeb-server#4" }, usage.Keys.ToArray());
+        Assert.IsTrue(usage.Values.All(u => u == 800_000_000UL));
     }
 
     [TestMethod]
