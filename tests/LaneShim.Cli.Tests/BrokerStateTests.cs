@@ -111,6 +111,31 @@ public sealed partial class BrokerStateTests
         }
     }
 
+    [TestMethod]
+    public void UnusableStateFile_FailsAtStartWithWhatToDo()
+    {
+        string dir = Directory.CreateTempSubdirectory("laneshim-badstate-").FullName;
+        try
+        {
+            string blocker = Path.Combine(dir, "not-a-dir");
+            File.WriteAllText(blocker, "");
+            ProcessResult r = ProcessRunner.Run(RepoPaths.Cli, ["broker", "--listen", $"unix:{Path.Combine(dir, "b.sock")}", "--rate", "1gbit",
+                "--state", Path.Combine(blocker, "broker.db")], timeout: TimeSpan.FromSeconds(60));
+            Assert.AreEqual(1, r.ExitCode, r.Describe());
+            StringAssert.Contains(r.Stderr, $"cannot open the state file {Path.Combine(blocker, "broker.db")}");
+            StringAssert.Contains(r.Stderr, "--state memory");
+
+            ProcessResult both = ProcessRunner.Run(RepoPaths.Cli, ["broker", "--listen", $"unix:{Path.Combine(dir, "b.sock")}", "--rate", "1gbit",
+                "--state", "memory", "--postgres", "Host=/nonexistent"], timeout: TimeSpan.FromSeconds(60));
+            Assert.AreNotEqual(0, both.ExitCode);
+            StringAssert.Contains(both.Stderr, "give --state or --postgres, not both");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static LaneRequest Request(LabState lab, int localPort, int remotePort) => new()
     {
         Flow = new Flow
