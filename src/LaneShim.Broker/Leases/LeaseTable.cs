@@ -391,6 +391,8 @@ public sealed class LeaseTable
     {
         Forget(entry.Id);
         // The store forgets it with the next group commit; a crash before that is harmless (loading drops expired leases).
-        _ = Store.RemoveAsync(entry.Id, CancellationToken.None);
+        // A shared store does network I/O: not under the table's lock.
+        string id = entry.Id;
+        _ = Store.IsShared ? Task.Run(() => Store.RemoveAsync(id, CancellationToken.None)) : Store.RemoveAsync(id, CancellationToken.None);
     }
 }

@@ -18,18 +18,22 @@ public sealed class SqliteLeaseStore : ILeaseStore
 
     private readonly SqliteConnection _connection;
     private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SqliteCommand _upsert, _delete, _topology;
-    private readonly Task _writer;
+    private readonly SqliteCommand _insert, _update, _delete, _topology;
+    private readonly Thread _writer;
 
     private SqliteLeaseStore(string path, SqliteConnection connection)
     {
         Path = path;
         _connection = connection;
-        _upsert = Command("INSERT INTO leases(id, expires_ms, ttl_ms, links, body) VALUES ($id, $expires, $ttl, $links, $body) "
-            + "ON CONFLICT(id) DO UPDATE SET expires_ms = excluded.expires_ms, body = excluded.body", "$id", "$expires", "$ttl", "$links", "$body");
+        _insert = Command("INSERT INTO leases(id, expires_ms, ttl_ms, links, body) VALUES ($id, $expires, $ttl, $links, $body)", "$id", "$expires", "$ttl", "$links", "$body");
+        // An update never inserts: a renewal or report queued behind a release must not bring the lease back.
+        _update = Command("UPDATE leases SET expires_ms = $expires, body = $body WHERE id = $id", "$id", "$expires", "$body");
         _delete = Command("DELETE FROM leases WHERE id = $id", "$id");
         _topology = Command("INSERT OR IGNORE INTO topology_versions(version, source, loaded_ms) VALUES ($version, $source, $at)", "$version", "$source", "$at");
-        _writer = Task.Run(WriteLoopAsync);
+        // Its own thread, not the thread pool: commits block on the file, and under load a pool thread would reach
+        // the queue only after the request handlers that are waiting for it.
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "laneshim-sqlite-writer" };
+        _writer.Start();
     }
 
     /// <summary>The database file.</summary>
@@ -71,10 +75,10 @@ public sealed class SqliteLeaseStore : ILeaseStore
     }
 
     public Task<AdmissionRefusal?> AddAsync(LeaseEntry entry, CancellationToken cancellationToken) =>
-        Enqueue(new Write(WriteKind.Upsert, entry, null)).ContinueWith(static _ => (AdmissionRefusal?)null, CancellationToken.None,
+        Enqueue(new Write(WriteKind.Insert, entry, null)).ContinueWith(static _ => (AdmissionRefusal?)null, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
-    public Task UpdateAsync(LeaseEntry entry, CancellationToken cancellationToken) => Enqueue(new Write(WriteKind.Upsert, entry, null));
+    public Task UpdateAsync(LeaseEntry entry, CancellationToken cancellationToken) => Enqueue(new Write(WriteKind.Update, entry, null));
 
     public Task RemoveAsync(string leaseId, CancellationToken cancellationToken) => Enqueue(new Write(WriteKind.Delete, null, leaseId));
 
@@ -118,8 +122,9 @@ public sealed class SqliteLeaseStore : ILeaseStore
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
-        _upsert.Dispose();
+        await Task.Run(_writer.Join).ConfigureAwait(false);
+        _insert.Dispose();
+        _update.Dispose();
         _delete.Dispose();
         _topology.Dispose();
         _connection.Dispose();
@@ -170,11 +175,11 @@ public sealed class SqliteLeaseStore : ILeaseStore
         return command;
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var batch = new List<Write>(MaxBatch);
         ChannelReader<Write> reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.TryPeek(out _) || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out Write? write))
@@ -224,7 +229,7 @@ public sealed class SqliteLeaseStore : ILeaseStore
         {
             using (SqliteTransaction transaction = _connection.BeginTransaction())
             {
-                _upsert.Transaction = _delete.Transaction = _topology.Transaction = transaction;
+                _insert.Transaction = _update.Transaction = _delete.Transaction = _topology.Transaction = transaction;
                 for (int i = start; i < end; i++)
                 {
                     Apply(batch[i]);
@@ -249,14 +254,20 @@ public sealed class SqliteLeaseStore : ILeaseStore
     {
         switch (write.Kind)
         {
-            case WriteKind.Upsert:
+            case WriteKind.Insert:
                 LeaseEntry entry = write.Entry!;
-                _upsert.Parameters[0].Value = entry.Id;
-                _upsert.Parameters[1].Value = entry.ExpiresAt.ToUnixTimeMilliseconds();
-                _upsert.Parameters[2].Value = (long)entry.Ttl.TotalMilliseconds;
-                _upsert.Parameters[3].Value = LeaseCodec.Links(entry.Links);
-                _upsert.Parameters[4].Value = LeaseCodec.Body(entry);
-                _upsert.ExecuteNonQuery();
+                _insert.Parameters[0].Value = entry.Id;
+                _insert.Parameters[1].Value = entry.ExpiresAt.ToUnixTimeMilliseconds();
+                _insert.Parameters[2].Value = (long)entry.Ttl.TotalMilliseconds;
+                _insert.Parameters[3].Value = LeaseCodec.Links(entry.Links);
+                _insert.Parameters[4].Value = LeaseCodec.Body(entry);
+                _insert.ExecuteNonQuery();
+                break;
+            case WriteKind.Update:
+                _update.Parameters[0].Value = write.Entry!.Id;
+                _update.Parameters[1].Value = write.Entry.ExpiresAt.ToUnixTimeMilliseconds();
+                _update.Parameters[2].Value = LeaseCodec.Body(write.Entry);
+                _update.ExecuteNonQuery();
                 break;
             case WriteKind.Delete:
                 _delete.Parameters[0].Value = write.Text!;
@@ -273,7 +284,8 @@ public sealed class SqliteLeaseStore : ILeaseStore
 
     private enum WriteKind
     {
-        Upsert,
+        Insert,
+        Update,
         Delete,
         Topology,
         Read,
