@@ -133,8 +133,14 @@ public sealed class BrokerStatePostgresTests
                     StringAssert.StartsWith(detail, "class bulk has ");
                 }
 
-                // Give everything back through either broker: the next round starts from an empty link.
+                // A lease lives in the database, not in one broker: renew one of broker 0's through broker 1.
                 using var releaser = new LaneBrokerClient(addresses[1]);
+                if (granted.FirstOrDefault(g => g.Value.Broker == 0).Key is string fromZero)
+                {
+                    Assert.AreEqual(fromZero, (await releaser.RenewLaneAsync(new RenewRequest { LeaseId = fromZero }, Deadline)).LeaseId);
+                }
+
+                // Give everything back through one broker: the next round starts from an empty link.
                 foreach (string id in granted.Keys)
                 {
                     await releaser.ReleaseLaneAsync(new ReleaseRequest { LeaseId = id }, Deadline);

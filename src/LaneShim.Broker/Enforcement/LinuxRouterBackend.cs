@@ -139,6 +139,7 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
     /// </summary>
     public Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken)
     {
+        var failures = new List<string>();
         foreach ((string router, string? netns) in routers)
         {
             var changes = new List<NftSetSocket.Change> { new([], Delete: true, 0) };
@@ -150,10 +151,18 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
                     changes.AddRange(Changes(here, add: true, steering.Ttl + Grace, fresh: true).Select(c => c with { Exclusive = false }));
                 }
             }
-            Program(router, netns, changes);
-            logger.LogInformation("router {Router}: reconciled to {Count} rules", router, changes.Count - 1);
+            try
+            {
+                Program(router, netns, changes);
+                logger.LogInformation("router {Router}: reconciled to {Count} rules", router, changes.Count - 1);
+            }
+            catch (EnforcementException e)
+            {
+                // One unreachable router must not leave the others unreconciled.
+                failures.Add(e.Message);
+            }
         }
-        return Task.CompletedTask;
+        return failures.Count == 0 ? Task.CompletedTask : Task.FromException(new EnforcementException(string.Join("; ", failures)));
     }
 
     /// <summary>Opens each router's socket and runs an empty batch through it, so the first lane finds both ready.</summary>
