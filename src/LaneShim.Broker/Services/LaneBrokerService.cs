@@ -173,7 +173,11 @@ public sealed class LaneBrokerService
             program.Pid = (uint)Math.Max(credentials.Pid, 0);
         }
 
-        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, LinkDemand.For(laneClass, ReserveLinks ? path : null), context.CancellationToken).ConfigureAwait(false);
+        IReadOnlyList<LinkDemand> demands = LinkDemand.For(laneClass, ReserveLinks ? path : null);
+        // An admitted rate belongs to one flow: an agent that reused the grant for its next connection would pace
+        // both at it with one reservation, and would not release it when the first closes.
+        grant.PerFlow = demands.Count > 0;
+        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, demands, context.CancellationToken).ConfigureAwait(false);
         if (granted.Refusal is AdmissionRefusal refusal)
         {
             GrpcException exhausted = refusal.ToException(grant.RateBps, laneClass.MinRateBps);

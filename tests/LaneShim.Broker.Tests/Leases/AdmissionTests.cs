@@ -77,6 +77,7 @@ public sealed class AdmissionTests
 
         Assert.AreEqual(200_000_000UL, grant.RateBps);
         Assert.AreEqual(200_000_000UL / 8, grant.PacingRate, "pacing is the granted share");
+        Assert.IsTrue(grant.PerFlow, "an admitted grant must not be reused by the agent for other flows");
         Assert.AreEqual(1_000_000_000UL, _service.Leases.LinkUsage()["class:dmz"]);
         GrpcException full = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(Request(5201), Context()));
         Assert.AreEqual("class dmz has 0 bit/s of 1 Gbit/s free, 400 Mbit/s asked; nothing offered below the class minimum 50 Mbit/s: retry when lanes are released", full.Detail);
@@ -125,7 +126,7 @@ public sealed class AdmissionTests
     {
         for (int i = 0; i < 20; i++)
         {
-            await _service.RequestLane(Request(5202), Context());
+            Assert.IsFalse((await _service.RequestLane(Request(5202), Context())).PerFlow, "without admission the agent may cache the grant");
         }
         Assert.AreEqual(0, _service.Leases.LinkUsage().Count);
     }
