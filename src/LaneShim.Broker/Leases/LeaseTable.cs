@@ -205,6 +205,17 @@ public sealed class LeaseTable
     {
         LeaseEntry? renewed;
         DateTimeOffset now = _clock.GetUtcNow();
+        LeaseEntry? stored = Store.IsShared ? await Store.FindAsync(leaseId, now, cancellationToken).ConfigureAwait(false) : null;
+        if (Store.IsShared && stored is null)
+        {
+            // Another broker released it (or it expired there): this broker's copy is stale.
+            lock (_lock)
+            {
+                Forget(leaseId);
+            }
+            return null;
+        }
+
         lock (_lock)
         {
             renewed = FindLive(leaseId, now) is LeaseEntry entry ? Extend(entry, now) : null;
@@ -215,9 +226,10 @@ public sealed class LeaseTable
             }
         }
 
-        if (renewed is null && Store.IsShared && await Store.FindAsync(leaseId, now, cancellationToken).ConfigureAwait(false) is LeaseEntry elsewhere)
+        if (renewed is null && stored is not null)
         {
-            renewed = Extend(elsewhere, now);
+            // Granted by another broker sharing the store.
+            renewed = Extend(stored, now);
         }
 
         if (renewed is not null)
