@@ -13,7 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-protobuf
 	iperf3 curl iproute2 iputils-ping nftables procps
 	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
-	xrootd-server xrootd-client gnuplot-nox)
+	xrootd-server xrootd-client gnuplot-nox postgresql)
 
 log() { printf '== %s\n' "$*" >&2; }
 

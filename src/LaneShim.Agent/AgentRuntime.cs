@@ -236,10 +236,20 @@ internal sealed unsafe class AgentRuntime
     private int Ask(LaneRequest request, TimeSpan deadline, out LaneGrant grant)
     {
         grant = null!;
+        long asked = Stopwatch.GetTimestamp();
         try
         {
             grant = _client.RequestLane(request, deadline);
             _backoff.Answered();
+        }
+        catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.ResourceExhausted && request.RateBps == 0 && OfferOf(e) is ulong offer
+            && deadline - Stopwatch.GetElapsedTime(asked) is var left && left >= TimeSpan.FromMilliseconds(1))
+        {
+            // Capacity admission offered the rate that is free: take it, once, within the same deadline.
+            _backoff.Answered();
+            AgentLog.Info($"no lane at the class rate ({e.Detail}); accepting the offer of {offer} bit/s");
+            request.RateBps = offer;
+            return Ask(request, left, out grant);
         }
         catch (GrpcException e)
         {
@@ -271,6 +281,10 @@ internal sealed unsafe class AgentRuntime
         }
         return AbiConstants.Ok;
     }
+
+    private static ulong? OfferOf(GrpcException e) =>
+        e.Metadata.TryGetValue("laneshim-offer-bps", out string? text)
+        && ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong bps) && bps > 0 ? bps : null;
 
     private LaneRequest BuildRequest(in LaneshimFlow flow)
     {

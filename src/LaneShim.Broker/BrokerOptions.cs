@@ -44,6 +44,18 @@ public sealed class BrokerOptions
     /// <summary>The most leases held at once; more requests get RESOURCE_EXHAUSTED.</summary>
     public int MaxLeases { get; set; } = LeaseTable.DefaultCapacity;
 
+    /// <summary>
+    /// Where leases, link usage and topology versions are kept: "memory" (lost on exit), a SQLite file path, or
+    /// PostgreSQL (a postgres:// URI or a Npgsql connection string) shared by several brokers. See <see cref="Storage.LeaseStores"/>.
+    /// </summary>
+    public string State { get; set; } = "memory";
+
+    /// <summary>Reserve each lane's rate on every topology link of its path (see <see cref="Services.LaneBrokerService.ReserveLinks"/>).</summary>
+    public bool LinkAdmission { get; set; }
+
+    /// <summary>An already open store to use instead of opening <see cref="State"/> (benchmarks, tests); the server disposes it.</summary>
+    public Storage.ILeaseStore? Store { get; set; }
+
     /// <summary>The path id grants carry (until the broker enforces paths).</summary>
     public string PathId { get; set; } = "default";
 

@@ -7,6 +7,7 @@ using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Services;
 using LaneShim.Broker.Telemetry;
+using LaneShim.Broker.Storage;
 using LaneShim.Core;
 using LaneShim.Core.Topology;
 using Google.Protobuf;
@@ -58,11 +59,15 @@ public sealed class BrokerServer : IAsyncDisposable
         Policy policy = options.LoadPolicy();
         TlsListenerOptions? tls = BrokerTls.Load(listen, options);
         SiteTopology? topology = options.LoadTopology();
+        ILeaseStore store = options.Store ?? await LeaseStores.OpenAsync(options.State, cancellationToken).ConfigureAwait(false);
         AuditLog? audit = options.AuditFile is null ? null : AuditLog.Open(options.AuditFile);
         PathService? paths = topology is null ? null : new PathService(topology, CreateBackend(options.Enforcement, loggers), options.PathMetric, loggers.CreateLogger<PathService>());
+        var leases = new LeaseTable(TimeProvider.System, options.MaxLeases, store);
+        // Before listening: no request may see a half-restored table or race the routers' reprogramming.
+        await StateReconciler.ReconcileAsync(leases, paths, loggers.CreateLogger<BrokerServer>(), cancellationToken).ConfigureAwait(false);
         var service = new LaneBrokerService(
             new PolicyStore(policy),
-            new LeaseTable(TimeProvider.System, options.MaxLeases),
+            leases,
             new RttLearner(TimeProvider.System),
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
@@ -70,6 +75,7 @@ public sealed class BrokerServer : IAsyncDisposable
             new BrokerTelemetry(TimeProvider.System))
         {
             Security = new BrokerSecurity { RequireIdentity = true, ProveSockets = options.ProveSockets, Audit = audit },
+            ReserveLinks = options.LinkAdmission,
         };
         System.Net.IPEndPoint? metricsAt = null;
         if (options.MetricsUrl is not null && !MetricsEndpoint.TryParse(options.MetricsUrl, out metricsAt, out string metricsError))
@@ -87,6 +93,7 @@ public sealed class BrokerServer : IAsyncDisposable
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
             }
+            await store.DisposeAsync().ConfigureAwait(false);
 
             throw;
         }
@@ -112,6 +119,7 @@ public sealed class BrokerServer : IAsyncDisposable
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
             }
+            await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
         return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit);
@@ -213,7 +221,14 @@ public sealed class BrokerServer : IAsyncDisposable
         {
             // a policy that denies the made-up flow warms the same path
         }
-        await client.ListLeasesAsync(new ListLeasesRequest(), WarmUpDeadline, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.ListLeasesAsync(new ListLeasesRequest(), WarmUpDeadline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GrpcException)
+        {
+            // With thousands of leases restored from the store the list outgrows one message; the path is warm anyway.
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -230,6 +245,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await _audit.DisposeAsync().ConfigureAwait(false);
         }
 
+        await Service.Leases.Store.DisposeAsync().ConfigureAwait(false);
         if (_ownedDirectory is not null)
         {
             try

@@ -53,6 +53,18 @@ public sealed record LaneClass
     /// <summary>Lease length; agents renew before it runs out.</summary>
     public TimeSpan Ttl { get; init; } = DefaultTtl;
 
+    /// <summary>The lowest rate a counter-offer makes when the class has less than asked free.</summary>
+    public static readonly ulong DefaultMinRateBps = 1_000_000;
+
+    /// <summary>
+    /// Total rate all live leases of this class may hold at once, bits per second; 0 is unbounded. It acts as a
+    /// virtual link every lease of the class crosses, so admission works on a host without a topology.
+    /// </summary>
+    public ulong CapacityBps { get; init; }
+
+    /// <summary>The lowest rate worth granting: a counter-offer below it is not made.</summary>
+    public ulong MinRateBps { get; init; } = DefaultMinRateBps;
+
     /// <summary>Pacing rate in bytes per second: the granted rate.</summary>
     public ulong PacingBytesPerSecond => RateBps / 8;
 
@@ -95,6 +107,9 @@ public sealed record LaneClass
                 $"bad cc '{Congestion}' (a kernel congestion control name such as cubic or bbr, at most 15 characters)",
             { NotsentLowat: < 0 or > uint.MaxValue } => $"notsent_lowat {NotsentLowat} is out of range (0 to {uint.MaxValue})",
             _ when Ttl < MinTtl || Ttl > MaxTtl => $"ttl {Units.FormatDuration(Ttl)} is out of range (1 s to 1 d)",
+            { MinRateBps: 0 } => "min_rate must be more than 0",
+            { CapacityBps: > 0 } when CapacityBps < MinRateBps =>
+                $"capacity {Units.FormatRate(CapacityBps)} is below min_rate {Units.FormatRate(MinRateBps)}: no lane could ever be granted",
             _ => null,
         };
     }

@@ -10,7 +10,7 @@ namespace LaneShim.Core;
 /// </summary>
 public static class PolicyParser
 {
-    private const string ClassKeys = "rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl";
+    private const string ClassKeys = "rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl, capacity, min_rate";
     private const string RuleKeys = "dst, port, program, uid, gid, user, group, principal, direction";
 
     /// <summary>Parses a whole policy file.</summary>
@@ -145,6 +145,8 @@ public static class PolicyParser
         bool bulk = false;
         long lowat = 0;
         TimeSpan ttl = LaneClass.DefaultTtl;
+        ulong capacity = 0;
+        ulong minRate = LaneClass.DefaultMinRateBps;
         var seen = new HashSet<string>(StringComparer.Ordinal);
 
         foreach ((string rawKey, string value) in settings)
@@ -155,7 +157,7 @@ public static class PolicyParser
                 throw new FormatException($"duplicate key '{key}'");
             }
 
-            if (value.Length == 0 && key is "rate" or "rtt" or "fallback" or "cc" or "dscp" or "mark" or "priority" or "bulk" or "lowat" or "ttl")
+            if (value.Length == 0 && key is "rate" or "rtt" or "fallback" or "cc" or "dscp" or "mark" or "priority" or "bulk" or "lowat" or "ttl" or "capacity" or "min_rate")
             {
                 throw new FormatException($"{key}= needs a value");
             }
@@ -221,6 +223,12 @@ public static class PolicyParser
                     }
 
                     break;
+                case "capacity":
+                    capacity = ParsePositiveRate(key, value);
+                    break;
+                case "min_rate":
+                    minRate = ParsePositiveRate(key, value);
+                    break;
                 default:
                     throw new FormatException($"unknown key '{rawKey}' for class (expected {ClassKeys})");
             }
@@ -254,8 +262,16 @@ public static class PolicyParser
             Bulk = bulk,
             NotsentLowat = lowat,
             Ttl = ttl,
+            CapacityBps = capacity,
+            MinRateBps = minRate,
         };
         return laneClass.Validate() is string problem ? throw new FormatException(problem) : laneClass;
+    }
+
+    private static ulong ParsePositiveRate(string key, string value)
+    {
+        ulong bps = Units.TryParseRate(value, out ulong parsed, out string error) ? parsed : throw new FormatException($"{key}: {error}");
+        return bps > 0 ? bps : throw new FormatException($"{key} must be more than 0");
     }
 
     private static PolicyRule ParseRuleLine(

@@ -220,7 +220,7 @@ public sealed partial class GrpcClient : IDisposable
         {
             throw headerStatus == GrpcStatusCode.OK
                 ? new GrpcException(GrpcStatusCode.Internal, "the server answered OK without a response message")
-                : new GrpcException(headerStatus, headerDetail);
+                : new GrpcException(headerStatus, headerDetail) { Metadata = ReadMetadata(response.Headers) };
         }
 
         string? mediaType = response.Content.Headers.ContentType?.MediaType;
@@ -244,12 +244,26 @@ public sealed partial class GrpcClient : IDisposable
 
         if (status != GrpcStatusCode.OK)
         {
-            throw new GrpcException(status, detail);
+            throw new GrpcException(status, detail) { Metadata = ReadMetadata(response.TrailingHeaders) };
         }
 
         return payload is null
             ? throw new GrpcException(GrpcStatusCode.Internal, "the server answered OK without a response message")
             : GrpcFraming.ParseMessage(payload, parser);
+    }
+
+    // Only our own names: HTTP and gRPC headers are not status metadata.
+    private static Dictionary<string, string> ReadMetadata(HttpHeaders headers)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (KeyValuePair<string, IEnumerable<string>> header in headers)
+        {
+            if (header.Key.StartsWith("laneshim-", StringComparison.OrdinalIgnoreCase))
+            {
+                metadata[header.Key.ToLowerInvariant()] = string.Join(",", header.Value);
+            }
+        }
+        return metadata;
     }
 
     private static bool TryGetStatus(HttpHeaders headers, out GrpcStatusCode status, out string detail)

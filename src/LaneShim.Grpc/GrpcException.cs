@@ -15,6 +15,14 @@ public sealed class GrpcException : Exception
         Detail = detail;
     }
 
+    /// <summary>
+    /// Extra metadata that travels with the status (lower-case ASCII names starting with <c>laneshim-</c>, ASCII
+    /// values), e.g. <c>laneshim-offer-bps</c> on RESOURCE_EXHAUSTED. Empty when there is none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = EmptyMetadata;
+
+    private static readonly IReadOnlyDictionary<string, string> EmptyMetadata = new Dictionary<string, string>();
+
     /// <summary>The status code.</summary>
     public GrpcStatusCode StatusCode { get; }
 

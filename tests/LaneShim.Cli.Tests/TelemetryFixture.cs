@@ -50,7 +50,8 @@ internal sealed class TelemetryFixture : IDisposable
             {
                 File.WriteAllText(topologyFile, topology);
             }
-            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose",
+            // --no-socket-proof: besides real programs under the shim, the tests ask for made-up flows (no real socket to prove).
+            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", "--no-socket-proof",
                 .. metrics ? new[] { "--metrics", "http://127.0.0.1:0" } : [], .. topology is not null ? new[] { "--topology", topologyFile, "--enforce", "dry-run" } : []];
             _broker = new BackgroundProcess(RepoPaths.Cli, args);
             _broker.WaitForOutput(metrics ? "metrics on" : "listening on", TimeSpan.FromSeconds(30));

@@ -93,6 +93,17 @@ public sealed class PolicyParserTests
     }
 
     [TestMethod]
+    public void Parse_CapacityAndMinRate_AreOnTheClass()
+    {
+        Policy policy = PolicyParser.Parse("class dmz rate=400m rtt=1ms capacity=1g min_rate=50m\nclass lan rate=1g rtt=1ms\n", "p");
+        LaneClass dmz = policy.Classes["dmz"], lan = policy.Classes["lan"];
+        Assert.AreEqual(1_000_000_000UL, dmz.CapacityBps);
+        Assert.AreEqual(50_000_000UL, dmz.MinRateBps);
+        Assert.AreEqual(0UL, lan.CapacityBps, "no capacity= means unbounded");
+        Assert.AreEqual(LaneClass.DefaultMinRateBps, lan.MinRateBps);
+    }
+
+    [TestMethod]
     public void Parse_DenyWithoutReason_HasADefaultReason()
     {
         Policy policy = PolicyParser.Parse("deny port=23\n", "p");
@@ -100,7 +111,11 @@ public sealed class PolicyParserTests
     }
 
     [TestMethod]
-    [DataRow("class dmz rate=1gbit rtt=40ms speed=fast", "p.conf:1: unknown key 'speed' for class (expected rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl)")]
+    [DataRow("class dmz rate=1gbit rtt=40ms speed=fast", "p.conf:1: unknown key 'speed' for class (expected rate, rtt, fallback, cc, dscp, mark, priority, bulk, lowat, ttl, capacity, min_rate)")]
+    [DataRow("class dmz rate=1g rtt=40ms capacity=lots", "p.conf:1: capacity: bad rate 'lots': expected a number with an optional k, m, g or t prefix in bits per second, e.g. 1gbit, 500m, 2.38gbit")]
+    [DataRow("class dmz rate=1g rtt=40ms capacity=0", "p.conf:1: capacity must be more than 0")]
+    [DataRow("class dmz rate=1g rtt=40ms min_rate=0", "p.conf:1: min_rate must be more than 0")]
+    [DataRow("class dmz rate=1g rtt=40ms capacity=1m min_rate=10m", "p.conf:1: capacity 1 Mbit/s is below min_rate 10 Mbit/s: no lane could ever be granted")]
     [DataRow("class dmz rate=fast rtt=40ms", "p.conf:1: bad rate 'fast': expected a number with an optional k, m, g or t prefix in bits per second, e.g. 1gbit, 500m, 2.38gbit")]
     [DataRow("class dmz rate=0 rtt=40ms", "p.conf:1: rate must be more than 0")]
     [DataRow("class dmz rtt=40ms", "p.conf:1: class 'dmz' needs rate=<rate>, e.g. rate=1gbit")]

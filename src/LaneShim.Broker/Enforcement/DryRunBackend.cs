@@ -30,6 +30,17 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         return Task.CompletedTask;
     }
 
+    public Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken)
+    {
+        _active.Clear();
+        foreach (Steering steering in live)
+        {
+            _active[steering.LeaseId] = steering;
+        }
+        logger.LogInformation("dry-run: reconcile {Routers} routers to {Count} live leases", routers.Count, live.Count);
+        return Task.CompletedTask;
+    }
+
     public void Prepare(IEnumerable<(string Router, string? Netns)> routers)
     {
     }

@@ -21,6 +21,13 @@ public interface IEnforcementBackend
     /// <summary>Removes exactly the rules of this steering; missing rules are not an error.</summary>
     Task RemoveAsync(Steering steering, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes these routers hold exactly the rules of <paramref name="live"/> (each for its <see cref="Steering.Ttl"/>):
+    /// rules not backed by one of them go, missing ones are installed. A broker calls it on start, after loading its
+    /// leases, so rules of leases that expired while it was down disappear and live ones are back.
+    /// </summary>
+    Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken);
+
     /// <summary>Gets ready to program these routers (name, namespace) so the first lane pays no setup; failures are only logged.</summary>
     void Prepare(IEnumerable<(string Router, string? Netns)> routers);
 }

@@ -132,6 +132,39 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
         }
     }
 
+    /// <summary>
+    /// One atomic batch per router: flush the set, then add every live rule at that router with its remaining
+    /// lifetime. Packets never see a half-reconciled set, and elements of leases that ended while the broker was
+    /// down (or that nobody knows) are gone.
+    /// </summary>
+    public Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach ((string router, string? netns) in routers)
+        {
+            var changes = new List<NftSetSocket.Change> { new([], Delete: true, 0) };
+            foreach (Steering steering in live)
+            {
+                List<SteeringRule> here = steering.Rules.Where(r => r.Router == router).ToList();
+                if (here.Count > 0)
+                {
+                    changes.AddRange(Changes(here, add: true, steering.Ttl + Grace, fresh: true).Select(c => c with { Exclusive = false }));
+                }
+            }
+            try
+            {
+                Program(router, netns, changes);
+                logger.LogInformation("router {Router}: reconciled to {Count} rules", router, changes.Count - 1);
+            }
+            catch (EnforcementException e)
+            {
+                // One unreachable router must not leave the others unreconciled.
+                failures.Add(e.Message);
+            }
+        }
+        return failures.Count == 0 ? Task.CompletedTask : Task.FromException(new EnforcementException(string.Join("; ", failures)));
+    }
+
     /// <summary>Opens each router's socket and runs an empty batch through it, so the first lane finds both ready.</summary>
     public void Prepare(IEnumerable<(string Router, string? Netns)> routers)
     {

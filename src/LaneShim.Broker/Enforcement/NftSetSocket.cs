@@ -43,7 +43,7 @@ internal sealed partial class NftSetSocket : IDisposable
         _set = set;
     }
 
-    /// <summary>One change to the set: add (with a timeout) or delete an element.</summary>
+    /// <summary>One change to the set: add (with a timeout) or delete an element; a delete with an empty key flushes the set.</summary>
     /// <param name="Exclusive">Fail with EEXIST instead of doing nothing when the element is already there.</param>
     public readonly record struct Change(byte[] Key, bool Delete, ulong TimeoutMs, bool Exclusive = false);
 
@@ -153,6 +153,12 @@ internal sealed partial class NftSetSocket : IDisposable
             w.Begin(type, flags, seq + 1 + (uint)i, NFPROTO_INET, 0);
             w.String(NFTA_SET_ELEM_LIST_TABLE, _table);
             w.String(NFTA_SET_ELEM_LIST_SET, _set);
+            if (c.Delete && c.Key.Length == 0)
+            {
+                // DELSETELEM without an element list removes every element (what `nft flush set` sends).
+                w.End();
+                continue;
+            }
             int elements = w.Nest(NFTA_SET_ELEM_LIST_ELEMENTS);
             int element = w.Nest(NFTA_LIST_ELEM);
             int key = w.Nest(NFTA_SET_ELEM_KEY);

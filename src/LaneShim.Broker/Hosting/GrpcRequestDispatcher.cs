@@ -141,7 +141,7 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
         }
         catch (GrpcException e)
         {
-            WriteStatus(response, e.StatusCode, e.Detail);
+            WriteStatus(response, e.StatusCode, e.Detail, e.Metadata);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -173,13 +173,24 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
             || mediaType.Equals("application/grpc+proto", StringComparison.OrdinalIgnoreCase);
     }
 
+    private static readonly Dictionary<string, string> EmptyMetadata = new();
+
     // Before the response started, the status goes in the only HEADERS frame (Trailers-Only); afterwards, in trailers.
-    private static void WriteStatus(HttpResponse response, GrpcStatusCode status, string detail)
+    private static void WriteStatus(HttpResponse response, GrpcStatusCode status, string detail, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!response.HasStarted)
         {
             WriteStatusOnly(response, StatusCodes.Status200OK, status, detail);
+            foreach ((string name, string value) in metadata ?? EmptyMetadata)
+            {
+                response.Headers[name] = value;
+            }
             return;
+        }
+
+        foreach ((string name, string value) in metadata ?? EmptyMetadata)
+        {
+            response.AppendTrailer(name, value);
         }
 
         response.AppendTrailer(GrpcStatusMessage.StatusHeader, ((int)status).ToString(CultureInfo.InvariantCulture));

@@ -29,6 +29,9 @@ public sealed record LeaseEntry(
     /// <summary>The mTLS principal (certificate CN) of a remote caller that holds the lease; null for local callers.</summary>
     public string? Principal { get; init; }
 
+    /// <summary>The links the lease reserves <see cref="LaneGrant.RateBps"/> on; empty when admission does not apply.</summary>
+    public IReadOnlyList<LinkDemand> Links { get; init; } = [];
+
     /// <summary>True when the lease has lapsed at <paramref name="now"/>.</summary>
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 
@@ -46,6 +49,10 @@ public sealed record LeaseEntry(
         if (Applied is not null)
         {
             lease.Applied = Applied.Clone();
+        }
+        if (Principal is not null)
+        {
+            lease.Principal = Principal;
         }
 
         return lease;

@@ -1,5 +1,6 @@
-// LeaseTable.cs - the broker's in-memory leases: unguessable ids, TTL expiry, renew, release, latest applied settings.
+// LeaseTable.cs - the broker's leases: in-memory index (the hot path), capacity admission, TTL expiry, durable store.
 using System.Security.Cryptography;
+using LaneShim.Broker.Storage;
 using LaneShim.Protocol.V1;
 using ProgramInfo = LaneShim.Protocol.V1.Program;
 
@@ -9,6 +10,13 @@ namespace LaneShim.Broker.Leases;
 /// Thread-safe lease table. Expired leases vanish: they are not listed, and renew/release/report on them find nothing.
 /// Time comes from an injected <see cref="TimeProvider"/> so tests can move the clock.
 /// </summary>
+/// <remarks>
+/// Every lease reserves its granted rate on its <see cref="LeaseEntry.Links"/>; release and expiry give it back.
+/// With a store this broker owns (memory, SQLite) the check and the reservation are one step under the table's lock
+/// (<see cref="CapacityLedger"/>), then the store makes the lease durable before the grant returns. With a shared
+/// store (PostgreSQL) the store decides admission across brokers. Expiry uses a queue ordered by expiry time, so a
+/// sweep costs only the leases that expire, however many are live.
+/// </remarks>
 public sealed class LeaseTable
 {
     /// <summary>The default bound on live leases (a misbehaving client must not grow the broker without limit).</summary>
@@ -19,19 +27,25 @@ public sealed class LeaseTable
     private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
+    private readonly CapacityLedger _ledger = new();
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
-    /// <summary>Creates an empty table.</summary>
-    public LeaseTable(TimeProvider clock, int capacity = DefaultCapacity)
+    /// <summary>Creates an empty table over <paramref name="store"/> (null: memory only).</summary>
+    public LeaseTable(TimeProvider clock, int capacity = DefaultCapacity, ILeaseStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _clock = clock;
         Capacity = capacity;
+        Store = store ?? new MemoryLeaseStore();
     }
 
     /// <summary>The most live leases.</summary>
     public int Capacity { get; }
+
+    /// <summary>Where leases are made durable.</summary>
+    public ILeaseStore Store { get; }
 
     /// <summary>Live leases.</summary>
     public int Count
@@ -50,16 +64,26 @@ public sealed class LeaseTable
     public static string NewLeaseId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>
-    /// Stores a new lease for <paramref name="ttl"/>, filling in the grant's lease id and expiry.
-    /// Returns null when <see cref="Capacity"/> live leases already exist.
+    /// Stores a new lease for <paramref name="ttl"/> without capacity admission, filling in the grant's lease id and
+    /// expiry. Returns null when <see cref="Capacity"/> live leases already exist.
     /// </summary>
-    public LeaseEntry? TryAdd(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, string? principal = null)
+    public LeaseEntry? TryAdd(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, string? principal = null) =>
+        TryGrantAsync(flow, program, grant, ttl, [], CancellationToken.None, principal).GetAwaiter().GetResult().Entry;
+
+    /// <summary>
+    /// Admits and stores a new lease: reserves the grant's rate on every link of <paramref name="links"/> or refuses
+    /// with the tightest one, then makes it durable; the task completes after the store committed it.
+    /// <paramref name="principal"/> is the mTLS identity of a remote caller (null for local callers).
+    /// </summary>
+    public async Task<LeaseGrantResult> TryGrantAsync(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, IReadOnlyList<LinkDemand> links, CancellationToken cancellationToken, string? principal = null)
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(grant);
+        ArgumentNullException.ThrowIfNull(links);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
 
+        LeaseEntry entry;
         lock (_lock)
         {
             DateTimeOffset now = _clock.GetUtcNow();
@@ -70,24 +94,99 @@ public sealed class LeaseTable
 
             if (_leases.Count >= Capacity)
             {
-                return null;
+                return LeaseGrantResult.Full;
             }
 
-            string id;
-            do
+            if (!Store.IsShared && links.Count > 0 && _ledger.TryReserve(links, grant.RateBps) is not null)
             {
-                id = NewLeaseId();
+                // Expired leases still hold their rate until swept: sweep and look again before refusing.
+                Sweep(now);
+                if (_ledger.TryReserve(links, grant.RateBps) is AdmissionRefusal refusal)
+                {
+                    return new LeaseGrantResult(null, refusal);
+                }
             }
-            while (_leases.ContainsKey(id));
 
-            DateTimeOffset expires = now + ttl;
-            LaneGrant stored = grant.Clone();
-            stored.LeaseId = id;
-            stored.ExpiresUnixMs = expires.ToUnixTimeMilliseconds();
-            var entry = new LeaseEntry(id, flow.Clone(), program.Clone(), stored, null, now, expires, ttl) { Principal = principal };
-            _leases[id] = entry;
-            return entry;
+            entry = NewEntry(flow, program, grant, ttl, links, now, principal);
+            if (!Store.IsShared)
+            {
+                Insert(entry, reserve: false);
+            }
         }
+
+        AdmissionRefusal? refused;
+        try
+        {
+            refused = await Store.AddAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                Forget(entry.Id);
+            }
+            throw;
+        }
+
+        if (refused is not null)
+        {
+            return new LeaseGrantResult(null, refused);
+        }
+
+        if (Store.IsShared)
+        {
+            lock (_lock)
+            {
+                Insert(entry, reserve: false);
+            }
+        }
+        return new LeaseGrantResult(entry, null);
+    }
+
+    /// <summary>Puts leases loaded from the store back (on start): they were admitted before, so they reserve without a check.</summary>
+    public void Restore(IEnumerable<LeaseEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        lock (_lock)
+        {
+            foreach (LeaseEntry entry in entries)
+            {
+                Forget(entry.Id);
+                Insert(entry, reserve: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> made-up live leases (distinct 5-tuples, no links) for <paramref name="ttl"/>, through
+    /// the store like real grants; for benchmarks of grants with many active leases. Returns the new lease ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PreloadAsync(int count, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var ids = new string[count];
+        const int Chunk = 4096;
+        for (int start = 0; start < count; start += Chunk)
+        {
+            int end = Math.Min(count, start + Chunk);
+            var pending = new Task<LeaseGrantResult>[end - start];
+            for (int i = start; i < end; i++)
+            {
+                var flow = new Flow
+                {
+                    Local = new Endpoint { Address = Google.Protobuf.ByteString.CopyFrom(10, 255, (byte)(i >> 16), (byte)(i >> 8)), Port = (uint)(1024 + (i & 0xff)) },
+                    Remote = new Endpoint { Address = Google.Protobuf.ByteString.CopyFrom(192, 0, 2, 1), Port = 5201 },
+                    Direction = Direction.Outbound,
+                    Protocol = 6,
+                };
+                pending[i - start] = TryGrantAsync(flow, new ProgramInfo { Path = "/laneshim/preload" }, new LaneGrant { LaneClass = "preload", RateBps = 1_000_000 }, ttl, [], cancellationToken);
+            }
+            LeaseGrantResult[] results = await Task.WhenAll(pending).ConfigureAwait(false);
+            for (int i = 0; i < results.Length; i++)
+            {
+                ids[start + i] = results[i].Entry?.Id ?? throw new InvalidOperationException($"preload stopped at {start + i}: the table holds its maximum of {Capacity} leases");
+            }
+        }
+        return ids;
     }
 
     /// <summary>The live lease with <paramref name="leaseId"/>, or null.</summary>
@@ -100,43 +199,80 @@ public sealed class LeaseTable
     }
 
     /// <summary>Extends a live lease by its TTL from now; null when it expired or never existed.</summary>
-    public LeaseEntry? Renew(string leaseId)
+    public LeaseEntry? Renew(string leaseId) => RenewAsync(leaseId, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Extends a live lease by its TTL from now and stores it; null when it expired or never existed (on any broker of a shared store).</summary>
+    public async Task<LeaseEntry?> RenewAsync(string leaseId, CancellationToken cancellationToken)
     {
+        LeaseEntry? renewed;
+        DateTimeOffset now = _clock.GetUtcNow();
+        LeaseEntry? stored = Store.IsShared ? await Store.FindAsync(leaseId, now, cancellationToken).ConfigureAwait(false) : null;
+        if (Store.IsShared && stored is null)
+        {
+            // Another broker released it (or it expired there): this broker's copy is stale.
+            lock (_lock)
+            {
+                Forget(leaseId);
+            }
+            return null;
+        }
+
         lock (_lock)
         {
-            DateTimeOffset now = _clock.GetUtcNow();
-            if (FindLive(leaseId, now) is not LeaseEntry entry)
+            renewed = FindLive(leaseId, now) is LeaseEntry entry ? Extend(entry, now) : null;
+            if (renewed is not null)
             {
-                return null;
+                _leases[leaseId] = renewed;
+                _expiries.Enqueue(leaseId, renewed.ExpiresAt);
             }
-
-            DateTimeOffset expires = now + entry.Ttl;
-            LaneGrant grant = entry.Grant.Clone();
-            grant.ExpiresUnixMs = expires.ToUnixTimeMilliseconds();
-            LeaseEntry renewed = entry with { Grant = grant, ExpiresAt = expires };
-            _leases[leaseId] = renewed;
-            return renewed;
         }
+
+        if (renewed is null && stored is not null)
+        {
+            // Granted by another broker sharing the store.
+            renewed = Extend(stored, now);
+        }
+
+        if (renewed is not null)
+        {
+            await Store.UpdateAsync(renewed, cancellationToken).ConfigureAwait(false);
+        }
+        return renewed;
     }
 
     /// <summary>Removes a live lease and returns it; null when it expired or never existed.</summary>
-    public LeaseEntry? Release(string leaseId)
+    public LeaseEntry? Release(string leaseId) => ReleaseAsync(leaseId, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Removes a live lease, gives its rate back and forgets it in the store; null when it expired or never existed.</summary>
+    public async Task<LeaseEntry?> ReleaseAsync(string leaseId, CancellationToken cancellationToken)
     {
+        LeaseEntry? released;
+        DateTimeOffset now = _clock.GetUtcNow();
         lock (_lock)
         {
-            if (FindLive(leaseId, _clock.GetUtcNow()) is not LeaseEntry entry)
+            released = FindLive(leaseId, now);
+            if (released is not null)
             {
-                return null;
+                Forget(leaseId);
             }
-
-            _leases.Remove(leaseId);
-            return entry;
         }
+
+        if (released is null && Store.IsShared)
+        {
+            released = await Store.FindAsync(leaseId, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (released is not null)
+        {
+            await Store.RemoveAsync(leaseId, cancellationToken).ConfigureAwait(false);
+        }
+        return released;
     }
 
     /// <summary>Records what the agent applied (null keeps the previous record); null when the lease is not live.</summary>
     public LeaseEntry? RecordApplied(string leaseId, SocketSettings? applied)
     {
+        LeaseEntry? updated;
         lock (_lock)
         {
             if (FindLive(leaseId, _clock.GetUtcNow()) is not LeaseEntry entry)
@@ -149,10 +285,12 @@ public sealed class LeaseTable
                 return entry;
             }
 
-            LeaseEntry updated = entry with { Applied = applied.Clone() };
+            updated = entry with { Applied = applied.Clone() };
             _leases[leaseId] = updated;
-            return updated;
         }
+        // What was applied is a report, not a promise: it is stored with the next group commit, unawaited.
+        _ = Store.UpdateAsync(updated, CancellationToken.None);
+        return updated;
     }
 
     /// <summary>The live leases, oldest grant first.</summary>
@@ -165,12 +303,66 @@ public sealed class LeaseTable
         }
     }
 
+    /// <summary>The rate live leases hold on each link key (this broker's leases).</summary>
+    public IReadOnlyDictionary<string, ulong> LinkUsage()
+    {
+        lock (_lock)
+        {
+            Sweep(_clock.GetUtcNow());
+            return _ledger.Snapshot();
+        }
+    }
+
     /// <summary>Drops expired leases now; returns how many.</summary>
     public int RemoveExpired()
     {
         lock (_lock)
         {
             return Sweep(_clock.GetUtcNow());
+        }
+    }
+
+    private LeaseEntry NewEntry(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, IReadOnlyList<LinkDemand> links, DateTimeOffset now, string? principal)
+    {
+        string id;
+        do
+        {
+            id = NewLeaseId();
+        }
+        while (_leases.ContainsKey(id));
+
+        DateTimeOffset expires = now + ttl;
+        LaneGrant stored = grant.Clone();
+        stored.LeaseId = id;
+        stored.ExpiresUnixMs = expires.ToUnixTimeMilliseconds();
+        return new LeaseEntry(id, flow.Clone(), program.Clone(), stored, null, now, expires, ttl) { Links = links.ToArray(), Principal = principal };
+    }
+
+    private static LeaseEntry Extend(LeaseEntry entry, DateTimeOffset now)
+    {
+        DateTimeOffset expires = now + entry.Ttl;
+        LaneGrant grant = entry.Grant.Clone();
+        grant.ExpiresUnixMs = expires.ToUnixTimeMilliseconds();
+        return entry with { Grant = grant, ExpiresAt = expires };
+    }
+
+    // Callers hold _lock. Admission reserved the rate already; restored leases reserve it here.
+    private void Insert(LeaseEntry entry, bool reserve)
+    {
+        if (reserve && !Store.IsShared)
+        {
+            _ledger.Reserve(entry.Links, entry.Grant.RateBps);
+        }
+        _leases[entry.Id] = entry;
+        _expiries.Enqueue(entry.Id, entry.ExpiresAt);
+    }
+
+    // Callers hold _lock: removes a lease and gives its rate back.
+    private void Forget(string leaseId)
+    {
+        if (_leases.Remove(leaseId, out LeaseEntry? entry) && !Store.IsShared)
+        {
+            _ledger.Release(entry.Links, entry.Grant.RateBps);
         }
     }
 
@@ -184,7 +376,7 @@ public sealed class LeaseTable
 
         if (entry.IsExpiredAt(now))
         {
-            _leases.Remove(leaseId);
+            Expire(entry);
             return null;
         }
 
@@ -194,12 +386,26 @@ public sealed class LeaseTable
     private int Sweep(DateTimeOffset now)
     {
         _lastSweep = now;
-        List<string> expired = _leases.Where(e => e.Value.IsExpiredAt(now)).Select(e => e.Key).ToList();
-        foreach (string id in expired)
+        int removed = 0;
+        while (_expiries.TryPeek(out string? id, out DateTimeOffset at) && at <= now)
         {
-            _leases.Remove(id);
+            _expiries.Dequeue();
+            // A renewed lease left its older expiry in the queue: only the current one counts.
+            if (_leases.TryGetValue(id, out LeaseEntry? entry) && entry.IsExpiredAt(now))
+            {
+                Expire(entry);
+                removed++;
+            }
         }
+        return removed;
+    }
 
-        return expired.Count;
+    private void Expire(LeaseEntry entry)
+    {
+        Forget(entry.Id);
+        // The store forgets it with the next group commit; a crash before that is harmless (loading drops expired leases).
+        // A shared store does network I/O: not under the table's lock.
+        string id = entry.Id;
+        _ = Store.IsShared ? Task.Run(() => Store.RemoveAsync(id, CancellationToken.None)) : Store.RemoveAsync(id, CancellationToken.None);
     }
 }

@@ -233,6 +233,21 @@ public sealed class PathService
         }
     }
 
+    /// <summary>The routers and switches of the topology: everything enforcement may have programmed.</summary>
+    public IReadOnlyCollection<(string Router, string? Netns)> Routers =>
+        Topology.Nodes.Where(n => n.Role is NodeRole.Router or NodeRole.Switch).Select(n => (n.Name, n.Netns)).ToList();
+
+    /// <summary>Makes the network hold exactly <paramref name="live"/> (see <see cref="IEnforcementBackend.ReconcileAsync"/>) and remembers them as installed.</summary>
+    public async Task ReconcileAsync(IReadOnlyList<Steering> live, CancellationToken cancellationToken)
+    {
+        await Backend.ReconcileAsync(Routers, live, cancellationToken).ConfigureAwait(false);
+        _installed.Clear();
+        foreach (Steering steering in live)
+        {
+            _installed[steering.LeaseId] = steering;
+        }
+    }
+
     /// <summary>Refreshes a renewed lease's rules.</summary>
     public async Task RenewAsync(string leaseId, TimeSpan ttl, CancellationToken cancellationToken)
     {

@@ -19,7 +19,8 @@ namespace LaneShim.Broker.Services;
 /// Implements service <c>laneshim.v1.LaneBroker</c>. Statuses: INVALID_ARGUMENT names the bad field;
 /// PERMISSION_DENIED carries the deny reason and rule line; NOT_FOUND says no rule matched (with destination,
 /// program and uid), that a listening socket's class is not bulk, or that a lease expired; RESOURCE_EXHAUSTED
-/// when the lease table is full.
+/// when the lease table is full, or when a link of the lane's path (or the class's capacity=) lacks the rate: then
+/// the message names the link and what is free, and trailer <c>laneshim-offer-bps</c> carries the counter-offer.
 /// </summary>
 /// <remarks>
 /// Listening sockets get a lane only from a class marked <c>bulk=yes</c> (sizing a listener's receive buffer
@@ -59,6 +60,14 @@ public sealed partial class LaneBrokerService
 
     /// <summary>Closed flows, learned rates and metrics.</summary>
     public BrokerTelemetry Telemetry => _telemetry;
+
+    /// <summary>
+    /// True: a lane on a topology path reserves its rate on every link of the path (admission per link). False: only
+    /// classes with capacity= are admission-controlled. Off by default because with class rates at the path
+    /// bottleneck one flow fills a path, and a program's second connection (iperf3's data, GridFTP's data channel)
+    /// would find it full.
+    /// </summary>
+    public bool ReserveLinks { get; init; }
 
     /// <summary>The topology and enforcement, when the broker steers flows; null otherwise.</summary>
     public PathService? Paths => _paths;
@@ -184,6 +193,12 @@ public sealed partial class LaneBrokerService
             laneClass = laneClass with { RateBps = learnedRate };
             pathNote += rateNote;
         }
+        if (request.RateBps > 0 && request.RateBps < laneClass.RateBps)
+        {
+            // A caller accepting a counter-offer (or wanting less) asks for a rate; never more than the class gives.
+            laneClass = laneClass with { RateBps = request.RateBps };
+            pathNote += $"; rate {Units.FormatRate(request.RateBps)} as asked";
+        }
         GrantPlan plan = GrantPlanner.Plan(laneClass, rtt, host, app);
         string reason = (hostReported ? plan.Reason : plan.Reason + "; note: host limits not reported, sized for a stock Linux host") + pathNote;
         LaneGrant grant = GrantMessages.ToGrant(plan, path?.Id ?? _pathId, reason);
@@ -197,7 +212,19 @@ public sealed partial class LaneBrokerService
             program.Pid = (uint)Math.Max(credentials.Pid, 0);
         }
 
-        LeaseEntry? entry = _leases.TryAdd(request.Flow, program, grant, laneClass.Ttl, caller.Principal);
+        IReadOnlyList<LinkDemand> demands = LinkDemand.For(laneClass, ReserveLinks ? path : null);
+        // An admitted rate belongs to one flow: an agent that reused the grant for its next connection would pace
+        // both at it with one reservation, and would not release it when the first closes.
+        grant.PerFlow = demands.Count > 0;
+        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, demands, context.CancellationToken, caller.Principal).ConfigureAwait(false);
+        if (granted.Refusal is AdmissionRefusal refusal)
+        {
+            GrpcException exhausted = refusal.ToException(grant.RateBps, laneClass.MinRateBps);
+            Audit(LaneBrokerMethods.RequestLane, "exhausted", caller, context, request, decision, proof: proof, reason: exhausted.Detail);
+            _logger.LogInformation("RequestLane {Who}: {Detail}", who, exhausted.Detail);
+            throw exhausted;
+        }
+        LeaseEntry? entry = granted.Entry;
         if (entry is null)
         {
             Audit(LaneBrokerMethods.RequestLane, "exhausted", caller, context, request, decision, proof: proof, reason: "lease table full");
@@ -231,7 +258,7 @@ public sealed partial class LaneBrokerService
             }
             catch (EnforcementException e)
             {
-                _leases.Release(entry.Id);
+                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 _logger.LogWarning("RequestLane {Who}: enforcement failed: {Error}", who, e.Message);
                 Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: $"enforcement failed: {e.Message}");
                 throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
@@ -239,7 +266,7 @@ public sealed partial class LaneBrokerService
             if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
             {
                 // The agent has given up and connected without the lane: nobody would ever release this one.
-                _leases.Release(entry.Id);
+                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
                 _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
                 Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed while the path was programmed; withdrawn");
@@ -267,7 +294,7 @@ public sealed partial class LaneBrokerService
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         CheckOwner(id, context, LaneBrokerMethods.RenewLane);
-        LeaseEntry entry = _leases.Renew(id) ?? throw LeaseNotFound(id);
+        LeaseEntry entry = await _leases.RenewAsync(id, context.CancellationToken).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         _telemetry.Metrics.Renewed();
         AuditLease(LaneBrokerMethods.RenewLane, "renew", context, entry);
         if (_paths is not null)
@@ -286,14 +313,13 @@ public sealed partial class LaneBrokerService
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         CheckOwner(id, context, LaneBrokerMethods.ReleaseLane);
-        LeaseEntry entry = _leases.Release(id) ?? throw LeaseNotFound(id);
+        LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
         if (_paths is not null)
         {
             // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
             _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
         }
-        await Task.CompletedTask.ConfigureAwait(false);
         bool learned = Learn(entry, null, request.Stats);
         _telemetry.Metrics.Released();
         if (request.Stats is not null)

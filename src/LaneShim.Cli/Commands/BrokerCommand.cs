@@ -22,18 +22,30 @@ internal static class BrokerCommand
         enforce.AcceptOnlyFromAmong("linux-router", "dry-run");
         var metric = new Option<string>("--path") { Description = "Which middlebox-free path a lane takes: fastest, widest or shortest.", DefaultValueFactory = _ => "fastest" };
         metric.AcceptOnlyFromAmong("fastest", "widest", "shortest");
+        var state = new Option<string?>("--state")
+        {
+            Description = $"Where leases and link usage survive restarts: a SQLite file, 'memory', or postgres://... Default: {LaneShim.Broker.Storage.LeaseStores.DefaultSqlitePath} for the system broker (default --listen), memory otherwise.",
+        };
+        var postgres = new Option<string?>("--postgres") { Description = "Share state with other brokers in PostgreSQL: a connection string (Host=...;Database=...) or postgres:// URI." };
+        var admission = new Option<string>("--admission")
+        {
+            Description = "What lanes reserve capacity on: class (only classes with capacity=) or links (also every topology link of the lane's path).",
+            DefaultValueFactory = _ => "class",
+        };
+        admission.AcceptOnlyFromAmong("class", "links");
         var metrics = new Option<string?>("--metrics") { Description = "Also serve Prometheus metrics over plain HTTP/1.1 at this address, e.g. http://127.0.0.1:9464 (GET /metrics)." };
         var lane = new LaneOptions();
-        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics };
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics, state, postgres, admission };
         var security = new BrokerSecurityOptions();
         security.AddTo(cmd);
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics, security));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics, security, state, postgres, admission));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
-        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption, BrokerSecurityOptions security)
+        Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption, BrokerSecurityOptions security,
+        Option<string?> stateOption, Option<string?> postgresOption, Option<string> admissionOption)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -52,6 +64,15 @@ internal static class BrokerCommand
             {
                 return Cli.Fail($"laneshim broker: --metrics {options.MetricsUrl}: {metricsError}");
             }
+            options.LinkAdmission = parse.GetValue(admissionOption) == "links";
+            string? stateText = parse.GetValue(stateOption), postgresText = parse.GetValue(postgresOption);
+            if (stateText is not null && postgresText is not null)
+            {
+                return Cli.Fail("laneshim broker: give --state or --postgres, not both");
+            }
+            // Only the system broker owns the system state file: a test or a second broker must not share it by accident.
+            options.State = postgresText ?? stateText
+                ?? (listenText == BrokerAddress.Default ? LaneShim.Broker.Storage.LeaseStores.DefaultSqlitePath : "memory");
             options.LoadPolicy(); // fail now, with file:line, rather than on the first request
             options.LoadTopology();
             security.Apply(parse, listen, options);
@@ -82,6 +103,10 @@ internal static class BrokerCommand
         try
         {
             server = await BrokerServer.StartAsync(listen, options, loggers, ct);
+        }
+        catch (LaneShim.Broker.Storage.StateStoreException e)
+        {
+            return Cli.Fail($"laneshim broker: {e.Message}", 1);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {

@@ -174,6 +174,9 @@ public sealed class TopologyVersionTests
 
         public Task RenewAsync(Steering steering, CancellationToken cancellationToken) => _inner.RenewAsync(steering, cancellationToken);
 
+        public Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken) =>
+            _inner.ReconcileAsync(routers, live, cancellationToken);
+
         public Task RemoveAsync(Steering steering, CancellationToken cancellationToken) => _inner.RemoveAsync(steering, cancellationToken);
 
         public void Prepare(IEnumerable<(string Router, string? Netns)> routers) => _inner.Prepare(routers);
