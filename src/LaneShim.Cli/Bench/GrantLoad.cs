@@ -35,6 +35,12 @@ internal static class GrantLoad
                 tasks[caller] = Task.Run(async () =>
                 {
                     LaneBrokerClient client = clients[caller % connections];
+                    // Each caller names a real bound socket of ours, as an agent does: the broker proves it (pidfd_getfd) every time.
+                    using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+                    uint port = (uint)((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+                    var local = Google.Protobuf.ByteString.CopyFrom(127, 0, 0, 1);
+                    int fd = (int)socket.Handle;
                     while (!cancel.IsCancellationRequested)
                     {
                         long t0 = Stopwatch.GetTimestamp();
@@ -44,7 +50,7 @@ internal static class GrantLoad
                         }
                         try
                         {
-                            await client.RequestLaneAsync(BenchRequests.Outbound(Interlocked.Increment(ref flow)), TimeSpan.FromSeconds(10), cancel).ConfigureAwait(false);
+                            await client.RequestLaneAsync(BenchRequests.Outbound(Interlocked.Increment(ref flow), local, port, fd), TimeSpan.FromSeconds(10), cancel).ConfigureAwait(false);
                         }
                         catch (GrpcException e)
                         {

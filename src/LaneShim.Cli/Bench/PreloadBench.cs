@@ -25,12 +25,16 @@ internal sealed class PreloadBench : BenchSuite
         int pairs = context.Quick ? 1000 : 5000;
         string output = BenchProcess.Run(BenchProcess.WithEnv(env, context.BenchBinary, "spawn", $"{pairs}", context.Shim, "/bin/true"),
             TimeSpan.FromMinutes(5), context.Cancel);
-        var plain = new List<double>();
-        var shim = new List<double>();
-        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        (List<double> plain, List<double> shim) = Spawns(output);
+        // The floor: a library that does nothing, linked like the shim. Loading any preload costs its mappings and
+        // page faults; what the shim adds beyond that is its own.
+        string floorLibrary = Path.Combine(Path.GetDirectoryName(context.Shim)!, "laneshim-bench-floor.so");
+        double? floorRatio = null;
+        if (File.Exists(floorLibrary))
         {
-            string[] f = line.Split(' ');
-            (f[0] == "shim" ? shim : plain).Add(double.Parse(f[1], CultureInfo.InvariantCulture) / 1000);
+            (List<double> floorPlain, List<double> floor) = Spawns(BenchProcess.Run(
+                BenchProcess.WithEnv(env, context.BenchBinary, "spawn", $"{pairs}", floorLibrary, "/bin/true"), TimeSpan.FromMinutes(5), context.Cancel));
+            floorRatio = BenchStats.Median(floor) / BenchStats.Median(floorPlain);
         }
 
         var rssPlain = new List<double>();
@@ -49,7 +53,9 @@ internal sealed class PreloadBench : BenchSuite
                 Baseline = basePlain,
                 Ratio = BenchStats.Median(shim) / basePlain,
                 Target = 1.02,
-                Note = $"posix_spawn+wait of /bin/true: {BenchStats.Median(shim):0} us with the shim vs {basePlain:0} us (baseline) without; medians of {pairs} back-to-back pairs",
+                Note = $"posix_spawn+wait of /bin/true: {BenchStats.Median(shim):0} us with the shim vs {basePlain:0} us (baseline) without; medians of {pairs} back-to-back pairs"
+                    + (floorRatio is double f ? $"; floor: an empty library linked the same way gives {f:0.000} on this host" : "; floor library missing"),
+                Extra = floorRatio is double fr ? new Dictionary<string, object> { ["floor_ratio"] = Math.Round(fr, 4) } : new Dictionary<string, object>(),
             },
             new("preload_idle_rss_added_kb", shimRss - baseRss, "KiB")
             {
@@ -60,6 +66,18 @@ internal sealed class PreloadBench : BenchSuite
                 Note = $"VmRSS of a process that makes no socket: {shimRss:0} KiB with the shim, {baseRss:0} KiB without (median of {rssPlain.Count} each)",
             },
         ];
+    }
+
+    private static (List<double> Plain, List<double> Preloaded) Spawns(string output)
+    {
+        var plain = new List<double>();
+        var preloaded = new List<double>();
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] f = line.Split(' ');
+            (f[0] == "shim" ? preloaded : plain).Add(double.Parse(f[1], CultureInfo.InvariantCulture) / 1000);
+        }
+        return (plain, preloaded);
     }
 
     private static double Rss(string once) => double.Parse(once.Trim().Split(' ')[1], CultureInfo.InvariantCulture);

@@ -20,7 +20,7 @@ public sealed class BrokerServerStateTests
         string dir = Directory.CreateTempSubdirectory($"laneshim-bss-{Environment.ProcessId}-").FullName;
         try
         {
-            var options = new BrokerOptions { RateBps = 1_000_000_000, Ttl = TimeSpan.FromMinutes(10), State = Environment.GetEnvironmentVariable("LANESHIM_TEST_STATE") ?? Path.Combine(dir, "broker.db"), MaxLeases = 100_000 };
+            var options = new BrokerOptions { ProveSockets = false /* made-up flows */, RateBps = 1_000_000_000, Ttl = TimeSpan.FromMinutes(10), State = Environment.GetEnvironmentVariable("LANESHIM_TEST_STATE") ?? Path.Combine(dir, "broker.db"), MaxLeases = 100_000 };
             var listen = BrokerAddress.Parse($"unix:{Path.Combine(dir, "broker.sock")}");
             const int Clients = 64, PerClient = 150;
             var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
