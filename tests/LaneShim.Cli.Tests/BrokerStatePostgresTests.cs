@@ -37,7 +37,8 @@ public sealed class BrokerStatePostgresTests
             for (int b = 0; b < 2; b++)
             {
                 string socket = Path.Combine(dir, $"broker{b}.sock");
-                brokers.Add(new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--policy", policy, "--postgres", postgres.ConnectionString]));
+                // --no-socket-proof: the hammer asks for made-up flows; admission, not identity, is under test.
+                brokers.Add(new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--no-socket-proof", "--policy", policy, "--postgres", postgres.ConnectionString]));
                 addresses.Add(BrokerAddress.Parse($"unix:{socket}"));
             }
             foreach (BackgroundProcess broker in brokers)

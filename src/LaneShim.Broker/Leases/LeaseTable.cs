@@ -198,6 +198,17 @@ public sealed class LeaseTable
         }
     }
 
+    /// <summary>The live lease with <paramref name="leaseId"/> held by this broker or, with a shared store, by any broker; or null.</summary>
+    public async Task<LeaseEntry?> FindAnywhereAsync(string leaseId, CancellationToken cancellationToken)
+    {
+        LeaseEntry? local = Find(leaseId);
+        if (local is not null || !Store.IsShared)
+        {
+            return local;
+        }
+        return await Store.FindAsync(leaseId, _clock.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Extends a live lease by its TTL from now; null when it expired or never existed.</summary>
     public LeaseEntry? Renew(string leaseId) => RenewAsync(leaseId, CancellationToken.None).GetAwaiter().GetResult();
 

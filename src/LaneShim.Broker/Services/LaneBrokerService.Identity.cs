@@ -93,7 +93,18 @@ public sealed partial class LaneBrokerService
     }
 
     // Lease ids are capabilities, but a leaked one still does not let another user touch the lease.
-    private LeaseEntry CheckOwner(string id, ServerCallContext context, string method)
+    private LeaseEntry CheckOwner(string id, ServerCallContext context, string method) =>
+        Authorize(RequireCaller(id, context, method), _leases.Find(id) ?? throw LeaseNotFound(id), context, method);
+
+    // The same for renew and release, which any broker sharing the store may serve.
+    private async Task<LeaseEntry> CheckOwnerAsync(string id, ServerCallContext context, string method)
+    {
+        CallerIdentity caller = RequireCaller(id, context, method);
+        LeaseEntry entry = await _leases.FindAnywhereAsync(id, context.CancellationToken).ConfigureAwait(false) ?? throw LeaseNotFound(id);
+        return Authorize(caller, entry, context, method);
+    }
+
+    private CallerIdentity RequireCaller(string id, ServerCallContext context, string method)
     {
         var caller = CallerIdentity.From(context);
         if (caller.IsAnonymous && Security.RequireIdentity)
@@ -101,13 +112,16 @@ public sealed partial class LaneBrokerService
             Audit(method, "unauthenticated", caller, context, null, lease: ShortId(id), reason: "caller not identified");
             throw new GrpcException(GrpcStatusCode.PermissionDenied, "this broker serves only callers it can identify (Unix socket, or TCP with a client certificate)");
         }
+        return caller;
+    }
 
-        LeaseEntry entry = _leases.Find(id) ?? throw LeaseNotFound(id);
+    private LeaseEntry Authorize(CallerIdentity caller, LeaseEntry entry, ServerCallContext context, string method)
+    {
         if (!Owns(caller, entry))
         {
-            string why = $"lease {ShortId(id)} belongs to {DescribeOwner(entry)}, not to {caller}";
+            string why = $"lease {ShortId(entry.Id)} belongs to {DescribeOwner(entry)}, not to {caller}";
             _logger.LogWarning("{Method} refused: {Why}", method, why);
-            Audit(method, "not-owner", caller, context, null, lease: ShortId(id), reason: why);
+            Audit(method, "not-owner", caller, context, null, lease: ShortId(entry.Id), reason: why);
             throw new GrpcException(GrpcStatusCode.PermissionDenied, why);
         }
 

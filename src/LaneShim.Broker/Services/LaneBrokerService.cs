@@ -293,7 +293,7 @@ public sealed partial class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        CheckOwner(id, context, LaneBrokerMethods.RenewLane);
+        await CheckOwnerAsync(id, context, LaneBrokerMethods.RenewLane).ConfigureAwait(false);
         LeaseEntry entry = await _leases.RenewAsync(id, context.CancellationToken).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         _telemetry.Metrics.Renewed();
         AuditLease(LaneBrokerMethods.RenewLane, "renew", context, entry);
@@ -312,7 +312,7 @@ public sealed partial class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        CheckOwner(id, context, LaneBrokerMethods.ReleaseLane);
+        await CheckOwnerAsync(id, context, LaneBrokerMethods.ReleaseLane).ConfigureAwait(false);
         LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
         if (_paths is not null)

@@ -19,6 +19,7 @@ internal static class BenchCommand
         new BrokerLoadBench(),
         new LaneSetupBench(),
         new MoverBench(),
+        new ReplyFuzzBench(),
     ];
 
     public static Command Create()
