@@ -18,7 +18,7 @@ internal sealed unsafe class AgentRuntime
     private readonly TimeSpan _deadline;
     private readonly string _program;
     private readonly GrantCache _cache = new(TimeProvider.System);
-    private readonly ConcurrentDictionary<string, long> _refused = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<GrantKey, long> _refused = new();
     private readonly BrokerBackoff _backoff = new(TimeProvider.System);
     private readonly FlowReporter _reporter;
     private readonly LeaseRenewer _renewer;
@@ -62,7 +62,7 @@ internal sealed unsafe class AgentRuntime
     {
         long started = Stopwatch.GetTimestamp();
         bool v4Mapped;
-        string key = CacheKey(flow, out v4Mapped);
+        GrantKey key = CacheKey(flow, out v4Mapped);
         bool privileged = HostProbe.Limits.Privileged;
         if (_cache.TryGet(key, out LaneGrant grant))
         {
@@ -321,7 +321,7 @@ internal sealed unsafe class AgentRuntime
         Fd = fd,
     };
 
-    private static string CacheKey(in LaneshimFlow flow, out bool v4Mapped)
+    private static GrantKey CacheKey(in LaneshimFlow flow, out bool v4Mapped)
     {
         fixed (byte* remote = flow.RemoteAddr)
         fixed (byte* local = flow.LocalAddr)
@@ -329,18 +329,17 @@ internal sealed unsafe class AgentRuntime
             int length = flow.Family == Libc.AF_INET ? 4 : 16;
             var r = new ReadOnlySpan<byte>(remote, length);
             v4Mapped = length == 16 && r[..10].IndexOfAnyExcept((byte)0) < 0 && r[10] == 0xff && r[11] == 0xff;
-            string destination = flow.Direction switch
-            {
-                // A server's flows are named by its own port and the client's address.
-                AbiConstants.DirInbound => GrantCache.KeyOf(flow.Direction, r, flow.LocalPort),
-                AbiConstants.DirListen => GrantCache.KeyOf(flow.Direction, new ReadOnlySpan<byte>(local, length), flow.LocalPort),
-                _ => GrantCache.KeyOf(flow.Direction, r, flow.RemotePort),
-            };
             // The plan depends on what the program set itself (a set buffer has no autotuning left),
             // so sockets that differ there do not share a grant.
             int snd = (flow.Flags & AbiConstants.FlowAppSndbuf) != 0 ? flow.AppSndbuf : -1;
             int rcv = (flow.Flags & AbiConstants.FlowAppRcvbuf) != 0 ? flow.AppRcvbuf : -1;
-            return $"{destination}|{snd}|{rcv}";
+            return flow.Direction switch
+            {
+                // A server's flows are named by its own port and the client's address.
+                AbiConstants.DirInbound => GrantKey.Of(flow.Direction, flow.Family, r, flow.LocalPort, snd, rcv),
+                AbiConstants.DirListen => GrantKey.Of(flow.Direction, flow.Family, new ReadOnlySpan<byte>(local, length), flow.LocalPort, snd, rcv),
+                _ => GrantKey.Of(flow.Direction, flow.Family, r, flow.RemotePort, snd, rcv),
+            };
         }
     }
 

@@ -1,5 +1,4 @@
 // FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from one background thread, off the connect and close paths.
-using System.Collections.Concurrent;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -17,13 +16,18 @@ internal sealed class FlowReporter
     public const int MaxBatch = 128;
 
     private const int Capacity = 1024;
+    // Closes often come in runs (a mover closing its data connections, a connect loop): a report waits this long for
+    // others to share its call, so a program that closes a thousand sockets costs the broker tens of calls, not a thousand.
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(2);
-    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>(), Capacity);
+    private readonly ReportQueue _queue = new(Capacity);
     private readonly LaneBrokerClient _client;
     private readonly object _idle = new();
     private int _started;
     private int _unfinished; // queued or being sent
     private volatile bool _noBatchRpc;
+    private volatile bool _flushing;
+    private readonly object _lingering = new();
 
     public FlowReporter(LaneBrokerClient client) => _client = client;
 
@@ -37,6 +41,11 @@ internal sealed class FlowReporter
     public bool Flush(TimeSpan bound)
     {
         long until = Environment.TickCount64 + (long)bound.TotalMilliseconds;
+        _flushing = true; // no more lingering: the process is going
+        lock (_lingering)
+        {
+            Monitor.PulseAll(_lingering);
+        }
         lock (_idle)
         {
             while (Volatile.Read(ref _unfinished) > 0)
@@ -70,7 +79,7 @@ internal sealed class FlowReporter
     private void Drain()
     {
         var batch = new FlowReportBatch();
-        foreach (object first in _queue.GetConsumingEnumerable())
+        while (_queue.TryTake(out object? first, Timeout.Infinite))
         {
             if (first is ReleaseRequest release)
             {
@@ -79,10 +88,18 @@ internal sealed class FlowReporter
                 continue;
             }
             batch.Reports.Clear();
-            batch.Reports.Add((FlowReport)first);
+            batch.Reports.Add((FlowReport)first!);
             // Whatever else is already waiting rides along; releases go after this batch, in order.
             object? held = null;
-            while (batch.Reports.Count < MaxBatch && _queue.TryTake(out object? next))
+            // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
+            lock (_lingering)
+            {
+                if (!_flushing)
+                {
+                    Monitor.Wait(_lingering, Linger);
+                }
+            }
+            while (batch.Reports.Count < MaxBatch && _queue.TryTake(out object? next, 0))
             {
                 if (next is FlowReport more)
                 {

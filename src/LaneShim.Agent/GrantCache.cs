@@ -8,16 +8,12 @@ namespace LaneShim.Agent;
 internal sealed class GrantCache
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<string, LaneGrant> _grants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<GrantKey, LaneGrant> _grants = new();
     private readonly TimeProvider _clock;
 
     public GrantCache(TimeProvider clock) => _clock = clock;
 
-    /// <summary>The key for a flow: direction, destination address and the port that names the service.</summary>
-    public static string KeyOf(int direction, ReadOnlySpan<byte> address, int port) =>
-        $"{direction}|{Convert.ToHexString(address)}|{port}";
-
-    public bool TryGet(string key, out LaneGrant grant)
+    public bool TryGet(GrantKey key, out LaneGrant grant)
     {
         if (_grants.TryGetValue(key, out LaneGrant? g) && _clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)Margin.TotalMilliseconds < g.ExpiresUnixMs)
         {
@@ -54,7 +50,7 @@ internal sealed class GrantCache
         }
     }
 
-    public void Put(string key, LaneGrant grant)
+    public void Put(GrantKey key, LaneGrant grant)
     {
         if (_grants.Count > 4096)
         {

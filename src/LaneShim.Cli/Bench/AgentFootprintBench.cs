@@ -1,5 +1,6 @@
 // AgentFootprintBench.cs - agent_rss_added_mb and first_lane_ms: what loading the NativeAOT agent costs a process, in memory and on its first lane.
 using System.Globalization;
+using LaneShim.Cli.Lab;
 
 namespace LaneShim.Cli.Bench;
 
@@ -23,8 +24,8 @@ internal sealed class AgentFootprintBench : BenchSuite
         context.RequireNative();
         using var net = new BenchNetns(context);
         int port = 20000 + Environment.ProcessId % 20000;
-        using BenchDaemon server = BenchDaemon.Start(BenchProcess.InNetns(net.Server, null, context.BenchBinary, "serve", $"{port}"),
-            Path.Combine(context.WorkDirectory, "serve-agent.log"), "ready", context.Cancel);
+        using LoggedDaemon server = LoggedDaemon.Start(BenchProcess.InNetns(net.Server, null, context.BenchBinary, "serve", $"{port}"),
+            Path.Combine(context.WorkDirectory, "serve-agent.log"), "ready", BenchProcess.DidNotStart("laneshim-bench serve"), context.Cancel);
         using BenchBroker broker = BenchBroker.Start(context, "agent", BenchRequests.Policy("1h"));
         // The deadline only keeps a slow start under load from failing open (which would not be a lane); it is not timed separately.
         Dictionary<string, string> eligible = ShimEnvironment.With(context, broker.Socket, ("LANESHIM_DEADLINE_MS", "5000"));

@@ -1,12 +1,14 @@
 // BenchBroker.cs - a real `laneshim broker` process on a Unix socket in the work directory, for one benchmark.
+using LaneShim.Cli.Lab;
+
 namespace LaneShim.Cli.Bench;
 
 /// <summary>Starts the broker with the given flags and counts its grants from its log.</summary>
 internal sealed class BenchBroker : IDisposable
 {
-    private readonly BenchDaemon _daemon;
+    private readonly LoggedDaemon _daemon;
 
-    private BenchBroker(BenchDaemon daemon, string socket)
+    private BenchBroker(LoggedDaemon daemon, string socket)
     {
         _daemon = daemon;
         Socket = socket;
@@ -22,8 +24,8 @@ internal sealed class BenchBroker : IDisposable
         string socket = Path.Combine(context.WorkDirectory, name + ".sock");
         string policyFile = Path.Combine(context.WorkDirectory, name + ".conf");
         File.WriteAllText(policyFile, policy);
-        BenchDaemon daemon = BenchDaemon.Start([context.Laneshim, "broker", "--listen", "unix:" + socket, "--policy", policyFile, .. flags],
-            Path.Combine(context.WorkDirectory, name + ".log"), "listening on", context.Cancel);
+        LoggedDaemon daemon = LoggedDaemon.Start([context.Laneshim, "broker", "--listen", "unix:" + socket, "--policy", policyFile, .. flags],
+            Path.Combine(context.WorkDirectory, name + ".log"), "listening on", BenchProcess.DidNotStart("laneshim broker"), context.Cancel);
         return new BenchBroker(daemon, socket);
     }
 

@@ -61,6 +61,9 @@ internal static class BenchProcess
         }
     }
 
+    /// <summary>The failure of a helper that did not start, with its log.</summary>
+    public static Func<string, Exception> DidNotStart(string what) => log => new BenchException($"{what} did not start{(log.Length > 0 ? ": " + log : "")}");
+
     /// <summary>Runs a shell command line for setup or cleanup, ignoring its result (e.g. deleting what may not exist).</summary>
     public static void Quiet(params string[] argv)
     {

@@ -1,4 +1,6 @@
 // ConnectBench.cs - connect() over a veth between namespaces: no shim, an ineligible destination, a cached lane, a fresh lane per connect.
+using LaneShim.Cli.Lab;
+
 namespace LaneShim.Cli.Bench;
 
 /// <summary>
@@ -32,8 +34,8 @@ internal sealed class ConnectBench : BenchSuite
         context.RequireNative();
         using var net = new BenchNetns(context);
         int port = 20000 + Environment.ProcessId % 20000;
-        using BenchDaemon server = BenchDaemon.Start(BenchProcess.InNetns(net.Server, null, context.BenchBinary, "serve", $"{port}"),
-            Path.Combine(context.WorkDirectory, "serve.log"), "ready", context.Cancel);
+        using LoggedDaemon server = LoggedDaemon.Start(BenchProcess.InNetns(net.Server, null, context.BenchBinary, "serve", $"{port}"),
+            Path.Combine(context.WorkDirectory, "serve.log"), "ready", BenchProcess.DidNotStart("laneshim-bench serve"), context.Cancel);
         using BenchBroker cachedBroker = BenchBroker.Start(context, "cached", BenchRequests.Policy("1h"));
         string topology = Path.Combine(context.WorkDirectory, "cold.topo");
         File.WriteAllText(topology,

@@ -2,6 +2,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
+using LaneShim.Cli.Lab;
+
 namespace LaneShim.Cli.Bench;
 
 /// <summary>
@@ -47,8 +49,8 @@ internal sealed partial class LaneSetupBench : BenchSuite
         string[] routers = RouterNamespaces().Matches(topologyText).Select(m => m.Groups[1].Value).ToArray();
         string client = $"{lab}-client", server = $"{lab}-server";
         int port = 20000 + Environment.ProcessId % 20000;
-        using BenchDaemon listener = BenchDaemon.Start(BenchProcess.InNetns(server, null, context.BenchBinary, "serve", $"{port}"),
-            Path.Combine(context.WorkDirectory, "serve-lab.log"), "ready", context.Cancel);
+        using LoggedDaemon listener = LoggedDaemon.Start(BenchProcess.InNetns(server, null, context.BenchBinary, "serve", $"{port}"),
+            Path.Combine(context.WorkDirectory, "serve-lab.log"), "ready", BenchProcess.DidNotStart("laneshim-bench serve"), context.Cancel);
         using BenchBroker broker = BenchBroker.Start(context, "lab", BenchRequests.Policy("1h"), "--topology", topology, "--enforce", "linux-router");
         string ifindex = InterfaceIndex(client);
         Dictionary<string, string> plainEnv = ShimEnvironment.Without(context);
@@ -88,8 +90,8 @@ internal sealed partial class LaneSetupBench : BenchSuite
     private static string CheckRules(BenchContext context, string ns, Dictionary<string, string> env, string ifindex, string local, string server, int port, string[] routers)
     {
         string log = Path.Combine(context.WorkDirectory, "hold.log");
-        using BenchDaemon hold = BenchDaemon.Start(BenchProcess.InNetns(ns, env, context.BenchBinary, "syn", ifindex, local, server, $"{port}", "1", "5000"),
-            log, "holding port", context.Cancel);
+        using LoggedDaemon hold = LoggedDaemon.Start(BenchProcess.InNetns(ns, env, context.BenchBinary, "syn", ifindex, local, server, $"{port}", "1", "5000"),
+            log, "holding port", BenchProcess.DidNotStart("laneshim-bench syn"), context.Cancel);
         string sport = HoldingPort().Match(hold.Log()).Groups[1].Value;
         var missing = new List<string>();
         foreach (string router in routers)

@@ -1,16 +1,14 @@
-// BenchDaemon.cs - a long-running helper of a benchmark (a broker, a listener) with its output in a log file, stopped by its pid.
-using LaneShim.Cli.Lab;
-
-namespace LaneShim.Cli.Bench;
+// LoggedDaemon.cs - a long-running helper (a broker, a listener) detached with its output in a log file, ready when the log says so, stopped by its pid.
+namespace LaneShim.Cli.Lab;
 
 /// <summary>A detached process that is ready once its log shows a line; disposing it stops it (SIGTERM, then SIGKILL).</summary>
-internal sealed class BenchDaemon : IDisposable
+internal sealed class LoggedDaemon : IDisposable
 {
     private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(30);
     private readonly int _pid;
     private bool _stopped;
 
-    private BenchDaemon(int pid, string logFile)
+    private LoggedDaemon(int pid, string logFile)
     {
         _pid = pid;
         LogFile = logFile;
@@ -20,11 +18,14 @@ internal sealed class BenchDaemon : IDisposable
 
     public int Pid => _pid;
 
-    /// <summary>Starts argv and waits until its log contains <paramref name="readyText"/>; throws with the log otherwise.</summary>
-    public static BenchDaemon Start(IReadOnlyList<string> argv, string logFile, string readyText, CancellationToken cancel)
+    /// <summary>
+    /// Starts argv and waits until its log contains <paramref name="readyText"/>; otherwise stops it and throws what
+    /// <paramref name="failure"/> makes of the log.
+    /// </summary>
+    public static LoggedDaemon Start(IReadOnlyList<string> argv, string logFile, string readyText, Func<string, Exception> failure, CancellationToken cancel)
     {
         int pid = DetachedProcess.Start(argv, logFile);
-        var daemon = new BenchDaemon(pid, logFile);
+        var daemon = new LoggedDaemon(pid, logFile);
         DateTime until = DateTime.UtcNow + ReadyDeadline;
         while (!daemon.Log().Contains(readyText, StringComparison.Ordinal))
         {
@@ -33,12 +34,15 @@ internal sealed class BenchDaemon : IDisposable
                 string log = daemon.Log().Trim();
                 daemon.Dispose();
                 cancel.ThrowIfCancellationRequested();
-                throw new BenchException($"{string.Join(" ", argv.Take(6))} did not start{(log.Length > 0 ? ": " + log : "")}");
+                throw failure(log);
             }
             Thread.Sleep(20); // polling interval of the readiness check
         }
         return daemon;
     }
+
+    /// <summary>True until stopped, while the process lives.</summary>
+    public bool Running => !_stopped && ProcessTable.IsAlive(_pid);
 
     public string Log()
     {
