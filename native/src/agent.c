@@ -107,12 +107,15 @@ static bool load(const struct laneshim_config *c)
 	return true;
 }
 
-/* Cheap: false once the agent is known to be of no use here. */
+/*
+ * Cheap: false once the agent is known to be of no use here. No pid check (a system call): a child
+ * made by raw clone passes this filter and is stopped by agent_ready(), before any agent call.
+ */
 bool laneshim_agent_usable(void)
 {
 	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 
-	return s == AGENT_UNLOADED || (s == AGENT_READY && getpid() == owner_pid);
+	return s == AGENT_UNLOADED || s == AGENT_READY;
 }
 
 /* The agent is loaded and this is the process that loaded it: lanes here are ours to release. */
@@ -205,11 +208,12 @@ int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outc
 	return rc;
 }
 
+/* Only after laneshim_agent_prepare() answered OK or NO_LANE in this same call: the agent is ready and ours. */
 void laneshim_agent_notify(int fd, int connect_errno)
 {
 	int saved = errno;
 
-	if (agent_ready()) {
+	if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == AGENT_READY) {
 		laneshim_guard++;
 		agent_notify(fd, connect_errno);
 		laneshim_guard--;
