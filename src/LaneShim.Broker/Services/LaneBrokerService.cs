@@ -32,6 +32,8 @@ namespace LaneShim.Broker.Services;
 /// </remarks>
 public sealed partial class LaneBrokerService
 {
+    private const int MaxInstallAttempts = 32;
+
     private readonly PolicyStore _policies;
     private readonly LeaseTable _leases;
     private readonly RttLearner _rttLearner;
@@ -239,10 +241,12 @@ public sealed partial class LaneBrokerService
             try
             {
                 // Compare-and-swap on the topology version: a path from an older version is recomputed, never installed.
+                // A topology that changes faster than a lane installs is retried while the caller still waits.
+                string computedReason = reason;
                 for (int attempt = 1; !await _paths.TryInstallAsync(steering, context.CancellationToken).ConfigureAwait(false); attempt++)
                 {
                     path = _paths.PathFor(localEnd.Address, remoteEnd.Address, out string why);
-                    if (path is null || attempt >= 5)
+                    if (path is null || attempt >= MaxInstallAttempts || context.Deadline < DateTimeOffset.UtcNow)
                     {
                         _leases.Release(entry.Id);
                         throw new GrpcException(GrpcStatusCode.Unavailable, path is null
@@ -252,7 +256,7 @@ public sealed partial class LaneBrokerService
                     steering = _paths.SteeringFor(entry.Id, path, localEnd, remoteEnd, laneClass.Ttl);
                     entry.Grant.PathId = path.Id;
                     entry.Grant.TopologyVersion = path.TopologyVersion;
-                    reason += $"; recomputed on topology version {path.TopologyVersion}";
+                    reason = computedReason + $"; recomputed on topology version {path.TopologyVersion}";
                     entry.Grant.Reason = reason;
                 }
             }
