@@ -155,7 +155,7 @@ public sealed class SiteBatteryTests
             using var http = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.B, RepoPaths.SystemPython, "-m", "http.server", "--bind", "::", "--directory", Path.Combine(Dir, "www"), HttpPort.ToString()));
             using var rsync = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.B, "/usr/bin/rsync", "--daemon", "--no-detach", $"--config={Path.Combine(Dir, "rsyncd.conf")}", $"--port={RsyncPort}", $"--address={net.AddressB}"));
             using var iperf = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.B, "/usr/bin/iperf3", "-s", "-p", IperfPort.ToString(), "-B", net.AddressB));
-            using var broker = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.A, RepoPaths.Cli, "broker", "--listen", $"unix:{Path.Combine(Dir, "broker.sock")}", "--policy", Path.Combine(Dir, "lanes.conf")));
+            using var broker = new BackgroundProcess("/sbin/ip", NetnsPair.Exec(net.A, RepoPaths.Cli, "broker", "--listen", $"unix:{Path.Combine(Dir, "broker.sock")}", "--policy", Path.Combine(Dir, "lanes.conf"), "--verbose"));
             using var hang = new BackgroundProcess(RepoPaths.SystemPython, [RepoPaths.File("tests", "e2e", "bad_broker.py"), "hang", Path.Combine(Dir, "hang.sock")]);
             foreach ((BackgroundProcess p, int port) in new[] { (http, HttpPort), (rsync, RsyncPort), (iperf, IperfPort) })
             {

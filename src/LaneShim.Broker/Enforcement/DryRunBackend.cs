@@ -19,7 +19,7 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         _active[steering.LeaseId] = steering;
         foreach (SteeringRule rule in steering.Rules)
         {
-            logger.LogInformation("dry-run: install {Rule} for {Ttl}", rule, steering.Ttl);
+            logger.LogDebug("dry-run: install {Rule} for {Ttl}", rule, steering.Ttl);
         }
         return Task.CompletedTask;
     }
@@ -50,7 +50,7 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         _active.TryRemove(steering.LeaseId, out _);
         foreach (SteeringRule rule in steering.Rules)
         {
-            logger.LogInformation("dry-run: remove {Rule}", rule);
+            logger.LogDebug("dry-run: remove {Rule}", rule);
         }
         return Task.CompletedTask;
     }

@@ -48,7 +48,7 @@ internal static unsafe class SocketProof
         {
             // SO_PEERCRED was captured at connect(); since then the process may have exec'd a setuid program, whose sockets
             // are not the caller's. (Had the pid been reused since the pidfd was opened, pidfd_getfd would fail with ESRCH.)
-            if (RunsAs(pid) is (uint real, uint effective) && (real != uid || effective != uid))
+            if (RunsAs((int)pidfd, pid) is (uint real, uint effective) && (real != uid || effective != uid))
             {
                 failure = $"pid {pid} now runs as uid {real} (effective {effective}), not as the caller's uid {uid}";
                 return false;
@@ -87,8 +87,38 @@ internal static unsafe class SocketProof
         return true;
     }
 
-    // Real and effective uid from /proc/PID/status; null when unreadable (the pidfd_getfd permission check still applies).
-    private static (uint Real, uint Effective)? RunsAs(int pid)
+    // Linux 6.13+: PIDFD_GET_INFO reads the credentials through the pidfd itself (race-free, and one system call instead of
+    // rendering /proc/PID/status, which was a third of a grant's time). Older kernels answer ENOTTY or EINVAL: /proc then.
+    private static volatile bool s_noPidfdInfo;
+
+    // Real and effective uid of the process; null when unknown (the pidfd_getfd permission check still applies).
+    internal static (uint Real, uint Effective)? RunsAs(int pidfd, int pid)
+    {
+        if (!s_noPidfdInfo)
+        {
+            PidfdInfo info = default;
+            info.Mask = PidfdInfo.Creds;
+            if (SocketSyscalls.Ioctl(pidfd, PidfdInfo.GetInfo, &info) == 0 && (info.Mask & PidfdInfo.Creds) != 0)
+            {
+                return (info.Ruid, info.Euid);
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is 25 or 22)
+            {
+                s_noPidfdInfo = true;
+            }
+            else if (errno == 3)
+            {
+                // ESRCH: the process has exited; pidfd_getfd will say so.
+                return null;
+            }
+        }
+
+        return RunsAsFromProc(pid);
+    }
+
+    internal static (uint Real, uint Effective)? RunsAsFromProc(int pid)
     {
         try
         {

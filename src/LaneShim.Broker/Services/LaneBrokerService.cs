@@ -285,7 +285,7 @@ public sealed partial class LaneBrokerService
         }
 
         ApplyOnProvenSocket(brokerApplies ? proven : null, entry, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
-        _logger.LogInformation("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
+        _logger.LogDebug("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
         Audit(LaneBrokerMethods.RequestLane, "grant", caller, context, request, decision, entry.Grant, proof: proof, reason: entry.Grant.Reason);
         return entry.Grant.Clone();
     }

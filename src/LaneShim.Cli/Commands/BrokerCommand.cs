@@ -16,7 +16,7 @@ internal static class BrokerCommand
     {
         var listen = new Option<string>("--listen") { Description = "Where to listen: unix:PATH or tcp:HOST:PORT.", DefaultValueFactory = _ => BrokerAddress.Default };
         var policy = new Option<string?>("--policy") { Description = "Policy file (rules to lane classes). Without it, one lane class from --rate/--rtt/--cc/--dscp serves every flow." };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every decision." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also log every grant and every rule a dry run would install (refusals are always logged; --audit records every decision)." };
         var topology = new Option<string?>("--topology") { Description = "Site topology file (nodes and links). With it, lanes are sized by their path and steered around middleboxes." };
         var enforce = new Option<string>("--enforce") { Description = "How lanes are enforced on the network: linux-router (nftables in each router's namespace) or dry-run (log only).", DefaultValueFactory = _ => "dry-run" };
         enforce.AcceptOnlyFromAmong("linux-router", "dry-run");

@@ -24,12 +24,12 @@ internal sealed class BrokerProcess : IDisposable
     public static BrokerProcess Start(string laneshim, string socket, string policy, string topology, string logFile, CancellationToken cancel)
     {
         LoggedDaemon daemon = LoggedDaemon.Start(
-            [laneshim, "broker", "--listen", $"unix:{socket}", "--policy", policy, "--topology", topology, "--enforce", "linux-router"], logFile, "listening on",
+            [laneshim, "broker", "--listen", $"unix:{socket}", "--policy", policy, "--topology", topology, "--enforce", "linux-router", "--verbose"], logFile, "listening on",
             log => new DemoException($"the broker did not start{(log.Length > 0 ? ":\n" + log : "")}"), cancel);
         return new BrokerProcess(daemon, socket);
     }
 
-    /// <summary>How many lanes the broker has granted so far (its log has one line per grant).</summary>
+    /// <summary>How many lanes the broker has granted so far (with --verbose its log has one line per grant).</summary>
     public int Grants() => _daemon.Log().Split('\n').Count(l => l.Contains("RequestLane", StringComparison.Ordinal) && l.Contains("grant by", StringComparison.Ordinal));
 
     public void Dispose() => _daemon.Dispose();

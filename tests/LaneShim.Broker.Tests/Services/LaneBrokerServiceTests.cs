@@ -317,13 +317,13 @@ public sealed class LaneBrokerServiceTests
     }
 
     [TestMethod]
-    public async Task RequestLane_EachDecision_LogsOneLineWithoutTheFullLeaseId()
+    public async Task RequestLane_EachDecision_LogsOneLineWithoutTheFullLeaseId_GrantsAtDebug()
     {
         LaneGrant grant = await _service.RequestLane(Request("10.20.1.5", 5201), Context());
         await Refused(Request("192.0.2.9", 9100));
 
         Assert.AreEqual(2, _log.Lines.Count, string.Join("\n", _log.Lines));
-        StringAssert.StartsWith(_log.Lines[0], "Information: RequestLane 10.20.1.5:5201 for /usr/bin/iperf3 (uid 1000): grant by lanes.conf:4, lease ");
+        StringAssert.StartsWith(_log.Lines[0], "Debug: RequestLane 10.20.1.5:5201 for /usr/bin/iperf3 (uid 1000): grant by lanes.conf:4, lease ");
         Assert.IsFalse(_log.Lines[0].Contains(grant.LeaseId, StringComparison.Ordinal), "the full lease id is a capability and must not be logged");
         Assert.AreEqual("Information: RequestLane 192.0.2.9:9100 for /usr/bin/iperf3 (uid 1000): deny by lanes.conf:3: not to the printers", _log.Lines[1]);
     }
