@@ -21,6 +21,7 @@ public sealed partial class GrpcClient : IDisposable
     private readonly HttpClient _http;
     private readonly GrpcClientOptions _options;
     private readonly string _authority;
+    private readonly string _authorityHost;
     private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
     private volatile bool _disposed;
 
@@ -43,6 +44,8 @@ public sealed partial class GrpcClient : IDisposable
         Address = address;
         _options = options ?? new GrpcClientOptions();
         _authority = address.Kind == BrokerAddressKind.Unix ? "http://localhost" : address.ToString();
+        _authorityHost = address.Kind == BrokerAddressKind.Unix ? "localhost" : new Uri(_authority).Authority;
+        InitDirect(customHandler: handler is not null);
         _http = new HttpClient(handler ?? CreateHandler(address, _options), disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -102,6 +105,9 @@ public sealed partial class GrpcClient : IDisposable
     /// <summary>
     /// Calls a unary method and blocks until it ends. The caller is released at <paramref name="deadline"/> (measured with
     /// <see cref="Stopwatch"/>, typically within 1 ms), even when the asynchronous machinery underneath does not respond.
+    /// Called from a thread of its own (not the thread pool's), without a cancellable token, on a cleartext Unix-socket or
+    /// IP-address endpoint, the call runs on the caller's thread over a pooled connection of our own (GrpcClient.Direct.cs);
+    /// otherwise it goes through HttpClient.
     /// </summary>
     /// <inheritdoc cref="CallUnaryAsync{TRequest, TResponse}(string, TRequest, MessageParser{TResponse}, TimeSpan, CancellationToken)"/>
     public TResponse CallUnary<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, CancellationToken cancellationToken = default)
@@ -109,6 +115,13 @@ public sealed partial class GrpcClient : IDisposable
         where TResponse : IMessage<TResponse>
     {
         long started = Stopwatch.GetTimestamp();
+        // Not on pool threads: a blocking recv there is invisible to the pool's starvation control (Task.Wait is not), and
+        // an in-process server on the same pool would wait for the very thread we hold.
+        if (_directEndPoint is not null && !cancellationToken.CanBeCanceled && !Thread.CurrentThread.IsThreadPoolThread)
+        {
+            return CallDirect(methodPath, request, parser, deadline, started);
+        }
+
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bool hasDeadline = HasDeadline(deadline);
         long due = hasDeadline ? DeadlineTimer.TimestampAfter(started, deadline) : long.MaxValue;
@@ -131,6 +144,7 @@ public sealed partial class GrpcClient : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        DisposeDirect();
         _http.Dispose();
     }
 

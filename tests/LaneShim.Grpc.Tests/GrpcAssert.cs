@@ -29,13 +29,16 @@ internal static class GrpcAssert
         throw new InvalidOperationException("unreachable");
     }
 
-    /// <summary>The synchronous form of <see cref="FailsAsync"/>.</summary>
+    /// <summary>
+    /// The synchronous form of <see cref="FailsAsync"/>. The call runs on a thread of its own, as the agent's calls do (a
+    /// program's thread in connect()), so a client takes its direct path; the test's pool thread waits on a task.
+    /// </summary>
     public static (GrpcException Error, TimeSpan Elapsed) Fails(Action call, params GrpcStatusCode[] expected)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
-            call();
+            OnOwnThread(call);
         }
         catch (GrpcException e)
         {
@@ -51,6 +54,12 @@ internal static class GrpcAssert
         Assert.Fail($"expected {string.Join(" or ", expected)}, but the call succeeded");
         throw new InvalidOperationException("unreachable");
     }
+
+    /// <summary>Runs <paramref name="call"/> on a new thread (not the pool's) and waits for it; exceptions pass through.</summary>
+    public static void OnOwnThread(Action call) => Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).GetAwaiter().GetResult();
+
+    /// <summary>Runs <paramref name="call"/> on a new thread (not the pool's) and returns its result.</summary>
+    public static T OnOwnThread<T>(Func<T> call) => Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).GetAwaiter().GetResult();
 
     /// <summary>
     /// Checks that a call gave up no later than <paramref name="deadline"/> plus <paramref name="slack"/>. Iteration 0 of a

@@ -46,7 +46,7 @@ public sealed class GrpcClientHostTests
         await using RunningHost host = await RunningHost.StartAsync(transport);
         using var client = new LaneBrokerClient(host.Address);
 
-        LaneGrant grant = client.RequestLane(SampleMessages.Request(), Generous);
+        LaneGrant grant = GrpcAssert.OnOwnThread(() => client.RequestLane(SampleMessages.Request(), Generous));
 
         Assert.AreEqual(SampleMessages.GrantFor(SampleMessages.Request()), grant);
     }
@@ -106,7 +106,7 @@ public sealed class GrpcClientHostTests
     {
         await using RunningHost host = await RunningHost.StartAsync(transport);
         using var client = new LaneBrokerClient(host.Address);
-        client.ListLeases(new ListLeasesRequest(), Generous);
+        GrpcAssert.OnOwnThread(() => client.ListLeases(new ListLeasesRequest(), Generous));
         TimeSpan deadline = TimeSpan.FromMilliseconds(20);
 
         for (int i = 0; i < 5; i++)

@@ -1,0 +1,408 @@
+// Http2UnaryConnection.cs - one prior-knowledge HTTP/2 connection that carries one unary call at a time, on the caller's thread.
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace LaneShim.Grpc.Http2;
+
+/// <summary>
+/// A cleartext HTTP/2 connection (RFC 9113, prior knowledge) used by exactly one caller at a time: the caller writes its
+/// request and reads frames until its stream ends, with blocking socket calls bounded by the deadline. No thread, task
+/// or timer is involved, which is what makes a call from inside connect() cheap. Not thread-safe; a pool hands each
+/// connection to one caller at a time. After any failure other than a stream-level one, <see cref="Usable"/> is false.
+/// </summary>
+internal sealed partial class Http2UnaryConnection : IDisposable
+{
+    /// <summary>Our SETTINGS_MAX_FRAME_SIZE (the protocol's default): no frame we accept is larger.</summary>
+    public const int MaxInboundFrame = 16384;
+
+    /// <summary>Our SETTINGS_MAX_HEADER_LIST_SIZE, also the decoder's limit on one decoded header block.</summary>
+    public const int MaxHeaderList = 64 * 1024;
+
+    private const int FrameHeaderLength = 9;
+    private const int StreamWindow = 1 << 20;
+    private const int ConnectionWindow = 16 << 20;
+    private const int DefaultWindow = 65535;
+    private const int MaxHeaderBlock = 64 * 1024;
+
+    private readonly Socket _socket;
+    private readonly HpackDecoder _hpack = new(HpackDecoder.DefaultMaxTableSize, MaxHeaderList);
+    private readonly List<KeyValuePair<string, string>> _discarded = [];
+    private readonly byte[] _in = new byte[2 * (FrameHeaderLength + MaxInboundFrame)];
+    private int _inStart;
+    private int _inEnd;
+    private byte[] _out = new byte[4096];
+    private int _outLength;
+    private byte[] _headerBlock = new byte[1024];
+    private int _nextStreamId = 1;
+    private long _connectionSendWindow = DefaultWindow;
+    private long _peerInitialWindow = DefaultWindow;
+    private int _peerMaxFrame = 16384;
+    private int _connectionUnacknowledged;
+    private int _receiveTimeoutMs = -1;
+    private int _sendTimeoutMs = -1;
+    private bool _goAway;
+    private bool _broken;
+
+    // The stream of the call in progress (0 between calls).
+    private int _streamId;
+    private long _streamSendWindow;
+    private int _streamUnacknowledged;
+    private bool _streamHeadersSeen;
+    private bool _streamEnded;
+    private int _maxBody;
+    private UnaryReply? _reply;
+
+    private Http2UnaryConnection(Socket socket)
+    {
+        _socket = socket;
+        IdleSince = Stopwatch.GetTimestamp();
+        WritePreface();
+    }
+
+    /// <summary>False once the connection broke, the peer sent GOAWAY, or stream ids ran out: do not reuse it.</summary>
+    public bool Usable => !_broken && !_goAway && _nextStreamId < int.MaxValue - 2;
+
+    /// <summary>When the last call ended (<see cref="Stopwatch"/> timestamp).</summary>
+    public long IdleSince { get; private set; }
+
+    /// <summary>The reply object the caller may reuse for calls on this connection.</summary>
+    public UnaryReply Reply { get; } = new();
+
+    /// <summary>Connects to <paramref name="endPoint"/> by <paramref name="due"/> (a <see cref="Stopwatch"/> timestamp, long.MaxValue for none).</summary>
+    /// <exception cref="Http2Exception">The connection could not be made in time.</exception>
+    public static Http2UnaryConnection Open(EndPoint endPoint, long due)
+    {
+        Socket socket = endPoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            ConnectBy(socket, endPoint, due);
+            return new Http2UnaryConnection(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends one request on a new stream and reads until that stream ends. <paramref name="headerBlock"/> is the HPACK-encoded
+    /// request header block, <paramref name="body"/> the gRPC length-prefixed request message. The response goes to
+    /// <paramref name="reply"/>; a body longer than <paramref name="maxBody"/> bytes fails with RESOURCE_EXHAUSTED.
+    /// </summary>
+    /// <exception cref="Http2Exception">The stream was reset, the connection failed or broke the protocol, or the deadline passed.</exception>
+    public void Call(ReadOnlySpan<byte> headerBlock, ReadOnlySpan<byte> body, long due, int maxBody, UnaryReply reply)
+    {
+        if (!Usable)
+        {
+            throw new Http2Exception(GrpcStatusCode.Unavailable, "the connection can carry no more calls", notProcessed: true);
+        }
+
+        reply.Clear();
+        _reply = reply;
+        _maxBody = maxBody;
+        _streamId = _nextStreamId;
+        _nextStreamId += 2;
+        _streamSendWindow = _peerInitialWindow;
+        _streamUnacknowledged = 0;
+        _streamHeadersSeen = false;
+        _streamEnded = false;
+        bool sent = false;
+        try
+        {
+            WriteHeaders(headerBlock);
+            int offset = 0;
+            do
+            {
+                long window = Math.Min(Math.Min(_connectionSendWindow, _streamSendWindow), _peerMaxFrame);
+                if (window <= 0 && offset < body.Length)
+                {
+                    // Blocked by flow control: the peer's WINDOW_UPDATE (or an early answer) must come first.
+                    Flush(due);
+                    sent = true;
+                    ReadAndHandleFrame(due);
+                    if (_streamEnded)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                int chunk = (int)Math.Min(window, body.Length - offset);
+                WriteData(body.Slice(offset, chunk), endStream: offset + chunk == body.Length);
+                offset += chunk;
+                _connectionSendWindow -= chunk;
+                _streamSendWindow -= chunk;
+            }
+            while (offset < body.Length);
+
+            if (!sent)
+            {
+                Flush(due, firstWrite: true);
+            }
+            else
+            {
+                Flush(due);
+            }
+
+            while (!_streamEnded)
+            {
+                ReadAndHandleFrame(due);
+            }
+        }
+        catch (Http2Exception e) when (!_streamEnded)
+        {
+            // Anything but a reset of this stream leaves the connection out of step (a deadline, an oversized answer,
+            // a protocol error, a failed socket): the rest of the answer would arrive on a connection nobody reads in step.
+            if (e.Status is GrpcStatusCode.DeadlineExceeded or GrpcStatusCode.ResourceExhausted && !_broken)
+            {
+                // The server may still be working on it: cancel the stream on the wire before the connection closes.
+                TryCancelStream();
+            }
+
+            _broken = true;
+            throw;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _broken = true;
+            throw new Http2Exception(GrpcStatusCode.Unavailable, $"the connection to the broker failed: {e.Message}", inner: e);
+        }
+        finally
+        {
+            _streamId = 0;
+            _reply = null;
+            IdleSince = Stopwatch.GetTimestamp();
+        }
+    }
+
+    /// <summary>
+    /// Before reusing an idle connection: handles whatever the peer sent meanwhile (SETTINGS, PING, GOAWAY, or the end of
+    /// the connection) without blocking. Returns <see cref="Usable"/>.
+    /// </summary>
+    public bool Refresh()
+    {
+        if (!Usable)
+        {
+            return false;
+        }
+
+        // Bounded: a frame split by the peer (a header block and its CONTINUATION) is waited for briefly, never forever.
+        long due = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 20);
+        try
+        {
+            while (_socket.Poll(0, SelectMode.SelectRead))
+            {
+                if (!ReceiveSome(0))
+                {
+                    _broken = true;
+                    return false;
+                }
+
+                while (TryPeekFrame(out _))
+                {
+                    ReadAndHandleFrame(due);
+                }
+            }
+
+            if (_outLength > 0)
+            {
+                Flush(due);
+            }
+        }
+        catch (Exception e) when (e is Http2Exception or SocketException or ObjectDisposedException)
+        {
+            _broken = true;
+        }
+
+        return Usable;
+    }
+
+    public void Dispose()
+    {
+        _broken = true;
+        _socket.Dispose();
+    }
+
+    // Best effort and never blocking: RST_STREAM(CANCEL) for the call in progress.
+    private void TryCancelStream()
+    {
+        try
+        {
+            Span<byte> frame = stackalloc byte[FrameHeaderLength + 4];
+            WriteFrameHeader(frame, 4, Http2FrameType.RstStream, 0, _streamId);
+            BinaryPrimitives.WriteUInt32BigEndian(frame[FrameHeaderLength..], 0x8);
+            _socket.Blocking = false;
+            _socket.Send(frame, SocketFlags.None, out _);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static void ConnectBy(Socket socket, EndPoint endPoint, long due)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(endPoint);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+        {
+            // A full listen backlog (a broker that stopped accepting) or a TCP handshake: wait for it, not past the deadline.
+            int micros = due == long.MaxValue ? -1 : (int)Math.Clamp((due - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency, 0, int.MaxValue);
+            if (micros == 0 || !socket.Poll(micros, SelectMode.SelectWrite))
+            {
+                throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the connection was not established before the deadline");
+            }
+
+            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            if (error != 0)
+            {
+                throw new SocketException(error);
+            }
+        }
+
+        socket.Blocking = true;
+    }
+
+    private void WritePreface()
+    {
+        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.CopyTo(Reserve(24));
+        // SETTINGS: no server push, 1 MiB stream windows, and the header list size we decode.
+        Span<byte> settings = Reserve(FrameHeaderLength + 18);
+        WriteFrameHeader(settings, 18, Http2FrameType.Settings, 0, 0);
+        WriteSetting(settings[9..], 0x2, 0);
+        WriteSetting(settings[15..], 0x4, StreamWindow);
+        WriteSetting(settings[21..], 0x6, MaxHeaderList);
+        WriteWindowUpdate(0, ConnectionWindow - DefaultWindow);
+    }
+
+    private static void WriteSetting(Span<byte> destination, ushort id, uint value)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(destination, id);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], value);
+    }
+
+    private void WriteHeaders(ReadOnlySpan<byte> block)
+    {
+        // Our request blocks are small; one larger than the peer's frame size continues in CONTINUATION frames.
+        int first = Math.Min(block.Length, _peerMaxFrame);
+        Span<byte> frame = Reserve(FrameHeaderLength + first);
+        WriteFrameHeader(frame, first, Http2FrameType.Headers, first == block.Length ? Http2FrameFlags.EndHeaders : (byte)0, _streamId);
+        block[..first].CopyTo(frame[FrameHeaderLength..]);
+        for (int offset = first; offset < block.Length;)
+        {
+            int size = Math.Min(block.Length - offset, _peerMaxFrame);
+            frame = Reserve(FrameHeaderLength + size);
+            WriteFrameHeader(frame, size, Http2FrameType.Continuation, offset + size == block.Length ? Http2FrameFlags.EndHeaders : (byte)0, _streamId);
+            block.Slice(offset, size).CopyTo(frame[FrameHeaderLength..]);
+            offset += size;
+        }
+    }
+
+    private void WriteData(ReadOnlySpan<byte> data, bool endStream)
+    {
+        Span<byte> frame = Reserve(FrameHeaderLength + data.Length);
+        WriteFrameHeader(frame, data.Length, Http2FrameType.Data, endStream ? Http2FrameFlags.EndStream : (byte)0, _streamId);
+        data.CopyTo(frame[FrameHeaderLength..]);
+    }
+
+    private void WriteWindowUpdate(int streamId, int increment)
+    {
+        Span<byte> frame = Reserve(FrameHeaderLength + 4);
+        WriteFrameHeader(frame, 4, Http2FrameType.WindowUpdate, 0, streamId);
+        BinaryPrimitives.WriteInt32BigEndian(frame[FrameHeaderLength..], increment);
+    }
+
+    private static void WriteFrameHeader(Span<byte> destination, int length, Http2FrameType type, byte flags, int streamId)
+    {
+        destination[0] = (byte)(length >> 16);
+        destination[1] = (byte)(length >> 8);
+        destination[2] = (byte)length;
+        destination[3] = (byte)type;
+        destination[4] = flags;
+        BinaryPrimitives.WriteInt32BigEndian(destination[5..], streamId);
+    }
+
+    private Span<byte> Reserve(int length)
+    {
+        if (_outLength + length > _out.Length)
+        {
+            Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + length));
+        }
+
+        Span<byte> span = _out.AsSpan(_outLength, length);
+        _outLength += length;
+        return span;
+    }
+
+    private void Flush(long due, bool firstWrite = false)
+    {
+        int offset = 0;
+        try
+        {
+            while (offset < _outLength)
+            {
+                SetTimeout(due, send: true);
+                int n = _socket.Send(_out, offset, _outLength - offset, SocketFlags.None, out SocketError error);
+                if (error != SocketError.Success)
+                {
+                    if (error is SocketError.WouldBlock or SocketError.TimedOut)
+                    {
+                        if (Stopwatch.GetTimestamp() >= due)
+                        {
+                            throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the request could not be written before the deadline");
+                        }
+
+                        continue;
+                    }
+
+                    // Nothing of this call reached a peer that had already closed: a fresh connection may carry it.
+                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {Describe(error)}",
+                        notProcessed: firstWrite && offset == 0 && error is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
+                }
+
+                offset += n;
+            }
+        }
+        finally
+        {
+            _outLength = offset < _outLength ? _outLength : 0;
+        }
+    }
+
+    private void SetTimeout(long due, bool send)
+    {
+        int ms = 0;
+        if (due != long.MaxValue)
+        {
+            long remaining = due - Stopwatch.GetTimestamp();
+            if (remaining <= 0)
+            {
+                throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the deadline passed");
+            }
+
+            ms = (int)Math.Clamp(((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
+        }
+
+        // A system call only when the value changes: consecutive calls with the same deadline share it.
+        if (send && ms != _sendTimeoutMs)
+        {
+            _socket.SendTimeout = ms;
+            _sendTimeoutMs = ms;
+        }
+        else if (!send && ms != _receiveTimeoutMs)
+        {
+            _socket.ReceiveTimeout = ms;
+            _receiveTimeoutMs = ms;
+        }
+    }
+
+    private static string Describe(SocketError error) => new SocketException((int)error).Message;
+}
