@@ -89,6 +89,9 @@ internal sealed partial class Http2UnaryConnection : IDisposable
         }
     }
 
+    /// <summary>Test and fuzzing seam: a connection over a socket that is already connected (one end of a socketpair).</summary>
+    internal static Http2UnaryConnection Over(Socket connected) => new(connected);
+
     /// <summary>
     /// Sends one request on a new stream and reads until that stream ends. <paramref name="headerBlock"/> is the HPACK-encoded
     /// request header block, <paramref name="body"/> the gRPC length-prefixed request message. The response goes to
