@@ -1,5 +1,7 @@
 // GrpcRequestDispatcher.cs - turns one HTTP/2 request from Kestrel into one unary gRPC call and its framed answer.
+using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -105,12 +107,7 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
         Task<IMessage>? handler = null;
         try
         {
-            byte[]? payload = await GrpcFraming.ReadSingleMessageAsync(
-                request.Body, _options.MaxReceiveMessageSize, request.Headers["grpc-encoding"], call.Token).ConfigureAwait(false);
-            if (payload is null)
-            {
-                throw new GrpcException(GrpcStatusCode.Internal, "the request carries no message");
-            }
+            byte[] payload = await ReadMessageAsync(request.BodyReader, _options.MaxReceiveMessageSize, request.Headers["grpc-encoding"], call.Token).ConfigureAwait(false);
 
             var callContext = new ServerCallContext(path, DescribePeer(context), ReadCredentials(context), deadline, call.Token)
             {
@@ -123,10 +120,16 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
             IMessage reply = await handler.WaitAsync(call.Token).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"the handler for {path} returned null");
 
-            byte[] frame = GrpcFraming.Encode(reply);
+            // Into the body pipe without a flush: Kestrel sends headers, message and trailers together when the call ends,
+            // so the client reads its answer in one piece.
+            int size = reply.CalculateSize();
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = GrpcContentType;
-            await response.Body.WriteAsync(frame, call.Token).ConfigureAwait(false);
+            Span<byte> frame = response.BodyWriter.GetSpan(GrpcFraming.HeaderLength + size);
+            frame[0] = 0;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame[1..], (uint)size);
+            reply.WriteTo(frame.Slice(GrpcFraming.HeaderLength, size));
+            response.BodyWriter.Advance(GrpcFraming.HeaderLength + size);
             response.AppendTrailer(GrpcStatusMessage.StatusHeader, "0");
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
@@ -151,6 +154,53 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
         {
             _logger.LogError(e, "gRPC handler for {Method} failed", path);
             WriteStatus(response, GrpcStatusCode.Internal, "internal error");
+        }
+    }
+
+    // The whole body in as few reads as it arrived in (a unary request is usually one DATA frame with END_STREAM), then
+    // exactly one length-prefixed message out of it; a body past the limit is refused before it is all buffered.
+    private static async ValueTask<byte[]> ReadMessageAsync(PipeReader reader, int maxMessageSize, string? grpcEncoding, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (!result.IsCompleted && !result.IsCanceled)
+            {
+                if (buffer.Length > (long)maxMessageSize + GrpcFraming.HeaderLength)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    throw new GrpcException(GrpcStatusCode.ResourceExhausted, $"request larger than the limit of {maxMessageSize} bytes");
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+
+            try
+            {
+                if (buffer.IsEmpty)
+                {
+                    throw new GrpcException(GrpcStatusCode.Internal, "the request carries no message");
+                }
+
+                if (buffer.Length > (long)maxMessageSize + GrpcFraming.HeaderLength)
+                {
+                    // Its header names a size past the limit, or more follows one message.
+                    Span<byte> header = stackalloc byte[GrpcFraming.HeaderLength];
+                    buffer.Slice(0, GrpcFraming.HeaderLength).CopyTo(header);
+                    uint declared = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+                    throw declared > (uint)maxMessageSize
+                        ? new GrpcException(GrpcStatusCode.ResourceExhausted, $"message of {declared} bytes exceeds the limit of {maxMessageSize} bytes")
+                        : new GrpcException(GrpcStatusCode.Internal, "unexpected bytes after the message; a unary body holds exactly one");
+                }
+
+                return GrpcFraming.DecodePayload(buffer.ToArray(), maxMessageSize, grpcEncoding).ToArray();
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.End);
+            }
         }
     }
 
@@ -224,7 +274,27 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
         return ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"ipv6:[{ip}]:{port}" : $"ipv4:{ip}:{port}";
     }
 
+    private static readonly object CredentialsKey = new();
+
     private static PeerCredentials? ReadCredentials(HttpContext context)
+    {
+        // SO_PEERCRED is fixed when the client connects: read it once per connection, not per call.
+        IDictionary<object, object?>? items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(CredentialsKey, out object? known))
+        {
+            return (PeerCredentials?)known;
+        }
+
+        PeerCredentials? read = ReadCredentialsFromSocket(context);
+        if (items is not null)
+        {
+            items[CredentialsKey] = read;
+        }
+
+        return read;
+    }
+
+    private static PeerCredentials? ReadCredentialsFromSocket(HttpContext context)
     {
         // Kestrel's socket transport exposes the connection's Socket; SO_PEERCRED is only meaningful on Unix sockets.
         Socket? socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;

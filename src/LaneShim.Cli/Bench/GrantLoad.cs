@@ -1,22 +1,19 @@
-// GrantLoad.cs - the load generator: C concurrent callers asking a broker for lanes over its Unix socket, spread over several HTTP/2 connections.
+// GrantLoad.cs - the load generator: C concurrent callers asking a broker for lanes over its Unix socket, each as an agent would.
 using System.Diagnostics;
 using LaneShim.Grpc;
 
 namespace LaneShim.Cli.Bench;
 
 /// <summary>
-/// Each caller sends RequestLane for a new flow as soon as its previous grant arrives. One
-/// <see cref="LaneBrokerClient"/> keeps one HTTP/2 connection (multiplexed streams), so callers are spread over up to
-/// <see cref="MaxConnections"/> clients, as that many agents in as many processes would be.
+/// Each caller is a thread of its own with its own <see cref="LaneBrokerClient"/>, as a program's thread in connect() is
+/// in an agent: it sends RequestLane for a new flow as soon as its previous grant arrives, with the blocking call the
+/// agent makes (its own HTTP/2 connection, no thread pool), so C callers are C connections, as C agents would be.
 /// </summary>
 internal static class GrantLoad
 {
-    public const int MaxConnections = 8;
-    private const int CallersPerConnection = 8;
-
     public static GrantLoadOutcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel)
     {
-        int connections = Math.Clamp((callers + CallersPerConnection - 1) / CallersPerConnection, 1, MaxConnections);
+        int connections = callers;
         var clients = Enumerable.Range(0, connections).Select(_ => new LaneBrokerClient(BrokerAddress.Unix(socket))).ToArray();
         try
         {
@@ -27,14 +24,14 @@ internal static class GrantLoad
             var latencies = new List<double>[callers];
             int errors = 0;
             string? firstError = null;
-            Task[] tasks = new Task[callers];
+            var threads = new Thread[callers];
             for (int c = 0; c < callers; c++)
             {
                 int caller = c;
                 latencies[caller] = new List<double>(100_000);
-                tasks[caller] = Task.Run(async () =>
+                threads[caller] = new Thread(() =>
                 {
-                    LaneBrokerClient client = clients[caller % connections];
+                    LaneBrokerClient client = clients[caller];
                     // Each caller names a real bound socket of ours, as an agent does: the broker proves it (pidfd_getfd) every time.
                     using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
                     socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
@@ -50,7 +47,7 @@ internal static class GrantLoad
                         }
                         try
                         {
-                            await client.RequestLaneAsync(BenchRequests.Outbound(Interlocked.Increment(ref flow), local, port, fd), TimeSpan.FromSeconds(10), cancel).ConfigureAwait(false);
+                            client.RequestLane(BenchRequests.Outbound(Interlocked.Increment(ref flow), local, port, fd), TimeSpan.FromSeconds(10));
                         }
                         catch (GrpcException e)
                         {
@@ -64,9 +61,16 @@ internal static class GrantLoad
                             latencies[caller].Add((t1 - t0) * 1e6 / Stopwatch.Frequency);
                         }
                     }
-                }, cancel);
+                })
+                { IsBackground = true, Name = $"grant-load-{caller}" };
+                threads[caller].Start();
             }
-            Task.WaitAll(tasks, cancel);
+
+            foreach (Thread thread in threads)
+            {
+                thread.Join();
+            }
+
             List<double> all = latencies.SelectMany(l => l).ToList();
             if (all.Count == 0)
             {
