@@ -30,6 +30,9 @@ public sealed partial class GrpcClient
     /// <summary>The endpoint the direct path connects to, or null when calls go through HttpClient.</summary>
     internal EndPoint? DirectEndPoint => _directEndPoint;
 
+    /// <summary>How many direct connections wait in the pool (for tests).</summary>
+    internal int IdleConnections => _idle.Count;
+
     private void InitDirect(bool customHandler)
     {
         if (customHandler || Address.Tls)
@@ -85,7 +88,9 @@ public sealed partial class GrpcClient
 
         for (int attempt = 0; ; attempt++)
         {
-            Http2UnaryConnection? connection = RentIdle();
+            // The retry opens a connection of its own: after REFUSED_STREAM the refusing connection stays in the pool
+            // (it is still sound) and would be handed straight back, to refuse again.
+            Http2UnaryConnection? connection = attempt == 0 ? RentIdle() : null;
             bool reused = connection is not null;
             try
             {

@@ -160,7 +160,7 @@ def run_client(args, messages):
 # ---- server --------------------------------------------------------------------------------------
 
 def parse_rule(text):
-    """METHOD=reply:JSON | METHOD=abort:CODE:DETAILS | METHOD=sleep:SECONDS[:JSON]"""
+    """METHOD=reply:JSON | METHOD=abort:CODE:[KEY=VALUE;...|]DETAILS | METHOD=sleep:SECONDS[:JSON]"""
     method, sep, action = text.partition("=")
     kind, _, rest = action.partition(":")
     if not sep or kind not in ("reply", "abort", "sleep"):
@@ -170,7 +170,12 @@ def parse_rule(text):
         code = getattr(grpc.StatusCode, code_name, None)
         if code is None or code == grpc.StatusCode.OK:
             fail(f"bad status code '{code_name}' in --rule '{text}'")
-        return method.rsplit("/", 1)[-1], ("abort", code, details)
+        # Trailing metadata before the details: abort:CODE:key=value;key=value|DETAILS (no '|': no metadata).
+        trailing = ()
+        if "|" in details:
+            pairs, _, details = details.partition("|")
+            trailing = tuple(tuple(p.split("=", 1)) for p in pairs.split(";") if p)
+        return method.rsplit("/", 1)[-1], ("abort", code, details, trailing)
     if kind == "sleep":
         seconds, _, reply = rest.partition(":")
         return method.rsplit("/", 1)[-1], ("sleep", float(seconds), reply or "{}")
@@ -205,6 +210,8 @@ class Handler(grpc.GenericRpcHandler):
             with self.print_lock:
                 print("REQUEST " + json.dumps(seen, sort_keys=True, ensure_ascii=False), flush=True)
             if rule[0] == "abort":
+                if rule[3]:
+                    context.set_trailing_metadata(rule[3])
                 context.abort(rule[1], rule[2])
             if rule[0] == "sleep":
                 end = time.monotonic() + rule[1]
@@ -275,7 +282,7 @@ def main():
 
     server = modes.add_parser("server", help="serve scripted answers and print each request")
     server.add_argument("--listen", required=True, help="unix:/path, tcp:127.0.0.1:0 or 127.0.0.1:PORT")
-    server.add_argument("--rule", action="append", default=[], help="METHOD=reply:JSON | METHOD=abort:CODE:DETAILS | METHOD=sleep:SECONDS[:JSON]")
+    server.add_argument("--rule", action="append", default=[], help="METHOD=reply:JSON | METHOD=abort:CODE:[KEY=VALUE;...|]DETAILS | METHOD=sleep:SECONDS[:JSON]")
     server.add_argument("--lifetime", type=float, default=600.0, help="exit after this many seconds (default 600)")
 
     args = parser.parse_args()

@@ -199,6 +199,13 @@ internal sealed partial class Http2UnaryConnection : IDisposable
         long due = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 20);
         try
         {
+            // Frames that arrived with the last answer (a GOAWAY in the same segment) are already buffered: the socket
+            // shows nothing more, but they count too.
+            while (TryPeekFrame(out _))
+            {
+                ReadAndHandleFrame(due);
+            }
+
             while (_socket.Poll(0, SelectMode.SelectRead))
             {
                 if (!ReceiveSome(0))
