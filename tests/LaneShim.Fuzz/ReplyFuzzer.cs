@@ -1,6 +1,5 @@
 // ReplyFuzzer.cs - drives generated broker answers through the agent's real reply path and counts what happened.
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using LaneShim.Agent;
 using LaneShim.Agent.Abi;
@@ -10,33 +9,37 @@ using LaneShim.Protocol.V1;
 namespace LaneShim.Fuzz;
 
 /// <summary>
-/// Feeds each <see cref="FuzzCase"/> to <c>GrpcClient.ReadResponseAsync</c> (HTTP status, headers, gRPC framing,
-/// trailers, protobuf parsing, with the agent's reply size limit), then <c>GrantValidator</c>, and applies every grant the
-/// validator passes to a real TCP socket with <c>SocketTuner</c>. Anything other than a <see cref="GrpcException"/> from
-/// decoding, or any exception from validation and tuning, is a crash.
+/// Feeds generated broker answers through a reply path (<see cref="FuzzMode"/>) with the agent's reply size limit,
+/// then <c>GrantValidator</c>, and applies every grant the validator passes to a real TCP socket with
+/// <c>SocketTuner</c>. In wire mode (ReplyFuzzer.Wire.cs) the answer is the byte stream of a fake broker on a
+/// socketpair, read by the agent's own HTTP/2 client; in HttpClient mode (ReplyFuzzer.HttpClient.cs) it is a decoded
+/// HttpResponseMessage. Anything other than a <see cref="GrpcException"/> (or, on the wire, an HTTP/2 failure) from
+/// decoding, any exception from validation and tuning, and any call that overruns its deadline is a crash.
 /// </summary>
-public sealed class ReplyFuzzer : IDisposable
+public sealed partial class ReplyFuzzer : IDisposable
 {
     private readonly GrpcClient _client = new(BrokerAddress.Parse("unix:/nonexistent/laneshim-fuzz.sock"),
         new GrpcClientOptions { MaxReceiveMessageSize = AgentRuntime.MaxReplyBytes });
     private Socket _socket = NewSocket();
     private int _socketUses;
 
-    /// <summary>Runs cases [<paramref name="first"/>, first + count) of <paramref name="seed"/>.</summary>
-    public FuzzReport Run(int seed, long first, long count, int maxCrashesKept = 10)
+    /// <summary>The name of <paramref name="mode"/> in reports and on the command line.</summary>
+    public static string NameOf(FuzzMode mode) => mode == FuzzMode.Wire ? "wire" : "httpclient";
+
+    /// <summary>Runs cases [<paramref name="first"/>, first + count) of <paramref name="seed"/> through <paramref name="mode"/>.</summary>
+    public FuzzReport Run(int seed, long first, long count, FuzzMode mode = FuzzMode.Wire, int maxCrashesKept = 10)
     {
-        var report = new FuzzReport { Seed = seed, Inputs = count };
+        var report = new FuzzReport { Seed = seed, Inputs = count, Mode = NameOf(mode) };
         long started = Stopwatch.GetTimestamp();
         for (long i = first; i < first + count; i++)
         {
-            FuzzCase input = ReplyMutator.Generate(seed, i);
-            string? crash = RunOne(input, report);
+            (string? crash, string input) = mode == FuzzMode.Wire ? RunWire(seed, i, report) : RunHttpClient(seed, i, report);
             if (crash is not null)
             {
                 report.Crashes++;
                 if (report.CrashDetails.Count < maxCrashesKept)
                 {
-                    report.CrashDetails.Add($"case {i} (seed {seed}): {crash}\n  input: {input}");
+                    report.CrashDetails.Add($"{report.Mode} case {i} (seed {seed}; replay: --mode {report.Mode} --seed {seed} --first {i} --inputs 1): {crash}\n  input: {input}");
                 }
             }
         }
@@ -44,29 +47,12 @@ public sealed class ReplyFuzzer : IDisposable
         return report;
     }
 
-    private string? RunOne(FuzzCase input, FuzzReport report)
-    {
-        LaneGrant grant;
-        try
-        {
-            using HttpResponseMessage response = ToResponse(input);
-            Task<LaneGrant> decoding = _client.ReadResponseAsync(response, LaneGrant.Parser, CancellationToken.None);
-            if (!decoding.IsCompleted)
-            {
-                return "decoding did not complete synchronously on an in-memory body (it would wait on the network)";
-            }
-            grant = decoding.GetAwaiter().GetResult();
-        }
-        catch (GrpcException e)
-        {
-            report.Statuses[e.StatusCode.ToString()] = report.Statuses.GetValueOrDefault(e.StatusCode.ToString()) + 1;
-            return null;
-        }
-        catch (Exception e)
-        {
-            return $"decoding threw {e.GetType().FullName}: {e.Message}";
-        }
+    private static void CountStatus(FuzzReport report, GrpcStatusCode status) =>
+        report.Statuses[status.ToString()] = report.Statuses.GetValueOrDefault(status.ToString()) + 1;
 
+    // What the agent does with a decoded grant: validate it, then tune a real socket with it.
+    private string? ValidateAndApply(LaneGrant grant, FuzzReport report)
+    {
         report.Decoded++;
         try
         {
@@ -85,40 +71,6 @@ public sealed class ReplyFuzzer : IDisposable
         {
             return $"validating or applying a decoded grant threw {e.GetType().FullName}: {e.Message}";
         }
-    }
-
-    private static HttpResponseMessage ToResponse(FuzzCase input)
-    {
-        var response = new HttpResponseMessage((HttpStatusCode)input.HttpStatus)
-        {
-            Version = HttpVersion.Version20,
-            Content = new ByteArrayContent(input.Body),
-        };
-        if (input.ContentType is not null)
-        {
-            response.Content.Headers.TryAddWithoutValidation("Content-Type", input.ContentType);
-        }
-        if (input.GrpcEncoding is not null)
-        {
-            response.Headers.TryAddWithoutValidation("grpc-encoding", input.GrpcEncoding);
-        }
-        if (input.HeaderStatus is not null)
-        {
-            response.Headers.TryAddWithoutValidation("grpc-status", input.HeaderStatus);
-            if (input.StatusMessage is not null)
-            {
-                response.Headers.TryAddWithoutValidation("grpc-message", input.StatusMessage);
-            }
-        }
-        if (input.TrailerStatus is not null)
-        {
-            response.TrailingHeaders.TryAddWithoutValidation("grpc-status", input.TrailerStatus);
-            if (input.StatusMessage is not null)
-            {
-                response.TrailingHeaders.TryAddWithoutValidation("grpc-message", input.StatusMessage);
-            }
-        }
-        return response;
     }
 
     // A fresh socket now and then, so one socket's accumulated options never hide a case.

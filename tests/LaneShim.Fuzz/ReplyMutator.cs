@@ -24,7 +24,7 @@ public static class ReplyMutator
     /// <summary>Case <paramref name="index"/> of the run with <paramref name="seed"/>.</summary>
     public static FuzzCase Generate(int seed, long index)
     {
-        var random = new Random(HashCode.Combine(seed, index));
+        var random = new Random(FuzzSeed.For(seed, index));
         byte[] body = random.Next(20) == 0 ? RandomBytes(random, random.Next(0, 80)) : Mutate(random, Seeds[random.Next(Seeds.Length)]);
         int http = random.Next(16) == 0 ? HttpStatuses[random.Next(HttpStatuses.Length)] : 200;
         string? contentType = random.Next(10) == 0 ? ContentTypes[random.Next(ContentTypes.Length)] : "application/grpc";
@@ -34,6 +34,14 @@ public static class ReplyMutator
         string? message = random.Next(6) == 0 ? StatusMessage(random) : null;
         return new FuzzCase(http, contentType, encoding, body, headerStatus, trailerStatus, message);
     }
+
+    /// <summary>
+    /// A well-formed answer (HTTP 200, application/grpc, one of the seed grants, grpc-status 0): for the wire fuzzer,
+    /// whose HTTP/2 and HPACK variations need gRPC content that gets through to the grant when the framing is right.
+    /// </summary>
+    public static FuzzCase Valid(Random random) =>
+        new(200, random.Next(4) == 0 ? "application/grpc+proto" : "application/grpc", random.Next(4) == 0 ? "identity" : null,
+            Seeds[random.Next(Seeds.Length)], null, "0", random.Next(8) == 0 ? "" : null);
 
     /// <summary>The valid answers mutations start from: framed LaneGrants of several shapes.</summary>
     public static IReadOnlyList<byte[]> SeedBodies => Seeds;
