@@ -113,12 +113,14 @@ internal sealed unsafe class AgentRuntime
                 _readBacks.AddOrUpdate(grant, new KnownOutcome(set, flow.Family, outcome));
             }
         }
-        _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, outcome, fromCache);
+        OpenLane? open = null;
         if (Libc.Cookie(flow.Fd) is ulong cookie and not 0)
         {
-            _open[cookie] = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
+            open = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
+            _open[cookie] = open;
             _renewer.Track(grant); // renewed in the background while this socket lives
         }
+        _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, outcome, fromCache, open);
         if (flow.Direction != AbiConstants.DirOutbound)
         {
             Report(flow.Fd, 0); // accepted and listening sockets are complete now; connects report after connect()
@@ -161,7 +163,17 @@ internal sealed unsafe class AgentRuntime
         {
             report.Stats = stats; // a completed handshake already measured the RTT the broker can learn from
         }
-        _reporter.Enqueue(report);
+        if (pending.Lane is { PerFlow: true } lane)
+        {
+            // A short flow closes before the report goes out: its close then sends it with the release.
+            var queued = new QueuedReport(report);
+            lane.ConnectReport = queued;
+            _reporter.Enqueue(queued);
+        }
+        else
+        {
+            _reporter.Enqueue(report);
+        }
     }
 
     /// <summary>
@@ -184,7 +196,12 @@ internal sealed unsafe class AgentRuntime
             // would die with the process, leaving the path steered until the lease expires.
             try
             {
-                _client.ReleaseLane(new ReleaseRequest { LeaseId = lane.LeaseId, Stats = stats }, _deadline);
+                var release = new ReleaseRequest { LeaseId = lane.LeaseId, Stats = stats };
+                if (lane.ConnectReport is { } queued && queued.TryClaim())
+                {
+                    release.ConnectReport = queued.Report;
+                }
+                _client.ReleaseLane(release, _deadline);
             }
             catch (GrpcException e)
             {
@@ -376,9 +393,13 @@ internal sealed unsafe class AgentRuntime
         };
     }
 
-    private sealed record PendingFlow(string LeaseId, int Direction, LaneshimOutcome Outcome, bool FromCache);
+    private sealed record PendingFlow(string LeaseId, int Direction, LaneshimOutcome Outcome, bool FromCache, OpenLane? Lane);
 
     private sealed record KnownOutcome(uint Set, int Family, LaneshimOutcome Outcome);
 
-    private sealed record OpenLane(string LeaseId, bool PerFlow, long Started);
+    private sealed record OpenLane(string LeaseId, bool PerFlow, long Started)
+    {
+        /// <summary>The flow's connect report while it may still be in the reporter's queue.</summary>
+        public QueuedReport? ConnectReport { get; set; }
+    }
 }

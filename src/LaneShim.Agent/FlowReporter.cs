@@ -34,6 +34,9 @@ internal sealed class FlowReporter
     /// <summary>Queues a report; drops it when the queue is full.</summary>
     public void Enqueue(FlowReport report) => Add(report, $"report for lease {report.LeaseId}");
 
+    /// <summary>Queues a report its flow's close may still claim (<see cref="QueuedReport.TryClaim"/>); sent only if it does not.</summary>
+    public void Enqueue(QueuedReport report) => Add(report, $"report for lease {report.Report.LeaseId}");
+
     /// <summary>Queues the release of a lease with the flow's final statistics.</summary>
     public void Enqueue(ReleaseRequest release) => Add(release, $"release of lease {release.LeaseId}");
 
@@ -81,6 +84,17 @@ internal sealed class FlowReporter
         var batch = new FlowReportBatch();
         while (_queue.TryTake(out object? first, Timeout.Infinite))
         {
+            if (first is QueuedReport queued)
+            {
+                if (!queued.TryClaim())
+                {
+                    Done(1); // its flow closed first and sent it with the release
+                    continue;
+                }
+
+                first = queued.Report;
+            }
+
             if (first is ReleaseRequest release)
             {
                 Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
@@ -101,7 +115,18 @@ internal sealed class FlowReporter
             }
             while (batch.Reports.Count < MaxBatch && _queue.TryTake(out object? next, 0))
             {
-                if (next is FlowReport more)
+                if (next is QueuedReport queuedMore)
+                {
+                    if (queuedMore.TryClaim())
+                    {
+                        batch.Reports.Add(queuedMore.Report);
+                    }
+                    else
+                    {
+                        Done(1);
+                    }
+                }
+                else if (next is FlowReport more)
                 {
                     batch.Reports.Add(more);
                 }

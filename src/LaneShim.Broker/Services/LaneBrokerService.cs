@@ -317,6 +317,23 @@ public sealed partial class LaneBrokerService
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
         await CheckOwnerAsync(id, context, LaneBrokerMethods.ReleaseLane).ConfigureAwait(false);
+        IPAddress? reportedPeer = null;
+        if (request.ConnectReport is { } connect)
+        {
+            // A short flow's connect report, sent with its release: recorded as ReportFlow would, before the lease goes.
+            if (!string.IsNullOrEmpty(connect.LeaseId) && connect.LeaseId != id)
+            {
+                throw new GrpcException(GrpcStatusCode.InvalidArgument, $"connect_report names lease {ShortId(connect.LeaseId)}, not the released {ShortId(id)}");
+            }
+
+            if (connect.Flow is not null)
+            {
+                reportedPeer = RequestReader.ReadAddress(connect.Flow.Remote, "connect_report.flow.remote", null);
+            }
+
+            _leases.RecordApplied(id, connect.Applied);
+        }
+
         LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
         AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
         if (_paths is not null)
@@ -324,13 +341,13 @@ public sealed partial class LaneBrokerService
             // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
             _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
         }
-        bool learned = Learn(entry, null, request.Stats);
+        bool learned = (request.ConnectReport?.Stats is { } connectStats && Learn(entry, reportedPeer, connectStats)) | Learn(entry, null, request.Stats);
         _telemetry.Metrics.Released();
         if (request.Stats is not null)
         {
             RecordClosed(entry, entry.Flow, request.Stats);
         }
-        _logger.LogInformation("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
+        _logger.LogDebug("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
     }
 
@@ -365,7 +382,7 @@ public sealed partial class LaneBrokerService
         {
             RecordClosed(entry, request.Flow is { Remote.Address.Length: 4 or 16 } ? request.Flow : entry.Flow, request.Stats);
         }
-        _logger.LogInformation(
+        _logger.LogDebug(
             "ReportFlow lease {Lease} ({Class}): errno {Errno}, applied sndbuf {Sndbuf} rcvbuf {Rcvbuf} cc {Cc}{Learned}",
             ShortId(entry.Id), entry.Grant.LaneClass, request.ConnectErrno,
             request.Applied?.HasSndbuf == true ? request.Applied.Sndbuf : null,

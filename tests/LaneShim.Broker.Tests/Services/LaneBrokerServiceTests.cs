@@ -281,6 +281,32 @@ public sealed class LaneBrokerServiceTests
     }
 
     [TestMethod]
+    public async Task ReleaseLane_WithConnectReport_LearnsFromItAndRecordsItBeforeTheLeaseGoes()
+    {
+        // A short flow: the agent folds the connect report it had not sent yet into the release.
+        LaneGrant grant = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        var connect = new FlowReport { LeaseId = grant.LeaseId, Applied = new SocketSettings { Sndbuf = 4_000_000 }, Stats = new FlowStats { MinRttUs = 31_000 } };
+        await _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, ConnectReport = connect }, Context());
+
+        Assert.AreEqual(0, _service.Leases.Count);
+        Assert.IsTrue(_service.RttLearner.TryGetRtt(IPAddress.Parse("198.51.100.1"), out TimeSpan rtt), "the connect report's RTT sample");
+        Assert.AreEqual(TimeSpan.FromMilliseconds(31), rtt);
+    }
+
+    [TestMethod]
+    public async Task ReleaseLane_ConnectReportOfAnotherLease_InvalidArgumentAndTheLeaseStays()
+    {
+        LaneGrant grant = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        var other = new FlowReport { LeaseId = "00112233445566778899aabbccddeeff" };
+
+        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(
+            () => _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, ConnectReport = other }, Context()));
+
+        Assert.AreEqual(GrpcStatusCode.InvalidArgument, ex.StatusCode);
+        Assert.AreEqual(1, _service.Leases.Count);
+    }
+
+    [TestMethod]
     public async Task ListLeases_NonRootUnixCaller_SeesOnlyItsOwnLeases()
     {
         await _service.RequestLane(Request("10.20.1.5", 5201, uid: 1000), Context(new PeerCredentials(1, 1000, 1000)));
