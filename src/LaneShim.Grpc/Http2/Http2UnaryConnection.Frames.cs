@@ -2,11 +2,12 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LaneShim.Grpc.Http2;
 
-internal sealed partial class Http2UnaryConnection
+internal sealed unsafe partial class Http2UnaryConnection
 {
     private const int ErrorRefusedStream = 0x7;
 
@@ -145,35 +146,36 @@ internal sealed partial class Http2UnaryConnection
 
         while (true)
         {
-            if (due != 0)
+            nint n;
+            fixed (byte* p = &_in[_inEnd])
             {
-                SetTimeout(due, send: false);
+                n = SocketCalls.Recv(_fd, p, _in.Length - _inEnd, SocketCalls.MsgDontWait);
             }
 
-            int n = _socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None, out SocketError error);
-            if (error == SocketError.Success)
+            if (n >= 0)
             {
-                _inEnd += n;
+                _inEnd += (int)n;
                 return n > 0;
             }
 
-            if (error is SocketError.WouldBlock or SocketError.TimedOut)
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == SocketCalls.EAgain)
             {
-                if (due == 0 || Stopwatch.GetTimestamp() >= due)
+                // due 0: the caller polled and found nothing after all (a spurious wake-up); treat as nothing yet.
+                if (!WaitFor(SocketCalls.PollIn, due))
                 {
                     throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "no answer from the broker before the deadline");
                 }
 
-                // The millisecond timeout ended just before the deadline: wait the rest.
                 continue;
             }
 
-            if (error == SocketError.Interrupted)
+            if (errno == SocketCalls.EIntr)
             {
                 continue;
             }
 
-            throw new Http2Exception(GrpcStatusCode.Unavailable, $"reading from the broker failed: {Describe(error)}");
+            throw new Http2Exception(GrpcStatusCode.Unavailable, $"reading from the broker failed: {new SocketException(errno).Message}");
         }
     }
 

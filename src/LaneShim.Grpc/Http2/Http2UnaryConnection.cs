@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace LaneShim.Grpc.Http2;
 
@@ -12,7 +13,7 @@ namespace LaneShim.Grpc.Http2;
 /// or timer is involved, which is what makes a call from inside connect() cheap. Not thread-safe; a pool hands each
 /// connection to one caller at a time. After any failure other than a stream-level one, <see cref="Usable"/> is false.
 /// </summary>
-internal sealed partial class Http2UnaryConnection : IDisposable
+internal sealed unsafe partial class Http2UnaryConnection : IDisposable
 {
     /// <summary>Our SETTINGS_MAX_FRAME_SIZE (the protocol's default): no frame we accept is larger.</summary>
     public const int MaxInboundFrame = 16384;
@@ -27,6 +28,7 @@ internal sealed partial class Http2UnaryConnection : IDisposable
     private const int MaxHeaderBlock = 64 * 1024;
 
     private readonly Socket _socket;
+    private readonly int _fd;
     private readonly HpackDecoder _hpack = new(HpackDecoder.DefaultMaxTableSize, MaxHeaderList);
     private readonly List<KeyValuePair<string, string>> _discarded = [];
     private readonly byte[] _in = new byte[2 * (FrameHeaderLength + MaxInboundFrame)];
@@ -40,8 +42,6 @@ internal sealed partial class Http2UnaryConnection : IDisposable
     private long _peerInitialWindow = DefaultWindow;
     private int _peerMaxFrame = 16384;
     private int _connectionUnacknowledged;
-    private int _receiveTimeoutMs = -1;
-    private int _sendTimeoutMs = -1;
     private bool _goAway;
     private bool _broken;
 
@@ -57,6 +57,7 @@ internal sealed partial class Http2UnaryConnection : IDisposable
     private Http2UnaryConnection(Socket socket)
     {
         _socket = socket;
+        _fd = (int)socket.Handle;
         IdleSince = Stopwatch.GetTimestamp();
         WritePreface();
     }
@@ -206,7 +207,7 @@ internal sealed partial class Http2UnaryConnection : IDisposable
                 ReadAndHandleFrame(due);
             }
 
-            while (_socket.Poll(0, SelectMode.SelectRead))
+            while (WaitFor(SocketCalls.PollIn, 0))
             {
                 if (!ReceiveSome(0))
                 {
@@ -247,10 +248,12 @@ internal sealed partial class Http2UnaryConnection : IDisposable
             Span<byte> frame = stackalloc byte[FrameHeaderLength + 4];
             WriteFrameHeader(frame, 4, Http2FrameType.RstStream, 0, _streamId);
             BinaryPrimitives.WriteUInt32BigEndian(frame[FrameHeaderLength..], 0x8);
-            _socket.Blocking = false;
-            _socket.Send(frame, SocketFlags.None, out _);
+            fixed (byte* p = frame)
+            {
+                _ = SocketCalls.Send(_fd, p, frame.Length, SocketCalls.MsgDontWait | SocketCalls.MsgNoSignal);
+            }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
         }
     }
@@ -278,7 +281,6 @@ internal sealed partial class Http2UnaryConnection : IDisposable
             }
         }
 
-        socket.Blocking = true;
     }
 
     private void WritePreface()
@@ -359,26 +361,39 @@ internal sealed partial class Http2UnaryConnection : IDisposable
         {
             while (offset < _outLength)
             {
-                SetTimeout(due, send: true);
-                int n = _socket.Send(_out, offset, _outLength - offset, SocketFlags.None, out SocketError error);
-                if (error != SocketError.Success)
+                nint n;
+                fixed (byte* p = &_out[offset])
                 {
-                    if (error is SocketError.WouldBlock or SocketError.TimedOut)
-                    {
-                        if (Stopwatch.GetTimestamp() >= due)
-                        {
-                            throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the request could not be written before the deadline");
-                        }
-
-                        continue;
-                    }
-
-                    // Nothing of this call reached a peer that had already closed: a fresh connection may carry it.
-                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {Describe(error)}",
-                        notProcessed: firstWrite && offset == 0 && error is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
+                    n = SocketCalls.Send(_fd, p, _outLength - offset, SocketCalls.MsgDontWait | SocketCalls.MsgNoSignal);
                 }
 
-                offset += n;
+                if (n >= 0)
+                {
+                    offset += (int)n;
+                    continue;
+                }
+
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == SocketCalls.EAgain)
+                {
+                    // The broker is not reading (its buffer is full): wait, not past the deadline.
+                    if (!WaitFor(SocketCalls.PollOut, due))
+                    {
+                        throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the request could not be written before the deadline");
+                    }
+
+                    continue;
+                }
+
+                if (errno == SocketCalls.EIntr)
+                {
+                    continue;
+                }
+
+                // Nothing of this call reached a peer that had already closed: a fresh connection may carry it.
+                SocketError error = new SocketException(errno).SocketErrorCode;
+                throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {Describe(error)}",
+                    notProcessed: firstWrite && offset == 0 && error is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
             }
         }
         finally
@@ -387,30 +402,55 @@ internal sealed partial class Http2UnaryConnection : IDisposable
         }
     }
 
-    private void SetTimeout(long due, bool send)
+    /// <summary>
+    /// Waits until the socket is ready for <paramref name="events"/> or <paramref name="due"/> passes (0: do not wait;
+    /// long.MaxValue: no deadline). True when ready, or in error (which the next call on it reports).
+    /// </summary>
+    private bool WaitFor(short events, long due)
     {
-        int ms = 0;
-        if (due != long.MaxValue)
+        while (true)
         {
-            long remaining = due - Stopwatch.GetTimestamp();
-            if (remaining <= 0)
+            int timeoutMs;
+            if (due == 0)
             {
-                throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the deadline passed");
+                timeoutMs = 0;
+            }
+            else if (due == long.MaxValue)
+            {
+                timeoutMs = -1;
+            }
+            else
+            {
+                long remaining = due - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    return false;
+                }
+
+                timeoutMs = (int)Math.Clamp(((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
             }
 
-            ms = (int)Math.Clamp(((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
-        }
+            SocketCalls.PollFd poll = new() { Fd = _fd, Events = events };
+            int ready = SocketCalls.Poll(&poll, 1, timeoutMs);
+            if (ready > 0)
+            {
+                return true;
+            }
 
-        // A system call only when the value changes: consecutive calls with the same deadline share it.
-        if (send && ms != _sendTimeoutMs)
-        {
-            _socket.SendTimeout = ms;
-            _sendTimeoutMs = ms;
-        }
-        else if (!send && ms != _receiveTimeoutMs)
-        {
-            _socket.ReceiveTimeout = ms;
-            _receiveTimeoutMs = ms;
+            if (ready < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != SocketCalls.EIntr)
+                {
+                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"waiting on the broker connection failed: {new SocketException(errno).Message}");
+                }
+            }
+            else if (due == 0 || Stopwatch.GetTimestamp() >= due)
+            {
+                return false;
+            }
+
+            // Interrupted, or the millisecond timeout ended just before the deadline: wait the rest.
         }
     }
 
