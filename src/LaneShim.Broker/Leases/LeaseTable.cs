@@ -22,7 +22,11 @@ public sealed class LeaseTable
     /// <summary>The default bound on live leases (a misbehaving client must not grow the broker without limit).</summary>
     public const int DefaultCapacity = 65_536;
 
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(100);
+
+    // A grant sweeps at most this many expired leases: under churn (short TTLs, thousands of grants a second) one sweep of
+    // a whole second's expiries held the table's lock for tens of milliseconds and queued thousands of deletes at once.
+    private const int SweepBatch = 256;
 
     private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
@@ -30,6 +34,7 @@ public sealed class LeaseTable
     private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
     private readonly CapacityLedger _ledger = new();
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
+    private bool _sweepBacklog;
 
     /// <summary>Creates an empty table over <paramref name="store"/> (null: memory only).</summary>
     public LeaseTable(TimeProvider clock, int capacity = DefaultCapacity, ILeaseStore? store = null)
@@ -87,9 +92,13 @@ public sealed class LeaseTable
         lock (_lock)
         {
             DateTimeOffset now = _clock.GetUtcNow();
-            if (now - _lastSweep >= SweepInterval || _leases.Count >= Capacity)
+            if (_leases.Count >= Capacity)
             {
                 Sweep(now);
+            }
+            else if (_sweepBacklog || now - _lastSweep >= SweepInterval)
+            {
+                _sweepBacklog = Sweep(now, SweepBatch) == SweepBatch;
             }
 
             if (_leases.Count >= Capacity)
@@ -324,6 +333,18 @@ public sealed class LeaseTable
         }
     }
 
+    /// <summary>Expiries waiting to be swept (test seam: a grant sweeps a bounded batch of them).</summary>
+    internal int PendingExpiries
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _expiries.Count;
+            }
+        }
+    }
+
     /// <summary>Drops expired leases now; returns how many.</summary>
     public int RemoveExpired()
     {
@@ -394,11 +415,11 @@ public sealed class LeaseTable
         return entry;
     }
 
-    private int Sweep(DateTimeOffset now)
+    private int Sweep(DateTimeOffset now, int max = int.MaxValue)
     {
         _lastSweep = now;
         int removed = 0;
-        while (_expiries.TryPeek(out string? id, out DateTimeOffset at) && at <= now)
+        while (removed < max && _expiries.TryPeek(out string? id, out DateTimeOffset at) && at <= now)
         {
             _expiries.Dequeue();
             // A renewed lease left its older expiry in the queue: only the current one counts.

@@ -32,6 +32,31 @@ public sealed class LeaseTableTests
     }
 
     [TestMethod]
+    public void TryAdd_ManyExpiredLeases_EachGrantSweepsABoundedBatch_ListingStillExact()
+    {
+        var clock = new FakeClock();
+        var table = new LeaseTable(clock);
+        for (int i = 0; i < 1000; i++)
+        {
+            Add(table);
+        }
+
+        clock.Advance(Ttl + TimeSpan.FromSeconds(1));
+        Add(table);
+
+        // One grant took 256 of the 1,000 expiries (not all: that held the lock for tens of ms under churn).
+        Assert.AreEqual(1000 - 256 + 1, table.PendingExpiries);
+        for (int i = 0; i < 3; i++)
+        {
+            Add(table);
+        }
+
+        Assert.AreEqual(4, table.PendingExpiries, "four grants swept the rest (1,000 in batches of 256)");
+        // Expired leases were never visible, swept or not.
+        Assert.AreEqual(4, table.List().Count);
+    }
+
+    [TestMethod]
     public void TryAdd_CallerMutatesItsGrantAfterwards_StoredCopyIsUnchanged()
     {
         var table = new LeaseTable(new FakeClock());
