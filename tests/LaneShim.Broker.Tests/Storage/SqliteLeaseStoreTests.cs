@@ -72,6 +72,61 @@ public sealed class SqliteLeaseStoreTests
     }
 
     [TestMethod]
+    public async Task FileFromIdKeyedSchema_RowsMoveToSequenceKeyedTable_LeasesLoadRenewAndRelease()
+    {
+        // A file as brokers before the sequence-keyed table wrote it: leases(id TEXT PRIMARY KEY, ...) WITHOUT ROWID.
+        var clock = new FakeClock(DateTimeOffset.UtcNow);
+        var old = new LeaseTable(clock);
+        LeaseEntry live = (await Grant(old, 1000, 100_000_000, TimeSpan.FromMinutes(5))).Entry!;
+        LeaseEntry other = (await Grant(old, 1001, 100_000_000, TimeSpan.FromMinutes(5))).Entry!;
+        Directory.CreateDirectory(Path.GetDirectoryName(DbPath)!);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = "CREATE TABLE leases(id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL, ttl_ms INTEGER NOT NULL, links TEXT NOT NULL, body BLOB NOT NULL) WITHOUT ROWID";
+            create.ExecuteNonQuery();
+            foreach (LeaseEntry entry in new[] { live, other })
+            {
+                using var insert = connection.CreateCommand();
+                insert.CommandText = "INSERT INTO leases VALUES ($id, $expires, $ttl, $links, $body)";
+                insert.Parameters.AddWithValue("$id", entry.Id);
+                insert.Parameters.AddWithValue("$expires", entry.ExpiresAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("$ttl", (long)entry.Ttl.TotalMilliseconds);
+                insert.Parameters.AddWithValue("$links", LeaseCodec.Links(entry.Links));
+                insert.Parameters.AddWithValue("$body", LeaseCodec.Body(entry));
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        await using (SqliteLeaseStore store = SqliteLeaseStore.Open(DbPath))
+        {
+            IReadOnlyList<LeaseEntry> loaded = await store.LoadLiveAsync(clock.GetUtcNow(), CancellationToken.None);
+            CollectionAssert.AreEquivalent(new[] { live.Id, other.Id }, loaded.Select(e => e.Id).ToArray());
+            var table = new LeaseTable(clock, store: store);
+            table.Restore(loaded);
+            clock.Advance(TimeSpan.FromMinutes(1));
+            Assert.IsNotNull(await table.RenewAsync(live.Id, CancellationToken.None));
+            Assert.IsNotNull(await table.ReleaseAsync(other.Id, CancellationToken.None));
+            string added = (await Grant(table, 1002, 100_000_000, TimeSpan.FromMinutes(5))).Entry!.Id;
+            Assert.AreEqual((live.ExpiresAt + TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds(), (await store.FindAsync(live.Id, clock.GetUtcNow(), CancellationToken.None))!.ExpiresAt.ToUnixTimeMilliseconds(), "the renewal was stored");
+            Assert.IsNull(await store.FindAsync(other.Id, clock.GetUtcNow(), CancellationToken.None));
+            Assert.IsNotNull(await store.FindAsync(added, clock.GetUtcNow(), CancellationToken.None));
+        }
+
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var tables = connection.CreateCommand();
+            tables.CommandText = "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'lease%' ORDER BY name)";
+            Assert.AreEqual("lease_rows", tables.ExecuteScalar(), "the id-keyed table is gone");
+            using var rows = connection.CreateCommand();
+            rows.CommandText = "SELECT count(*) FROM lease_rows";
+            Assert.AreEqual(2L, rows.ExecuteScalar(), "the renewed lease and the new one");
+        }
+    }
+
+    [TestMethod]
     public async Task Renew_IsStored()
     {
         var clock = new FakeClock(DateTimeOffset.UtcNow);
