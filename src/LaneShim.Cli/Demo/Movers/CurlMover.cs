@@ -7,6 +7,8 @@ namespace LaneShim.Cli.Demo.Movers;
 /// curl from nginx (sendfile) in the server namespace. Goodput is curl's own report (size_download / time_total);
 /// curl's --max-time enforces the time limit so a stopped run still reports what arrived. nginx is not wrapped:
 /// its workers are forked children, which the shim leaves alone, and the server's autotuning covers the send side.
+/// curl has no socket-buffer option, so hand-tuned is what an administrator can do around it: nginx's own
+/// `listen ... sndbuf=` at the BDP, and curl on receive autotuning (tcp_rmem's maximum is above the BDP here).
 /// </summary>
 internal sealed class CurlMover : FileMover
 {
@@ -20,8 +22,6 @@ internal sealed class CurlMover : FileMover
 
     public override string ClientProgram => Curl.Path;
 
-    public override string? NoHandTuning => "curl has no socket-buffer, window or parallel-stream option";
-
     public override DemoFile Source(DemoContext context) => context.LargeFile;
 
     public override string Describe(DemoContext context) => $"curl: downloads {Source(context).Size} over HTTP from nginx";
@@ -30,7 +30,14 @@ internal sealed class CurlMover : FileMover
     {
         string dir = context.MoverDirectory(Name);
         Directory.CreateDirectory(Path.Combine(dir, "temp"));
-        File.WriteAllText(Path.Combine(dir, "nginx.conf"), $$"""
+        WriteConfig(context, Path.Combine(dir, "nginx.conf"), "");
+        WriteConfig(context, Path.Combine(dir, "nginx-tuned.conf"), $" sndbuf={DemoFormat.Invariant(context.BdpBytes)}");
+    }
+
+    private static void WriteConfig(DemoContext context, string file, string listenOptions)
+    {
+        string dir = Path.GetDirectoryName(file)!;
+        File.WriteAllText(file, $$"""
             # nginx for the LaneShim demo: one worker serving the data directory.
             worker_processes 1;
             user root;
@@ -46,7 +53,7 @@ internal sealed class CurlMover : FileMover
                 uwsgi_temp_path {{dir}}/temp/uwsgi;
                 scgi_temp_path {{dir}}/temp/scgi;
                 server {
-                    listen {{context.ServerAddress}}:{{Port}};
+                    listen {{context.ServerAddress}}:{{Port}}{{listenOptions}};
                     root {{context.DataDirectory}};
                 }
             }
@@ -57,7 +64,8 @@ internal sealed class CurlMover : FileMover
     public override DemoServerSpec Server(DemoMode mode, DemoContext context)
     {
         string dir = context.MoverDirectory(Name);
-        return new("nginx", [Nginx.Path, "-c", Path.Combine(dir, "nginx.conf"), "-p", dir, "-e", Path.Combine(dir, "error.log"), "-g", "daemon off;"], Port);
+        string config = Path.Combine(dir, mode == DemoMode.HandTuned ? "nginx-tuned.conf" : "nginx.conf");
+        return new("nginx", [Nginx.Path, "-c", config, "-p", dir, "-e", Path.Combine(dir, "error.log"), "-g", "daemon off;"], Port);
     }
 
     public override IReadOnlyList<string> Client(DemoMode mode, DemoContext context)
@@ -67,7 +75,12 @@ internal sealed class CurlMover : FileMover
             "-w", "%{size_download} %{time_total}\n", $"http://{context.ServerAddress}:{Port}/{Path.GetFileName(source.Path)}"];
     }
 
-    public override string Setup(DemoMode mode, DemoContext context) => mode == DemoMode.Laneshim ? "client wrapped; nginx not (forked workers)" : "";
+    public override string Setup(DemoMode mode, DemoContext context) => mode switch
+    {
+        DemoMode.Laneshim => "client wrapped; nginx not (forked workers)",
+        DemoMode.HandTuned => $"nginx listen sndbuf={DemoFormat.Invariant(context.BdpBytes)} (the BDP); curl has no buffer option (receive autotuning), on the bypass",
+        _ => "",
+    };
 
     /// <summary>curl's own --max-time ends the run; the demo's limit is only a backstop behind it.</summary>
     public override TimeSpan Limit(DemoMode mode, DemoContext context) => MaxTime(mode, context) + TimeSpan.FromSeconds(5);
