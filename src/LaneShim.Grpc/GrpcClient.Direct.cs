@@ -54,33 +54,9 @@ public sealed partial class GrpcClient
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
-        if (string.IsNullOrEmpty(methodPath) || methodPath[0] != '/' || request is null || parser is null)
-        {
-            throw new GrpcException(GrpcStatusCode.InvalidArgument, "a call needs a method path starting with '/', a request and a response parser");
-        }
-
-        if (_disposed)
-        {
-            throw Disposed();
-        }
-
+        (byte[] frame, TimeSpan remaining) = PrepareCall(methodPath, request, parser, deadline, started);
         bool hasDeadline = HasDeadline(deadline);
         long due = hasDeadline ? DeadlineTimer.TimestampAfter(started, deadline) : long.MaxValue;
-        TimeSpan remaining = hasDeadline ? deadline - Stopwatch.GetElapsedTime(started) : Timeout.InfiniteTimeSpan;
-        if (hasDeadline && remaining <= TimeSpan.Zero)
-        {
-            throw DeadlineExceeded(deadline);
-        }
-
-        byte[] frame;
-        try
-        {
-            frame = GrpcFraming.Encode(request);
-        }
-        catch (Exception e) when (e is not GrpcException)
-        {
-            throw new GrpcException(GrpcStatusCode.Internal, $"failed to serialize the request: {e.Message}", e);
-        }
 
         byte[] fixedPart = _headerBlocks.GetOrAdd(methodPath, static (path, client) => RequestHeaderBlock.Build(path, client._authorityHost, client._options.UserAgent), this);
         Span<byte> block = stackalloc byte[fixedPart.Length + RequestHeaderBlock.TimeoutRoom];

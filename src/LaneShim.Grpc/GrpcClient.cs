@@ -152,37 +152,13 @@ public sealed partial class GrpcClient : IDisposable
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
-        if (string.IsNullOrEmpty(methodPath) || methodPath[0] != '/' || request is null || parser is null)
-        {
-            throw new GrpcException(GrpcStatusCode.InvalidArgument, "a call needs a method path starting with '/', a request and a response parser");
-        }
-
-        if (_disposed)
-        {
-            throw Disposed();
-        }
-
-        if (callerToken.IsCancellationRequested)
+        if (callerToken.IsCancellationRequested && !_disposed && IsValidCall(methodPath, request, parser))
         {
             throw Cancelled();
         }
 
+        (byte[] frame, TimeSpan remaining) = PrepareCall(methodPath, request, parser, deadline, started);
         bool hasDeadline = HasDeadline(deadline);
-        TimeSpan remaining = hasDeadline ? deadline - Stopwatch.GetElapsedTime(started) : Timeout.InfiniteTimeSpan;
-        if (hasDeadline && remaining <= TimeSpan.Zero)
-        {
-            throw DeadlineExceeded(deadline);
-        }
-
-        byte[] frame;
-        try
-        {
-            frame = GrpcFraming.Encode(request);
-        }
-        catch (Exception e) when (e is not GrpcException)
-        {
-            throw new GrpcException(GrpcStatusCode.Internal, $"failed to serialize the request: {e.Message}", e);
-        }
 
         try
         {
@@ -305,6 +281,39 @@ public sealed partial class GrpcClient : IDisposable
         }
 
         return true;
+    }
+
+    private static bool IsValidCall(string methodPath, object? request, object? parser) =>
+        !string.IsNullOrEmpty(methodPath) && methodPath[0] == '/' && request is not null && parser is not null;
+
+    // What every call checks and builds first, on either path: its arguments, the client, the time left, the message.
+    private (byte[] Frame, TimeSpan Remaining) PrepareCall<TRequest>(string methodPath, TRequest request, object? parser, TimeSpan deadline, long started)
+        where TRequest : IMessage<TRequest>
+    {
+        if (!IsValidCall(methodPath, request, parser))
+        {
+            throw new GrpcException(GrpcStatusCode.InvalidArgument, "a call needs a method path starting with '/', a request and a response parser");
+        }
+
+        if (_disposed)
+        {
+            throw Disposed();
+        }
+
+        TimeSpan remaining = HasDeadline(deadline) ? deadline - Stopwatch.GetElapsedTime(started) : Timeout.InfiniteTimeSpan;
+        if (HasDeadline(deadline) && remaining <= TimeSpan.Zero)
+        {
+            throw DeadlineExceeded(deadline);
+        }
+
+        try
+        {
+            return (GrpcFraming.Encode(request), remaining);
+        }
+        catch (Exception e) when (e is not GrpcException)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"failed to serialize the request: {e.Message}", e);
+        }
     }
 
     private Uri UriFor(string methodPath) => _uris.GetOrAdd(methodPath, static (path, authority) => new Uri(authority + path, UriKind.Absolute), _authority);
