@@ -82,27 +82,18 @@ internal sealed class FlowReporter
     private void Drain()
     {
         var batch = new FlowReportBatch();
+        var taken = new List<object>(MaxBatch);
         while (_queue.TryTake(out object? first, Timeout.Infinite))
         {
-            if (first is QueuedReport queued)
-            {
-                if (!queued.TryClaim())
-                {
-                    Done(1); // its flow closed first and sent it with the release
-                    continue;
-                }
-
-                first = queued.Report;
-            }
-
             if (first is ReleaseRequest release)
             {
                 Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
                 Done(1);
                 continue;
             }
-            batch.Reports.Clear();
-            batch.Reports.Add((FlowReport)first!);
+
+            taken.Clear();
+            taken.Add(first!);
             // Whatever else is already waiting rides along; releases go after this batch, in order.
             object? held = null;
             // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
@@ -113,31 +104,41 @@ internal sealed class FlowReporter
                     Monitor.Wait(_lingering, Linger);
                 }
             }
-            while (batch.Reports.Count < MaxBatch && _queue.TryTake(out object? next, 0))
+            while (taken.Count < MaxBatch && _queue.TryTake(out object? next, 0))
             {
-                if (next is QueuedReport queuedMore)
-                {
-                    if (queuedMore.TryClaim())
-                    {
-                        batch.Reports.Add(queuedMore.Report);
-                    }
-                    else
-                    {
-                        Done(1);
-                    }
-                }
-                else if (next is FlowReport more)
-                {
-                    batch.Reports.Add(more);
-                }
-                else
+                if (next is ReleaseRequest)
                 {
                     held = next;
                     break;
                 }
+
+                taken.Add(next!);
             }
-            SendBatch(batch);
-            Done(batch.Reports.Count);
+
+            // Connect reports are claimed only now, just before they go: a flow that closed during the linger has
+            // already sent its own with its release (claiming at dequeue sent it 50 ms later, after the lease was gone).
+            batch.Reports.Clear();
+            foreach (object item in taken)
+            {
+                if (item is QueuedReport queued)
+                {
+                    if (queued.TryClaim())
+                    {
+                        batch.Reports.Add(queued.Report);
+                    }
+                }
+                else
+                {
+                    batch.Reports.Add((FlowReport)item);
+                }
+            }
+
+            if (batch.Reports.Count > 0)
+            {
+                SendBatch(batch);
+            }
+
+            Done(taken.Count);
             if (held is ReleaseRequest r)
             {
                 Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
