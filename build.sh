@@ -51,6 +51,7 @@ build() {
 	cp bench/native/build/laneshim-bench "$OUT/bin/.laneshim-bench.new"
 	mv -f "$OUT/bin/.laneshim-bench.new" "$OUT/bin/laneshim-bench"
 	cp bench/native/build/laneshim-bench-floor.so "$OUT/lib/laneshim-bench-floor.so"
+	cp bench/native/build/laneshim-bench-floor-min.so "$OUT/lib/laneshim-bench-floor-min.so"
 	log "NativeAOT agent (net9.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
