@@ -175,7 +175,7 @@ internal sealed unsafe partial class Http2UnaryConnection
                 continue;
             }
 
-            throw new Http2Exception(GrpcStatusCode.Unavailable, $"reading from the broker failed: {new SocketException(errno).Message}");
+            throw new Http2Exception(GrpcStatusCode.Unavailable, $"reading from the broker failed: {SocketCalls.Describe(errno)}");
         }
     }
 

@@ -391,9 +391,8 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                 }
 
                 // Nothing of this call reached a peer that had already closed: a fresh connection may carry it.
-                SocketError error = new SocketException(errno).SocketErrorCode;
-                throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {Describe(error)}",
-                    notProcessed: firstWrite && offset == 0 && error is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted);
+                throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {SocketCalls.Describe(errno)}",
+                    notProcessed: firstWrite && offset == 0 && errno is SocketCalls.EPipe or SocketCalls.EConnReset or SocketCalls.EConnAborted);
             }
         }
         finally
@@ -442,7 +441,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != SocketCalls.EIntr)
                 {
-                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"waiting on the broker connection failed: {new SocketException(errno).Message}");
+                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"waiting on the broker connection failed: {SocketCalls.Describe(errno)}");
                 }
             }
             else if (due == 0 || Stopwatch.GetTimestamp() >= due)
@@ -453,6 +452,4 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
             // Interrupted, or the millisecond timeout ended just before the deadline: wait the rest.
         }
     }
-
-    private static string Describe(SocketError error) => new SocketException((int)error).Message;
 }

@@ -16,6 +16,12 @@ internal static unsafe partial class SocketCalls
     public const short PollOut = 0x4;
     public const int EIntr = 4;
     public const int EAgain = 11;
+    public const int EPipe = 32;
+    public const int EConnAborted = 103;
+    public const int EConnReset = 104;
+
+    /// <summary>The system's words for <paramref name="errno"/> (strerror).</summary>
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nint length, int flags);

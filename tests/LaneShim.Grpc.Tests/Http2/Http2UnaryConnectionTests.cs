@@ -1,0 +1,40 @@
+// Http2UnaryConnectionTests.cs - the connection itself over a socketpair: what a peer that has already closed looks like.
+using System.Diagnostics;
+using System.Net.Sockets;
+using LaneShim.Grpc.Http2;
+
+namespace LaneShim.Grpc.Tests.Http2;
+
+[TestClass]
+public sealed class Http2UnaryConnectionTests
+{
+    [TestMethod]
+    public void Call_PeerClosedBeforeTheRequest_UnavailableNotProcessedWithTheSystemsReason()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"lsh2-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        try
+        {
+            var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            client.Connect(new UnixDomainSocketEndPoint(path));
+            // The peer closes without reading: the first write gets EPIPE, so the server never saw a byte of the call.
+            listener.Accept().Dispose();
+            using Http2UnaryConnection connection = Http2UnaryConnection.Over(client);
+            byte[] block = RequestHeaderBlock.Build("/laneshim.v1.LaneBroker/RequestLane", "localhost", "test");
+            long due = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+
+            Http2Exception e = Assert.ThrowsExactly<Http2Exception>(() => connection.Call(block, new byte[5], due, 1024, new UnaryReply()));
+
+            Assert.AreEqual(GrpcStatusCode.Unavailable, e.Status, e.Message);
+            Assert.IsTrue(e.NotProcessed, e.Message);
+            StringAssert.Contains(e.Message, "Broken pipe");
+            Assert.IsFalse(connection.Usable);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
