@@ -236,15 +236,7 @@ public sealed partial class GrpcClient
             return false;
         }
 
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int code))
-        {
-            status = GrpcStatusCode.Internal;
-            detail = $"malformed grpc-status '{text}'";
-            return true;
-        }
-
-        status = code is >= 0 and <= 16 ? (GrpcStatusCode)code : GrpcStatusCode.Unknown;
-        detail = GrpcStatusMessage.Decode(Find(fields, GrpcStatusMessage.MessageHeader));
+        (status, detail) = ParseStatus(text, Find(fields, GrpcStatusMessage.MessageHeader));
         return true;
     }
 

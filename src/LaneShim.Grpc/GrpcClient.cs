@@ -265,22 +265,22 @@ public sealed partial class GrpcClient : IDisposable
             return false;
         }
 
-        string? text = values.FirstOrDefault();
-        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code))
+        (status, detail) = ParseStatus(values.FirstOrDefault(),
+            headers.TryGetValues(GrpcStatusMessage.MessageHeader, out IEnumerable<string>? messages) ? messages.FirstOrDefault() : null);
+        return true;
+    }
+
+    // grpc-status and grpc-message as both call paths report them.
+    private static (GrpcStatusCode Status, string Detail) ParseStatus(string? statusText, string? messageText)
+    {
+        if (!int.TryParse(statusText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code))
         {
-            status = GrpcStatusCode.Internal;
-            detail = $"malformed grpc-status '{text}'";
-            return true;
+            return (GrpcStatusCode.Internal, $"malformed grpc-status '{statusText}'");
         }
 
         // Codes outside the known range are reported as UNKNOWN, as the gRPC spec asks.
-        status = code is >= 0 and <= 16 ? (GrpcStatusCode)code : GrpcStatusCode.Unknown;
-        if (headers.TryGetValues(GrpcStatusMessage.MessageHeader, out IEnumerable<string>? messages))
-        {
-            detail = GrpcStatusMessage.Decode(messages.FirstOrDefault());
-        }
-
-        return true;
+        return (code is >= 0 and <= 16 ? (GrpcStatusCode)code : GrpcStatusCode.Unknown,
+            GrpcStatusMessage.Decode(messageText));
     }
 
     private static bool IsValidCall(string methodPath, object? request, object? parser) =>

@@ -51,7 +51,7 @@ public static class GrpcFraming
                 : $"truncated message: {buffer.Length} bytes, fewer than the {HeaderLength}-byte frame header");
         }
 
-        int length = CheckHeader(buffer[..HeaderLength], maxMessageSize, grpcEncoding);
+        int length = ReadHeader(buffer[..HeaderLength], maxMessageSize, grpcEncoding);
         long available = buffer.Length - HeaderLength;
         if (available < length)
         {
@@ -102,7 +102,7 @@ public static class GrpcFraming
             throw new GrpcException(GrpcStatusCode.Internal, $"truncated message: the body ended after {got} bytes of the {HeaderLength}-byte frame header");
         }
 
-        int length = CheckHeader(header, maxMessageSize, grpcEncoding);
+        int length = ReadHeader(header, maxMessageSize, grpcEncoding);
         byte[] payload = length == 0 ? [] : new byte[length];
         got = await ReadAtMostAsync(stream, payload, cancellationToken).ConfigureAwait(false);
         if (got < length)
@@ -120,7 +120,9 @@ public static class GrpcFraming
         return payload;
     }
 
-    private static int CheckHeader(ReadOnlySpan<byte> header, int maxMessageSize, string? grpcEncoding)
+    /// <summary>Checks a 5-byte frame header (compressed flag, length within <paramref name="maxMessageSize"/>) and returns the length.</summary>
+    /// <exception cref="GrpcException">INTERNAL or UNIMPLEMENTED for a flag we cannot decode, RESOURCE_EXHAUSTED for a length past the limit.</exception>
+    public static int ReadHeader(ReadOnlySpan<byte> header, int maxMessageSize, string? grpcEncoding)
     {
         byte flag = header[0];
         uint length = BinaryPrimitives.ReadUInt32BigEndian(header[1..HeaderLength]);

@@ -189,10 +189,8 @@ internal sealed class GrpcRequestDispatcher : IHttpApplication<HttpContext>
                     // Its header names a size past the limit, or more follows one message.
                     Span<byte> header = stackalloc byte[GrpcFraming.HeaderLength];
                     buffer.Slice(0, GrpcFraming.HeaderLength).CopyTo(header);
-                    uint declared = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
-                    throw declared > (uint)maxMessageSize
-                        ? new GrpcException(GrpcStatusCode.ResourceExhausted, $"message of {declared} bytes exceeds the limit of {maxMessageSize} bytes")
-                        : new GrpcException(GrpcStatusCode.Internal, "unexpected bytes after the message; a unary body holds exactly one");
+                    _ = GrpcFraming.ReadHeader(header, maxMessageSize, grpcEncoding);
+                    throw new GrpcException(GrpcStatusCode.Internal, "unexpected bytes after the message; a unary body holds exactly one");
                 }
 
                 return GrpcFraming.DecodePayload(buffer.ToArray(), maxMessageSize, grpcEncoding).ToArray();

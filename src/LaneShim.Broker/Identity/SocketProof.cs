@@ -89,12 +89,12 @@ internal static unsafe class SocketProof
 
     // Linux 6.13+: PIDFD_GET_INFO reads the credentials through the pidfd itself (race-free, and one system call instead of
     // rendering /proc/PID/status, which was a third of a grant's time). Older kernels answer ENOTTY or EINVAL: /proc then.
-    private static volatile bool s_noPidfdInfo;
+    private static volatile bool _noPidfdInfo;
 
     // Real and effective uid of the process; null when unknown (the pidfd_getfd permission check still applies).
     internal static (uint Real, uint Effective)? RunsAs(int pidfd, int pid)
     {
-        if (!s_noPidfdInfo)
+        if (!_noPidfdInfo)
         {
             PidfdInfo info = default;
             info.Mask = PidfdInfo.Creds;
@@ -106,7 +106,7 @@ internal static unsafe class SocketProof
             int errno = Marshal.GetLastPInvokeError();
             if (errno is 25 or 22)
             {
-                s_noPidfdInfo = true;
+                _noPidfdInfo = true;
             }
             else if (errno == 3)
             {

@@ -82,19 +82,25 @@ public sealed class SqliteLeaseStore : ILeaseStore
         }
         MigrateIdKeyedTable(connection);
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        long lastRow = 0;
-        using (SqliteCommand select = connection.CreateCommand())
-        {
-            select.CommandText = "SELECT seq, id FROM lease_rows";
-            using SqliteDataReader reader = select.ExecuteReader();
-            while (reader.Read())
-            {
-                long row = reader.GetInt64(0);
-                rows[reader.GetString(1)] = row;
-                lastRow = Math.Max(lastRow, row);
-            }
-        }
+        long lastRow = ReadRows(connection, rows);
         return new SqliteLeaseStore(full, connection, rows, lastRow);
+    }
+
+    // Fills `rows` with every row's id and sequence number; returns the highest sequence number (0 for none).
+    private static long ReadRows(SqliteConnection connection, Dictionary<string, long> rows)
+    {
+        long lastRow = 0;
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = "SELECT seq, id FROM lease_rows";
+        using SqliteDataReader reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            long row = reader.GetInt64(0);
+            rows[reader.GetString(1)] = row;
+            lastRow = Math.Max(lastRow, row);
+        }
+
+        return lastRow;
     }
 
     // Files written before rows were keyed by sequence have `leases(id TEXT PRIMARY KEY, ...) WITHOUT ROWID`: their
@@ -305,14 +311,7 @@ public sealed class SqliteLeaseStore : ILeaseStore
         try
         {
             _rowOf.Clear();
-            using SqliteCommand select = _connection.CreateCommand();
-            select.CommandText = "SELECT seq, id FROM lease_rows";
-            using SqliteDataReader reader = select.ExecuteReader();
-            while (reader.Read())
-            {
-                _rowOf[reader.GetString(1)] = reader.GetInt64(0);
-                _lastRow = Math.Max(_lastRow, reader.GetInt64(0));
-            }
+            _lastRow = Math.Max(_lastRow, ReadRows(_connection, _rowOf));
         }
         catch (SqliteException)
         {

@@ -13,8 +13,7 @@ internal static class GrantLoad
 {
     public static GrantLoadOutcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel)
     {
-        int connections = callers;
-        var clients = Enumerable.Range(0, connections).Select(_ => new LaneBrokerClient(BrokerAddress.Unix(socket))).ToArray();
+        var clients = Enumerable.Range(0, callers).Select(_ => new LaneBrokerClient(BrokerAddress.Unix(socket))).ToArray();
         try
         {
             long flow = (long)Environment.ProcessId << 32;
@@ -76,7 +75,7 @@ internal static class GrantLoad
             {
                 throw new BenchException($"no grant completed in {window.TotalSeconds:0.#} s{(firstError is null ? "" : $" (first error: {firstError})")}");
             }
-            return new GrantLoadOutcome(all.Count / window.TotalSeconds, BenchStats.Median(all), BenchStats.Percentile(all, 99), all.Count, errors, firstError, connections);
+            return new GrantLoadOutcome(all.Count / window.TotalSeconds, BenchStats.Median(all), BenchStats.Percentile(all, 99), all.Count, errors, firstError, Connections: callers);
         }
         finally
         {

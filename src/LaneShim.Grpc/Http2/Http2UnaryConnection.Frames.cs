@@ -83,15 +83,14 @@ internal sealed unsafe partial class Http2UnaryConnection
     }
 
     /// <summary>True when a whole frame is buffered (so <see cref="ReadAndHandleFrame"/> will not block for it).</summary>
-    private bool TryPeekFrame(out int length)
+    private bool HasWholeFrame()
     {
-        length = 0;
         if (_inEnd - _inStart < FrameHeaderLength)
         {
             return false;
         }
 
-        length = (_in[_inStart] << 16) | (_in[_inStart + 1] << 8) | _in[_inStart + 2];
+        int length = (_in[_inStart] << 16) | (_in[_inStart + 1] << 8) | _in[_inStart + 2];
         // An oversized frame counts as complete: reading it reports the error instead of waiting forever.
         return length > MaxInboundFrame || _inEnd - _inStart >= FrameHeaderLength + length;
     }

@@ -202,7 +202,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
         {
             // Frames that arrived with the last answer (a GOAWAY in the same segment) are already buffered: the socket
             // shows nothing more, but they count too.
-            while (TryPeekFrame(out _))
+            while (HasWholeFrame())
             {
                 ReadAndHandleFrame(due);
             }
@@ -215,7 +215,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                     return false;
                 }
 
-                while (TryPeekFrame(out _))
+                while (HasWholeFrame())
                 {
                     ReadAndHandleFrame(due);
                 }
