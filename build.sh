@@ -17,6 +17,13 @@ DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# Installs a file by rename, never by writing into it: a running program that maps the old one keeps it intact.
+install_file() {
+	local from=$1 to=$2
+	cp "$from" "$to.new.$$"
+	mv -f "$to.new.$$" "$to"
+}
+
 deps() {
 	local missing=()
 	for p in "${DEB_PACKAGES[@]}"; do
@@ -40,22 +47,19 @@ build() {
 	mkdir -p "$OUT/bin" "$OUT/lib"
 	log "native shim"
 	make -s -C native
-	cp native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	install_file native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
 	log "lab link emulator"
 	make -s -C lab/linkemu
-	# A running lab keeps the old binary busy: replace it by rename, not by writing into it.
-	cp lab/linkemu/build/laneshim-linkemu "$OUT/bin/.laneshim-linkemu.new"
-	mv -f "$OUT/bin/.laneshim-linkemu.new" "$OUT/bin/laneshim-linkemu"
+	install_file lab/linkemu/build/laneshim-linkemu "$OUT/bin/laneshim-linkemu"
 	log "benchmark programs"
 	make -s -C bench/native
-	cp bench/native/build/laneshim-bench "$OUT/bin/.laneshim-bench.new"
-	mv -f "$OUT/bin/.laneshim-bench.new" "$OUT/bin/laneshim-bench"
-	cp bench/native/build/laneshim-bench-floor.so "$OUT/lib/laneshim-bench-floor.so"
-	cp bench/native/build/laneshim-bench-floor-min.so "$OUT/lib/laneshim-bench-floor-min.so"
-	log "NativeAOT agent (net9.0)"
+	install_file bench/native/build/laneshim-bench "$OUT/bin/laneshim-bench"
+	install_file bench/native/build/laneshim-bench-floor.so "$OUT/lib/laneshim-bench-floor.so"
+	install_file bench/native/build/laneshim-bench-floor-min.so "$OUT/lib/laneshim-bench-floor-min.so"
+	log "NativeAOT agent (net10.0)"
 	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
 		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
-	cp "$OUT/agent/liblaneshim-agent.so" "$OUT/lib/liblaneshim-agent.so"
+	install_file "$OUT/agent/liblaneshim-agent.so" "$OUT/lib/liblaneshim-agent.so"
 	log "CLI and broker"
 	dotnet publish src/LaneShim.Cli/LaneShim.Cli.csproj -c $CONFIG -o "$OUT/cli" -v quiet -nologo >"$OUT/cli-publish.log" 2>&1 ||
 		{ cat "$OUT/cli-publish.log" >&2; exit 1; }

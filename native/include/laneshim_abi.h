@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /* Bumped on any change to a struct layout, constant or export below. */
-#define LANESHIM_ABI_VERSION 1
+#define LANESHIM_ABI_VERSION 2
 
 /* Results of agent exports. >= 0: the call worked; < 0: fail open. */
 #define LANESHIM_OK            0   /* a lane was granted and applied */
@@ -31,6 +31,8 @@ extern "C" {
 #define LANESHIM_FLOW_APP_SNDBUF 0x1u /* app_sndbuf holds what the program asked for */
 #define LANESHIM_FLOW_APP_RCVBUF 0x2u /* app_rcvbuf holds what the program asked for */
 #define LANESHIM_FLOW_NONBLOCK   0x4u /* the socket is O_NONBLOCK */
+#define LANESHIM_FLOW_LATE       0x8u /* the agent was not ready in time: the socket is already connected, accepted
+				       * or listening; apply what still can be (the window scale is fixed at the SYN) */
 
 /* laneshim_agent_config.log_level */
 #define LANESHIM_LOG_OFF   0
@@ -97,6 +99,7 @@ typedef int32_t (*laneshim_agent_prepare_socket_fn)(const laneshim_flow *flow, l
 typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connect_errno);
 typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
 typedef int32_t (*laneshim_agent_exiting_fn)(void);
+typedef int32_t (*laneshim_agent_serve_fn)(void);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
@@ -112,6 +115,12 @@ int32_t laneshim_agent_notify_closed(int32_t fd);
  * runtime is unusable) and not at all on _exit() or a fatal signal.
  */
 int32_t laneshim_agent_exiting(void);
+/*
+ * Optional. Runs the agent's background work (lease renewals, flow reports) on the calling thread, which the shim
+ * starts for the agent with every signal blocked but faults and the runtime's SIGRTMIN; the agent starts no thread of
+ * its own besides its runtime's finalizer. Returns only if the agent cannot serve.
+ */
+int32_t laneshim_agent_serve(void);
 
 #ifdef __cplusplus
 }

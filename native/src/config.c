@@ -420,7 +420,7 @@ static void read_file(struct laneshim_config *c, const char *path, bool secure)
 		p = nl + 1;
 	}
 out:
-	close(fd);
+	laneshim_real_close(fd);
 }
 
 static void read_env(struct laneshim_config *c)

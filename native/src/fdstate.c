@@ -327,6 +327,14 @@ int laneshim_lane_next(unsigned from, unsigned last)
 	return next_lane(from, last);
 }
 
+/* In a forked child: the lanes marked are the parent's (its agent releases them); the child starts with none. */
+void laneshim_lanes_forget(void)
+{
+	lane_lock = 0;
+	for (int fd = next_lane(0, FD_LIMIT - 1); fd >= 0; fd = next_lane((unsigned)fd + 1, FD_LIMIT - 1))
+		clear_lane(fd);
+}
+
 void laneshim_lane_add(int fd)
 {
 	int saved = errno;

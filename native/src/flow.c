@@ -54,7 +54,7 @@ bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep)
 void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
 			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = laneshim_real_fcntl(fd, F_GETFL, NULL);
 
 	memset(flow, 0, sizeof(*flow));
 	flow->fd = fd;

@@ -188,6 +188,7 @@ int laneshim_lane_next(unsigned from, unsigned last); /* first marked fd in [fro
 void laneshim_lane_add(int fd);
 bool laneshim_lane_release(int fd);   /* fd is about to close: true if it is the lane's last fd */
 void laneshim_lane_dup(int fd, int fd2); /* fd2 was just made a copy of fd */
+void laneshim_lanes_forget(void);        /* fork child: the inherited marks are the parent's */
 
 /* agent.c */
 bool laneshim_agent_usable(void);

@@ -32,9 +32,9 @@ static int open_log(const char *path)
 
 	if (fd < 0)
 		return -errno;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, LOG_FD_MIN);
+	high = laneshim_real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)LOG_FD_MIN);
 	if (high >= 0) {
-		close(fd);
+		laneshim_real_close(fd);
 		fd = high;
 	}
 	return fd;
@@ -55,7 +55,7 @@ void laneshim_log_setup(int level, const char *path)
 		return;
 	}
 	if (fstat(fd, &st) != 0) {
-		close(fd);
+		laneshim_real_close(fd);
 		return;
 	}
 	log_dev = st.st_dev;

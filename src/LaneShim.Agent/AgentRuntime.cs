@@ -25,6 +25,7 @@ internal sealed unsafe class AgentRuntime
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LaneGrant, KnownOutcome> _readBacks = new();
     private readonly ConcurrentDictionary<ulong, OpenLane> _open = new(); // by socket cookie: the fd that closes last may be a dup
+    private bool _serving; // the shim lent its thread (laneshim_agent_serve)
 
     private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
     {
@@ -52,9 +53,26 @@ internal sealed unsafe class AgentRuntime
         // A grant is a few hundred bytes: a broker that sends megabytes is broken, and reading them costs the deadline.
         var client = new LaneBrokerClient(address, AgentTls.Options(address, MaxReplyBytes));
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
-        Current = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
+        var runtime = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
+        runtime.WarmUp();
+        Current = runtime;
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
         return AbiConstants.Ok;
+    }
+
+    /// <summary>
+    /// Runs, on the shim's loader thread, what a first call would otherwise pay inside a program's connect(): the
+    /// host probe, the message code, and the connection to the broker (an unreachable broker starts the backoff).
+    /// </summary>
+    private void WarmUp()
+    {
+        _ = HostProbe.Limits;
+        var sample = new LaneshimFlow { Fd = -1, Direction = AbiConstants.DirOutbound, Family = Libc.AF_INET };
+        _ = BuildRequest(sample).ToByteArray();
+        if (!_client.Transport.Warm(_deadline))
+        {
+            _backoff.Failed();
+        }
     }
 
     /// <summary>Gets a lane for the flow (cache, then broker) and applies it to the socket.</summary>
@@ -215,6 +233,29 @@ internal sealed unsafe class AgentRuntime
     }
 
     /// <summary>
+    /// The agent's background work, on the shim's loader thread (laneshim_agent_serve): renews leases every
+    /// <see cref="LeaseRenewer.Tick"/> and sends queued reports in between. Never returns; a failure in one round is
+    /// logged and the next round goes on.
+    /// </summary>
+    public void Serve()
+    {
+        Volatile.Write(ref _serving, true);
+        while (true)
+        {
+            try
+            {
+                _renewer.RenewDue();
+                _reporter.DrainOnce(LeaseRenewer.Tick);
+            }
+            catch (Exception e)
+            {
+                AgentLog.Error($"service round failed: {e.GetType().Name}: {e.Message}");
+                Thread.Sleep(LeaseRenewer.Tick);
+            }
+        }
+    }
+
+    /// <summary>
     /// The process is exiting (the shim's atexit handler): sockets still open will be closed by the kernel without a
     /// close() the shim sees, so their releases are queued now, and the queue gets <paramref name="bound"/> to drain.
     /// </summary>
@@ -232,6 +273,10 @@ internal sealed unsafe class AgentRuntime
             {
                 _reporter.Enqueue(new ReleaseRequest { LeaseId = lane.LeaseId }); // no descriptor here to read TCP_INFO from
             }
+        }
+        if (!Volatile.Read(ref _serving))
+        {
+            _reporter.DrainOnce(TimeSpan.Zero); // no service thread yet: send what is queued from here
         }
         _reporter.Flush(bound);
     }

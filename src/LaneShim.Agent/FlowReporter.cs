@@ -1,11 +1,11 @@
-// FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from one background thread, off the connect and close paths.
+// FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from the agent's service thread, off the connect and close paths.
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Agent;
 
 /// <summary>
-/// A bounded queue drained by a background thread; full means dropped, never blocking. Reports waiting together go
+/// A bounded queue drained by the agent's service thread (<see cref="DrainOnce"/>); full means dropped, never blocking. Reports waiting together go
 /// in one ReportFlows call (up to <see cref="MaxBatch"/>); a broker without ReportFlows gets them one by one.
 /// <see cref="Flush"/> waits, within a bound, until everything queued has been sent: the agent calls it when the
 /// process exits, so a program that closes and exits at once still reports its flows.
@@ -23,11 +23,12 @@ internal sealed class FlowReporter
     private readonly ReportQueue _queue = new(Capacity);
     private readonly LaneBrokerClient _client;
     private readonly object _idle = new();
-    private int _started;
     private int _unfinished; // queued or being sent
     private volatile bool _noBatchRpc;
     private volatile bool _flushing;
     private readonly object _lingering = new();
+    private readonly FlowReportBatch _batch = new();
+    private readonly List<object> _taken = new(MaxBatch);
 
     public FlowReporter(LaneBrokerClient client) => _client = client;
 
@@ -66,11 +67,6 @@ internal sealed class FlowReporter
 
     private void Add(object item, string what)
     {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
-        {
-            var thread = new Thread(Drain) { IsBackground = true, Name = "laneshim-report" };
-            thread.Start();
-        }
         Interlocked.Increment(ref _unfinished);
         if (!_queue.TryAdd(item))
         {
@@ -79,71 +75,74 @@ internal sealed class FlowReporter
         }
     }
 
-    private void Drain()
+    /// <summary>
+    /// Sends what is queued: waits up to <paramref name="wait"/> for a first item, lingers for others to share its
+    /// call, sends them, and returns (the service thread then does its other work).
+    /// </summary>
+    public void DrainOnce(TimeSpan wait)
     {
-        var batch = new FlowReportBatch();
-        var taken = new List<object>(MaxBatch);
-        while (_queue.TryTake(out object? first, Timeout.Infinite))
+        if (!_queue.TryTake(out object? first, (int)Math.Max(0, wait.TotalMilliseconds)))
         {
-            if (first is ReleaseRequest release)
+            return;
+        }
+        if (first is ReleaseRequest release)
+        {
+            Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
+            Done(1);
+            return;
+        }
+
+        _taken.Clear();
+        _taken.Add(first!);
+        // Whatever else is already waiting rides along; releases go after this batch, in order.
+        object? held = null;
+        // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
+        lock (_lingering)
+        {
+            if (!_flushing)
             {
-                Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
-                Done(1);
-                continue;
+                Monitor.Wait(_lingering, Linger);
+            }
+        }
+        while (_taken.Count < MaxBatch && _queue.TryTake(out object? next, 0))
+        {
+            if (next is ReleaseRequest)
+            {
+                held = next;
+                break;
             }
 
-            taken.Clear();
-            taken.Add(first!);
-            // Whatever else is already waiting rides along; releases go after this batch, in order.
-            object? held = null;
-            // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
-            lock (_lingering)
+            _taken.Add(next!);
+        }
+
+        // Connect reports are claimed only now, just before they go: a flow that closed during the linger has
+        // already sent its own with its release (claiming at dequeue sent it 50 ms later, after the lease was gone).
+        _batch.Reports.Clear();
+        foreach (object item in _taken)
+        {
+            if (item is QueuedReport queued)
             {
-                if (!_flushing)
+                if (queued.TryClaim())
                 {
-                    Monitor.Wait(_lingering, Linger);
+                    _batch.Reports.Add(queued.Report);
                 }
             }
-            while (taken.Count < MaxBatch && _queue.TryTake(out object? next, 0))
+            else
             {
-                if (next is ReleaseRequest)
-                {
-                    held = next;
-                    break;
-                }
-
-                taken.Add(next!);
+                _batch.Reports.Add((FlowReport)item);
             }
+        }
 
-            // Connect reports are claimed only now, just before they go: a flow that closed during the linger has
-            // already sent its own with its release (claiming at dequeue sent it 50 ms later, after the lease was gone).
-            batch.Reports.Clear();
-            foreach (object item in taken)
-            {
-                if (item is QueuedReport queued)
-                {
-                    if (queued.TryClaim())
-                    {
-                        batch.Reports.Add(queued.Report);
-                    }
-                }
-                else
-                {
-                    batch.Reports.Add((FlowReport)item);
-                }
-            }
+        if (_batch.Reports.Count > 0)
+        {
+            SendBatch(_batch);
+        }
 
-            if (batch.Reports.Count > 0)
-            {
-                SendBatch(batch);
-            }
-
-            Done(taken.Count);
-            if (held is ReleaseRequest r)
-            {
-                Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
-                Done(1);
-            }
+        Done(_taken.Count);
+        if (held is ReleaseRequest r)
+        {
+            Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
+            Done(1);
         }
     }
 

@@ -1,4 +1,4 @@
-// LeaseRenewer.cs - keeps the leases of live flows alive: renews each at about half its TTL from a background thread.
+// LeaseRenewer.cs - keeps the leases of live flows alive: renews each at about half its TTL, on the agent's service thread.
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -7,18 +7,19 @@ namespace LaneShim.Agent;
 /// <summary>
 /// Tracks the leases open sockets use (a shared grant's lease counts once per socket using it) and renews each
 /// when half of its remaining time has passed, so a connection that outlives its TTL keeps its lane. Nothing here
-/// runs on the connect or close path: <see cref="Track"/> and <see cref="Untrack"/> only touch a dictionary.
+/// runs on the connect or close path: <see cref="Track"/> and <see cref="Untrack"/> only touch a dictionary, and
+/// <see cref="RenewDue"/> runs on the agent's one service thread (<see cref="AgentRuntime.Serve"/>).
 /// A lease the broker no longer knows (NOT_FOUND) is dropped and reported through <see cref="Lost"/>; a broker that
 /// does not answer is retried at the next tick, while the lease still has time.
 /// </summary>
 internal sealed class LeaseRenewer
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+    /// <summary>How often the service thread looks for leases due.</summary>
+    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxDeadline = TimeSpan.FromSeconds(2);
     private readonly LaneBrokerClient _client;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Tracked> _leases = new(StringComparer.Ordinal);
-    private int _started;
 
     public LeaseRenewer(LaneBrokerClient client) => _client = client;
 
@@ -57,10 +58,6 @@ internal sealed class LeaseRenewer
             long now = NowMs();
             _leases[grant.LeaseId] = new Tracked { Users = 1, ExpiresMs = grant.ExpiresUnixMs, DueMs = Due(now, grant.ExpiresUnixMs) };
         }
-        if (Interlocked.Exchange(ref _started, 1) == 0)
-        {
-            new Thread(Run) { IsBackground = true, Name = "laneshim-renew" }.Start();
-        }
     }
 
     /// <summary>A socket using the lease closed; the last one stops its renewal.</summary>
@@ -80,21 +77,22 @@ internal sealed class LeaseRenewer
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private void Run()
+    /// <summary>Renews every lease that is due now (called by the service thread every <see cref="Tick"/>).</summary>
+    public void RenewDue()
     {
-        while (true)
+        List<(string Id, long ExpiresMs)> due;
+        long now = NowMs();
+        lock (_lock)
         {
-            Thread.Sleep(Tick);
-            List<(string Id, long ExpiresMs)> due;
-            long now = NowMs();
-            lock (_lock)
+            if (_leases.Count == 0)
             {
-                due = _leases.Where(e => e.Value.DueMs <= now).Select(e => (e.Key, e.Value.ExpiresMs)).ToList();
+                return;
             }
-            foreach ((string id, long expires) in due)
-            {
-                RenewOne(id, expires);
-            }
+            due = _leases.Where(e => e.Value.DueMs <= now).Select(e => (e.Key, e.Value.ExpiresMs)).ToList();
+        }
+        foreach ((string id, long expires) in due)
+        {
+            RenewOne(id, expires);
         }
     }
 

@@ -50,6 +50,27 @@ public sealed partial class GrpcClient
         }
     }
 
+    /// <summary>
+    /// Opens one direct connection ahead of the first call, off any connect() path, so the first call pays no
+    /// connect and SETTINGS exchange. False when the broker could not be reached within <paramref name="timeout"/>.
+    /// </summary>
+    public bool Warm(TimeSpan timeout)
+    {
+        if (_directEndPoint is null)
+        {
+            return true;
+        }
+        try
+        {
+            Return(Http2UnaryConnection.Open(_directEndPoint, DeadlineTimer.TimestampAfter(Stopwatch.GetTimestamp(), timeout)));
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or Http2Exception or IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     private TResponse CallDirect<TRequest, TResponse>(string methodPath, TRequest request, MessageParser<TResponse> parser, TimeSpan deadline, long started)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>

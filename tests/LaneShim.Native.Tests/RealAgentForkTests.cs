@@ -1,4 +1,4 @@
-// RealAgentForkTests.cs - fork after the real NativeAOT agent has talked to a real broker: children connect plainly and never hang; exec'd children get the agent again.
+// RealAgentForkTests.cs - fork after the real NativeAOT agent has talked to a real broker: children start a private copy of the agent, get lanes and never hang; exec'd children get the agent again.
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
@@ -16,6 +16,7 @@ public sealed partial class RealAgentForkTests
     /// The parent connects (loading the .NET runtime and asking the broker), keeps two threads
     /// connecting, and forks; each child connects 5 times (fork) or execs a Python that connects
     /// (exec). A child that takes over 10 s is a deadlock; one whose 5 connects take over 2 s fails.
+    /// Each forked child starts a private copy of the agent (the parent's runtime has no threads in it).
     /// </summary>
     private const string Script = """
         import os, socket, sys, threading, time
@@ -68,7 +69,7 @@ public sealed partial class RealAgentForkTests
     [TestMethod]
     [DataRow("fork")]
     [DataRow("exec")]
-    public void ForkAfterRealAgent_ChildrenConnectWithoutHanging(string mode)
+    public void ForkAfterRealAgent_ChildrenGetLanesWithoutHanging(string mode)
     {
         Assert.IsTrue(File.Exists(RepoPaths.Agent), $"{RepoPaths.Agent} missing: run ./build.sh");
         string dir = Directory.CreateTempSubdirectory("laneshim-fork-").FullName;
@@ -120,7 +121,8 @@ public sealed partial class RealAgentForkTests
             {
                 if (mode == "fork")
                 {
-                    Assert.DoesNotContain($"laneshim[{child}]: connect ", shimLog, $"forked child {child} called the agent\n{details}");
+                    Assert.Contains($"laneshim[{child}]: agent: {RepoPaths.Agent} ready (private copy after fork)", shimLog, $"forked child {child} did not start its own agent\n{details}");
+                    Assert.MatchesRegex(new Regex($@"laneshim\[{child}\]: connect fd=\d+ \S+: agent rc=0 "), shimLog, $"forked child {child} got no lane\n{details}");
                 }
                 else
                 {

@@ -4,7 +4,7 @@ namespace LaneShim.Agent.Abi;
 /// <summary>Constants of laneshim_abi.h. Names match the C macros without the LANESHIM_ prefix.</summary>
 public static class AbiConstants
 {
-    public const uint AbiVersion = 1;
+    public const uint AbiVersion = 2;
 
     public const int Ok = 0;
     public const int NoLane = 1;
@@ -23,6 +23,7 @@ public static class AbiConstants
     public const uint FlowAppSndbuf = 0x1;
     public const uint FlowAppRcvbuf = 0x2;
     public const uint FlowNonblock = 0x4;
+    public const uint FlowLate = 0x8;
 
     public const int LogOff = 0;
     public const int LogError = 1;
@@ -58,6 +59,7 @@ public static class AbiConstants
         ["LANESHIM_DIR_LISTEN"] = DirListen,
         ["LANESHIM_FLOW_APP_SNDBUF"] = FlowAppSndbuf,
         ["LANESHIM_FLOW_APP_RCVBUF"] = FlowAppRcvbuf,
+        ["LANESHIM_FLOW_LATE"] = FlowLate,
         ["LANESHIM_FLOW_NONBLOCK"] = FlowNonblock,
         ["LANESHIM_LOG_OFF"] = LogOff,
         ["LANESHIM_LOG_ERROR"] = LogError,

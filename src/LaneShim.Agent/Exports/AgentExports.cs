@@ -101,6 +101,28 @@ public static unsafe class AgentExports
         }
     }
 
+    /// <summary>
+    /// laneshim_agent_serve: the agent's background work (lease renewals, flow reports) on the thread the shim lends
+    /// it, so the agent starts no thread of its own; returns only if the agent is not initialised.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_serve")]
+    public static int Serve()
+    {
+        try
+        {
+            if (AgentRuntime.Current is not { } runtime)
+            {
+                return AbiConstants.ErrorNotReady;
+            }
+            runtime.Serve();
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail("serve", e);
+        }
+    }
+
     /// <summary>laneshim_agent_exiting: the process is exiting; flush queued reports within a small bound.</summary>
     [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_exiting")]
     public static int Exiting()
@@ -116,7 +138,7 @@ public static unsafe class AgentExports
         }
     }
 
-        private static string? Utf8(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
+    private static string? Utf8(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
 
     private static int Fail(string where, Exception e)
     {
