@@ -1,8 +1,8 @@
 // AgentFootprintBench.cs - agent_rss_added_mb and first_lane_ms: what loading the NativeAOT agent costs a process, in memory and on its first lane.
 using System.Globalization;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// A fresh process under the shim makes exactly one connect and then reads its VmRSS: to an eligible destination

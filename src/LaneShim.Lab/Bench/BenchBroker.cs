@@ -1,8 +1,8 @@
 // BenchBroker.cs - a real `laneshim broker` process on a Unix socket in the work directory, for one benchmark.
 using System.Globalization;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>Starts the broker with the given flags and counts its grants from its /metrics (its log stays quiet, as in production).</summary>
 internal sealed class BenchBroker : IDisposable

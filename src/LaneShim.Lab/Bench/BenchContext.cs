@@ -1,5 +1,5 @@
 // BenchContext.cs - what every benchmark suite gets: the mode, the binaries under test, a private work directory and unique names.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>The run's settings and locations. Names (namespaces, ports, sockets) are unique per harness process.</summary>
 internal sealed class BenchContext

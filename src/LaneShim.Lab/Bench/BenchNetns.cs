@@ -1,5 +1,5 @@
 // BenchNetns.cs - the harness's own client/server namespace pair joined by a veth: the smallest real network a connect can cross.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Namespaces <c>{tag}c</c> (client, .1) and <c>{tag}s</c> (server, .2) on 10.213.N.0/24, N from the process id.

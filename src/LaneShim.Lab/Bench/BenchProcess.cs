@@ -2,7 +2,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>Runs a program to completion with a deadline; a failure is a <see cref="BenchException"/> carrying its stderr.</summary>
 internal static class BenchProcess

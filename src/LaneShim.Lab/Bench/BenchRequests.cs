@@ -2,14 +2,14 @@
 using Google.Protobuf;
 using LaneShim.Protocol.V1;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>Realistic requests with distinct 5-tuples (leases are per flow).</summary>
 internal static class BenchRequests
 {
     /// <summary>The policy every broker benchmark grants by: one class for any destination (ttl from <paramref name="ttl"/>).</summary>
     public static string Policy(string ttl) =>
-        $"# laneshim bench: one lane class for every flow\nclass bench rate=1gbit rtt=20ms cc=cubic ttl={ttl}\nrule dst=any -> bench\n";
+        $"# laneshim-lab bench: one lane class for every flow\nclass bench rate=1gbit rtt=20ms cc=cubic ttl={ttl}\nrule dst=any -> bench\n";
 
     /// <summary>Outbound flow number <paramref name="n"/>: local 10.90.x.y:port to 10.91.x.y:5201 (for in-process services, which prove no socket).</summary>
     public static LaneRequest Outbound(long n) => Outbound(n, ByteString.CopyFrom(10, 90, (byte)(n >> 16), (byte)(n >> 8)), (uint)(1024 + (n & 0xffff) % 60000), 3);

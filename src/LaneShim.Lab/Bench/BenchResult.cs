@@ -1,5 +1,5 @@
 // BenchResult.cs - one figure of results.json: value, unit, the baseline and ratio of its comparison, target and whether it was met.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// One named figure. <see cref="Value"/> is null when it could not be measured; then <see cref="Note"/> says why and

@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>One harness run. A suite that fails never stops the others; its figures are reported with the reason.</summary>
 internal sealed class BenchRunner(BenchContext context, IReadOnlyList<BenchSuite> suites, string outputDirectory, string command, TextWriter output)

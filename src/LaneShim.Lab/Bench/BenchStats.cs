@@ -1,5 +1,5 @@
 // BenchStats.cs - medians and percentiles of samples (nearest rank, so every reported figure is a value that was measured).
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>Order statistics over samples.</summary>
 internal static class BenchStats

@@ -1,5 +1,5 @@
 // BenchStore.cs - the broker's lease store a benchmark runs against: memory, a SQLite file, or a temporary PostgreSQL server.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// A store by name and the broker flags that select it. The broker selects its store with <c>--state</c>

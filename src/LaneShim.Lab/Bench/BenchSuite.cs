@@ -1,5 +1,5 @@
 // BenchSuite.cs - a group of figures measured together (they share a setup such as a namespace pair or a broker).
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>One group of benchmarks. <see cref="Names"/> are reported as missing if <see cref="Run"/> fails.</summary>
 internal abstract class BenchSuite

@@ -1,5 +1,5 @@
 // BrokerLoadBench.cs - broker_grants_per_s_c1/_c16/_c64 with p50/p99 latency: a real broker process, dry-run enforcement, per lease store.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// A `laneshim broker` with a topology (so every grant computes a path and installs steering through the dry-run
@@ -59,7 +59,7 @@ internal sealed class BrokerLoadBench : BenchSuite
         {
             string topology = Path.Combine(context.WorkDirectory, "grants.topo");
             File.WriteAllText(topology,
-                "# laneshim bench: the load generator's flows (10.90/16 to 10.91/16) behind one router with a marked link\n" +
+                "# laneshim-lab bench: the load generator's flows (10.90/16 to 10.91/16) behind one router with a marked link\n" +
                 "node client host addr=10.90.0.0/16\nnode r1 router\nnode server host addr=10.91.0.0/16\n" +
                 "link client r1 capacity=100gbit latency=0ms\nlink r1 server capacity=100gbit latency=1ms mark=0x1\n");
             using BenchBroker broker = BenchBroker.Start(context, "grants" + suffix, BenchRequests.Policy("1s"),

@@ -1,7 +1,7 @@
 // ConnectBench.cs - connect() over a veth between namespaces: no shim, an ineligible destination, a cached lane, a fresh lane per connect.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Five modes, each a laneshim-bench process in the client namespace timing N connects to a listener in the server
@@ -43,11 +43,11 @@ internal sealed class ConnectBench : BenchSuite
         using BenchBroker cachedBroker = BenchBroker.Start(context, "cached", BenchRequests.Policy("1h"));
         string topology = Path.Combine(context.WorkDirectory, "cold.topo");
         File.WriteAllText(topology,
-            "# laneshim bench: the client and server namespaces behind one router whose link to the server is marked\n" +
+            "# laneshim-lab bench: the client and server namespaces behind one router whose link to the server is marked\n" +
             $"node client host addr={net.ClientAddress}/32\nnode r1 router\nnode server host addr={net.ServerAddress}/32\n" +
             "link client r1 capacity=10gbit latency=0ms\nlink r1 server capacity=10gbit latency=0ms mark=0x1\n");
         using BenchBroker refusingBroker = BenchBroker.Start(context, "refusing",
-            "# laneshim bench: no rule matches the benchmark's server\nclass bench rate=1gbit rtt=20ms ttl=1h\nrule dst=192.0.2.0/24 -> bench\n");
+            "# laneshim-lab bench: no rule matches the benchmark's server\nclass bench rate=1gbit rtt=20ms ttl=1h\nrule dst=192.0.2.0/24 -> bench\n");
         using BenchBroker coldBroker = BenchBroker.Start(context, "cold", BenchRequests.Policy("1h"), "--topology", topology, "--enforce", "dry-run");
 
         var modes = new (string Name, Dictionary<string, string> Env)[]

@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using LaneShim.Grpc;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Each caller is a thread of its own with its own <see cref="LaneBrokerClient"/>, as a program's thread in connect() is

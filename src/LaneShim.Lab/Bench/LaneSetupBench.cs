@@ -2,12 +2,12 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
-/// Brings up its own lab (`laneshim lab up`, short RTTs so iterations are quick), a broker with the lab's topology and
+/// Brings up its own lab (`laneshim-lab lab up`, short RTTs so iterations are quick), a broker with the lab's topology and
 /// the Linux-router backend, and times in the client namespace, per connect, the interval from the connect() call to
 /// the kernel timestamp of its SYN on the client's interface (laneshim-bench syn, AF_PACKET). The broker installs the
 /// rules before it answers, so the interval covers the whole setup. Plain connects (no shim) alternate with lane

@@ -5,7 +5,7 @@ using LaneShim.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Preloads N leases straight into the service's <see cref="Broker.Leases.LeaseTable"/> (what RequestLane stores), then

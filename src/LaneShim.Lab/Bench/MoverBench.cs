@@ -1,10 +1,10 @@
 // MoverBench.cs - lab_<mover>_<mode>_mbps and lab_<mover>_line_rate_ratio: the demo's legacy movers over its own lab, through the demo's own code.
 using System.Text.Json;
-using LaneShim.Cli.Commands;
-using LaneShim.Cli.Demo;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Commands;
+using LaneShim.Lab.Demo;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Runs <see cref="DemoRunner"/> (lab, broker, servers, each mover plain, under laneshim and hand-tuned) into a work

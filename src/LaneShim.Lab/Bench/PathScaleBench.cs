@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using LaneShim.Core.Topology;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>How path computation grows with the topology: one query between two random hosts, median over many.</summary>
 internal sealed class PathScaleBench : BenchSuite

@@ -1,7 +1,7 @@
 // PreloadBench.cs - preload_start_ratio and preload_idle_rss_added_kb: what the shim costs a process that never opens an eligible socket.
 using System.Globalization;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Start cost: laneshim-bench spawns /bin/true without and with LD_PRELOAD back to back, alternating which goes first;

@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// Runs the reply fuzzer (tests/LaneShim.Fuzz, built by ./build.sh) in wire mode for 1,000,000 inputs (100,000 with

@@ -1,5 +1,5 @@
 // ShimEnvironment.cs - the environment a process under test gets: the shim preloaded or not, and nothing from the host's /etc/laneshim.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>Environment variables for the A (no shim) and B (shim) sides of a comparison.</summary>
 internal static class ShimEnvironment
@@ -27,7 +27,7 @@ internal static class ShimEnvironment
         string config = Path.Combine(context.WorkDirectory, "client.conf");
         if (!File.Exists(config))
         {
-            File.WriteAllText(config, "# laneshim bench: no settings\n");
+            File.WriteAllText(config, "# laneshim-lab bench: no settings\n");
         }
         return new Dictionary<string, string> { ["LANESHIM_CONFIG"] = config };
     }

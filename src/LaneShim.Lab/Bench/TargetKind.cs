@@ -1,5 +1,5 @@
 // TargetKind.cs - which side of its target a benchmark figure must fall on.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>How a figure is compared with its target.</summary>
 internal enum TargetKind

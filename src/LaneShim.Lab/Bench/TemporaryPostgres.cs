@@ -1,5 +1,5 @@
 // TemporaryPostgres.cs - a throw-away PostgreSQL server for the store benchmark: its own data directory, port and socket, removed afterwards.
-namespace LaneShim.Cli.Bench;
+namespace LaneShim.Lab.Bench;
 
 /// <summary>
 /// initdb as the postgres user (the server refuses to run as root) into a private directory, started with pg_ctl on

@@ -1,9 +1,10 @@
-// BenchCommand.cs - `laneshim bench`: the benchmark harness; writes out/bench/results.json and results.md and prints the table.
+// BenchCommand.cs - `laneshim-lab bench`: the benchmark harness; writes out/bench/results.json and results.md and prints the table.
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using LaneShim.Cli.Bench;
+using LaneShim.Lab.Bench;
+using static LaneShim.Cli.Cli;
 
-namespace LaneShim.Cli.Commands;
+namespace LaneShim.Lab.Commands;
 
 /// <summary>Builds the `bench` verb.</summary>
 internal static class BenchCommand
@@ -25,7 +26,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions and one short mover: a run under 3 minutes (the full run takes up to 15)." };
-        var output = new Option<string?>("--out") { Description = "Where results.json and results.md go (default: out/bench next to the laneshim binary's out/ tree)." };
+        var output = new Option<string?>("--out") { Description = "Where results.json and results.md go (default: out/bench in the out/ tree laneshim-lab runs from)." };
         var only = new Option<string?>("--only") { Description = $"Only these suites, comma-separated ({string.Join(", ", AllSuites().Select(s => s.Key))})." };
         var cmd = new Command("bench",
             "Measure LaneShim's costs and throughput (connect overhead, broker grants/s, lane setup, memory, movers) and compare them " +
@@ -43,7 +44,7 @@ internal static class BenchCommand
             }
             catch (FormatException e)
             {
-                return Cli.Fail($"laneshim bench: {e.Message}");
+                return Fail($"laneshim-lab bench: {e.Message}");
             }
             string outTree = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, ".."));
             string outputDirectory = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(outTree, "bench"));
@@ -60,7 +61,7 @@ internal static class BenchCommand
                 Log = Console.Error,
                 Cancel = interrupt.Token,
             };
-            string command = "laneshim bench" + (context.Quick ? " --quick" : "") + (parse.GetValue(only) is string o ? $" --only {o}" : "");
+            string command = "laneshim-lab bench" + (context.Quick ? " --quick" : "") + (parse.GetValue(only) is string o ? $" --only {o}" : "");
             try
             {
                 return new BenchRunner(context, suites, outputDirectory, command, Console.Out).Run();

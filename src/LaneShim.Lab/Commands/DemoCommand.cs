@@ -1,11 +1,12 @@
-// DemoCommand.cs - `laneshim demo`: legacy data movers plain, under laneshim run, and hand-tuned, over the emulated campus lab.
+// DemoCommand.cs - `laneshim-lab demo`: legacy data movers plain, under laneshim run, and hand-tuned, over the emulated campus lab.
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using LaneShim.Cli.Demo;
-using LaneShim.Cli.Demo.Movers;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Demo;
+using LaneShim.Lab.Demo.Movers;
+using LaneShim.Lab.Lab;
+using static LaneShim.Cli.Cli;
 
-namespace LaneShim.Cli.Commands;
+namespace LaneShim.Lab.Commands;
 
 /// <summary>Builds the `demo` verb.</summary>
 internal static class DemoCommand
@@ -30,7 +31,7 @@ internal static class DemoCommand
         var lab = new LabOptions();
         lab.Name.DefaultValueFactory = _ => DefaultLabName;
         var policy = new Option<string?>("--policy") { Description = "The broker's policy file (default: demo/lanes.conf of the source tree)." };
-        var output = new Option<string?>("--out") { Description = "Where results.json, results.md and throughput.png go (default: out/demo next to the laneshim binary's out/ tree)." };
+        var output = new Option<string?>("--out") { Description = "Where results.json, results.md and throughput.png go (default: out/demo in the out/ tree laneshim-lab runs from)." };
         var movers = new Option<string?>("--movers") { Description = $"Only these movers, comma-separated ({string.Join(", ", AllMovers().Select(m => m.Name))})." };
         var plainLimit = new Option<int>("--plain-seconds") { Description = "Time limit of a plain file transfer; its goodput is what it moved by then.", DefaultValueFactory = _ => 15 };
         var iperfSeconds = new Option<int>("--iperf-seconds") { Description = "How long iperf3 sends (-t).", DefaultValueFactory = _ => 10 };
@@ -72,7 +73,7 @@ internal static class DemoCommand
             }
             catch (FormatException e)
             {
-                return Cli.Fail($"laneshim demo: {e.Message}");
+                return Fail($"laneshim-lab demo: {e.Message}");
             }
             using var interrupt = new CancellationTokenSource();
             // Ctrl-C or SIGTERM: stop the current run, then tear everything down before exiting.
@@ -102,7 +103,7 @@ internal static class DemoCommand
 
     private static string PolicyFile(string? given)
     {
-        // out/cli/laneshim -> the source tree's demo/lanes.conf
+        // out/lab/laneshim-lab -> the source tree's demo/lanes.conf
         string path = Path.GetFullPath(given ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "demo", "lanes.conf"));
         return File.Exists(path) ? path : throw new FormatException($"--policy: {path} does not exist");
     }

@@ -1,11 +1,12 @@
-// LabCommand.cs - `laneshim lab up|down|status|topology`: the emulated campus WAN (client, edge routers, middlebox, bypass, server) in network namespaces.
+// LabCommand.cs - `laneshim-lab lab up|down|status|topology`: the emulated campus WAN (client, edge routers, middlebox, bypass, server) in network namespaces.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
+using static LaneShim.Cli.Cli;
 
-namespace LaneShim.Cli.Commands;
+namespace LaneShim.Lab.Commands;
 
 /// <summary>Builds the `lab` verb and its subcommands.</summary>
 internal static class LabCommand
@@ -36,7 +37,7 @@ internal static class LabCommand
     private static Command CreateUp()
     {
         var lab = new LabOptions();
-        var linkemu = new Option<string?>("--linkemu") { Description = $"The link emulator binary (default: ${LinkemuLocator.EnvironmentVariable}, next to laneshim, or the source tree's build)." };
+        var linkemu = new Option<string?>("--linkemu") { Description = $"The link emulator binary (default: ${LinkemuLocator.EnvironmentVariable}, next to laneshim-lab, or the source tree's build)." };
         var force = new Option<bool>("--force") { Description = "Tear down a lab of the same name first instead of refusing." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress lines on stderr." };
         var cmd = new Command("up", "Build the lab, start its link emulators, and check both paths with ping. Exit status: 0 up, 1 failed (nothing is left behind), 2 bad flags.");
@@ -53,7 +54,7 @@ internal static class LabCommand
             }
             catch (FormatException e)
             {
-                return Cli.Fail($"laneshim lab up: {e.Message}", ExitUsage);
+                return Fail($"laneshim-lab lab up: {e.Message}", ExitUsage);
             }
             return Up(settings, parse.GetValue(linkemu), parse.GetValue(force), parse.GetValue(quiet) ? TextWriter.Null : Console.Error);
         });
@@ -74,7 +75,7 @@ internal static class LabCommand
             }
             catch (FormatException e)
             {
-                return Cli.Fail($"laneshim lab topology: {e.Message}", ExitUsage);
+                return Fail($"laneshim-lab lab topology: {e.Message}", ExitUsage);
             }
             Console.Out.Write(LabTopology.Render(LabPlanner.Plan(settings, LinkemuLocator.Program, "ip", DateTimeOffset.UtcNow)));
             return ExitOk;
@@ -86,7 +87,7 @@ internal static class LabCommand
     {
         if (!ProcessTable.IsRoot)
         {
-            return Cli.Fail("laneshim lab up: needs root (network namespaces, TUN devices, nftables)", ExitFailed);
+            return Fail("laneshim-lab lab up: needs root (network namespaces, TUN devices, nftables)", ExitFailed);
         }
         var sw = Stopwatch.StartNew();
         try
@@ -100,13 +101,13 @@ internal static class LabCommand
             {
                 if (!force)
                 {
-                    return Cli.Fail($"laneshim lab up: lab '{settings.Name}' already exists ({existing}); run `laneshim lab down --name {settings.Name}` first, or add --force to recreate it", ExitFailed);
+                    return Fail($"laneshim-lab lab up: lab '{settings.Name}' already exists ({existing}); run `laneshim-lab lab down --name {settings.Name}` first, or add --force to recreate it", ExitFailed);
                 }
                 progress.WriteLine($"lab {settings.Name}: --force: tearing down the existing lab ({existing})");
                 LabTeardownResult down = LabTeardown.Down(settings.Name);
                 if (down.Problems.Count > 0)
                 {
-                    return Cli.Fail($"laneshim lab up: could not remove the existing lab: {string.Join("; ", down.Problems)}", ExitFailed);
+                    return Fail($"laneshim-lab lab up: could not remove the existing lab: {string.Join("; ", down.Problems)}", ExitFailed);
                 }
             }
             LabState plan = LabPlanner.Plan(settings, linkemu, ip, DateTimeOffset.UtcNow);
@@ -121,7 +122,7 @@ internal static class LabCommand
         }
         catch (LabException e)
         {
-            return Cli.Fail($"laneshim lab up: {e.Message}", ExitFailed);
+            return Fail($"laneshim-lab lab up: {e.Message}", ExitFailed);
         }
     }
 
@@ -151,7 +152,7 @@ internal static class LabCommand
             string lab = parse.GetValue(name)!;
             if (!ProcessTable.IsRoot)
             {
-                return Cli.Fail("laneshim lab down: needs root", ExitFailed);
+                return Fail("laneshim-lab lab down: needs root", ExitFailed);
             }
             var sw = Stopwatch.StartNew();
             try
@@ -160,7 +161,7 @@ internal static class LabCommand
                 string took = sw.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
                 if (r.Problems.Count > 0)
                 {
-                    return Cli.Fail($"laneshim lab down: lab {lab} is not fully removed:\n  {string.Join("\n  ", r.Problems)}", ExitFailed);
+                    return Fail($"laneshim-lab lab down: lab {lab} is not fully removed:\n  {string.Join("\n  ", r.Problems)}", ExitFailed);
                 }
                 Console.Out.WriteLine(r.FoundAnything
                     ? $"lab {lab} down in {took} s: stopped {r.StoppedProcesses} process(es), deleted {r.DeletedNamespaces} namespace(s){(r.HadState ? " and the state directory" : " (there was no state directory)")}"
@@ -169,7 +170,7 @@ internal static class LabCommand
             }
             catch (LabException e)
             {
-                return Cli.Fail($"laneshim lab down: {e.Message}", ExitFailed);
+                return Fail($"laneshim-lab lab down: {e.Message}", ExitFailed);
             }
         });
         return cmd;
@@ -202,7 +203,7 @@ internal static class LabCommand
             }
             catch (LabException e)
             {
-                return Cli.Fail($"laneshim lab status: {e.Message}", ExitFailed);
+                return Fail($"laneshim-lab lab status: {e.Message}", ExitFailed);
             }
         });
         return cmd;

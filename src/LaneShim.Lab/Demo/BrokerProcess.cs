@@ -1,7 +1,7 @@
 // BrokerProcess.cs - the lane broker the demo runs: the lab's topology, the demo's policy, the Linux-router backend.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>`laneshim broker` as a detached process with its log in the work directory.</summary>
 internal sealed class BrokerProcess : IDisposable

@@ -1,8 +1,8 @@
 // BypassRoute.cs - a static route over the bypass for everything between client and server, while it is held.
 using System.Globalization;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// What a network engineer would do by hand for an expert's transfer, and what ping needs to measure the bypass:

@@ -1,5 +1,5 @@
 // CleanupStack.cs - undo actions for everything the demo set up, run last-in first-out, each on its own.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// Every step that creates something (the lab, the broker, a temp dir, a hosts file) pushes how to undo it.

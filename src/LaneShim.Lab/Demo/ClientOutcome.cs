@@ -1,5 +1,5 @@
 // ClientOutcome.cs - how a mover's client command ended and what it printed.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// The client's exit code (null when the demo stopped it at its time limit: <see cref="Capped"/>), its wall time,

@@ -2,7 +2,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Starts a client, waits for it up to a limit, and at the limit measures what it moved before stopping it.</summary>
 internal static class ClientRunner

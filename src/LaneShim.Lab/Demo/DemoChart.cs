@@ -1,8 +1,8 @@
 // DemoChart.cs - throughput.png: goodput per mover and mode as clustered bars, with the lane's line rate marked, drawn by gnuplot.
 using System.Globalization;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Writes the data and a gnuplot script to the work directory and renders the PNG (Debian package gnuplot-nox).</summary>
 internal static class DemoChart
@@ -31,7 +31,7 @@ internal static class DemoChart
         string line = report.LineRateMbps.ToString("F0", CultureInfo.InvariantCulture);
         string script = Path.Combine(workDirectory, "throughput.gp");
         File.WriteAllText(script, $$"""
-            # gnuplot script of `laneshim demo`
+            # gnuplot script of `laneshim-lab demo`
             set terminal pngcairo size 1400,650 noenhanced
             set output '{{png}}'
             set title "Legacy data movers over a {{line}} Mbit/s, {{report.RttMs.ToString("F1", CultureInfo.InvariantCulture)}} ms lane: plain, under laneshim run, hand-tuned"

@@ -1,7 +1,7 @@
 // DemoContext.cs - what every mover needs during the runs: the lab, the broker, the work directories, the lane's rate and RTT.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>The running demo: built once setup is done, read by the movers.</summary>
 internal sealed class DemoContext

@@ -1,5 +1,5 @@
 // DemoFile.cs - a test file the servers offer: where it is and how big.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>A file of random bytes in the demo's data directory.</summary>
 internal sealed record DemoFile(string Path, long Bytes)

@@ -1,7 +1,7 @@
 // DemoFormat.cs - how the demo prints numbers: invariant culture, decimal units.
 using System.Globalization;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Number formatting shared by the progress lines, the table and the notes.</summary>
 internal static class DemoFormat

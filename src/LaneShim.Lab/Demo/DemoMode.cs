@@ -1,5 +1,5 @@
 // DemoMode.cs - the three ways the demo runs each mover.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>How a mover runs: as it ships, under `laneshim run`, or with an expert's flags.</summary>
 internal enum DemoMode

@@ -1,5 +1,5 @@
 // DemoModeNames.cs - the names results.json and the table use for each mode.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Mode names as they appear in results.json ("plain", "laneshim", "hand-tuned").</summary>
 internal static class DemoModeNames

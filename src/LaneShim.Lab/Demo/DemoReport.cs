@@ -1,5 +1,5 @@
 // DemoReport.cs - everything the demo measured: the lane's line rate, the RTT over the bypass, and every run.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>The demo's results (results.json, the table and the chart are views of it).</summary>
 internal sealed record DemoReport(double LineRateMbps, double RttMs, IReadOnlyList<DemoRun> Runs)

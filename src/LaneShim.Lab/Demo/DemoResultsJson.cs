@@ -1,7 +1,7 @@
 // DemoResultsJson.cs - writes results.json: line_rate_mbps, rtt_ms, and one object per run (mover, mode, mbps, seconds, ok, note).
 using System.Text.Json;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>The demo's machine-readable output, field by field in the documented order.</summary>
 internal static class DemoResultsJson

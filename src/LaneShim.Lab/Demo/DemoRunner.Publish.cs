@@ -1,5 +1,5 @@
 // DemoRunner.Publish.cs - after the runs: the table on the terminal, results.json, results.md and throughput.png.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 internal sealed partial class DemoRunner
 {

@@ -1,7 +1,7 @@
 // DemoRunner.Runs.cs - the runs: for each mover plain, laneshim, hand-tuned; a server per run; a progress line as each starts and ends.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 internal sealed partial class DemoRunner
 {

@@ -1,9 +1,9 @@
 // DemoRunner.Setup.cs - before the runs: tools, work directory, test data, the lab, hosts files, the RTT, the broker, server configs.
 using System.Diagnostics;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 using LaneShim.Cli.Site;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 internal sealed partial class DemoRunner
 {
@@ -24,7 +24,7 @@ internal sealed partial class DemoRunner
         {
             throw new DemoException("needs root (network namespaces, TUN devices, nftables, servers on the lab's hosts)");
         }
-        string laneshim = Environment.ProcessPath ?? throw new DemoException("cannot tell where the laneshim executable is");
+        string laneshim = ProductCli();
         _ = LabTools.Ip;
         _ = LabTools.Nft;
         _ = LabTools.Ping;
@@ -109,6 +109,18 @@ internal sealed partial class DemoRunner
     }
 
     /// <summary>A private directory on tmpfs (/dev/shm) when it has room for the data and one copy, else in the temp directory.</summary>
+    // The product's own `laneshim` (run, broker) of the out/ tree this laneshim-lab runs from: out/bin/laneshim, which
+    // links to out/cli/laneshim.
+    private static string ProductCli()
+    {
+        string link = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "bin", "laneshim"));
+        if (!File.Exists(link))
+        {
+            throw new DemoException($"cannot find the laneshim executable at {link}; build it with ./build.sh");
+        }
+        return new FileInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? link;
+    }
+
     private string CreateWorkDirectory()
     {
         long needed = LargeBytes * 2 + MediumBytes + (256L << 20);

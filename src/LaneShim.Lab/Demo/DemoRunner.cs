@@ -1,7 +1,7 @@
 // DemoRunner.cs - the demo from start to end: set up the lab, broker and servers, run every mover three ways, report, tear down.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// Runs the demo once. Everything it creates is undone at the end, also after a failure or Ctrl-C
@@ -40,7 +40,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, IReadOnlyList<Mo
         }
         catch (Exception e) when (e is DemoException or LabException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"laneshim demo: {e.Message}");
+            Console.Error.WriteLine($"laneshim-lab demo: {e.Message}");
             status = ExitFailed;
         }
         finally
@@ -49,7 +49,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, IReadOnlyList<Mo
             IReadOnlyList<string> problems = _cleanup.RunAll();
             foreach (string p in problems)
             {
-                Console.Error.WriteLine($"laneshim demo: cleanup: {p}");
+                Console.Error.WriteLine($"laneshim-lab demo: cleanup: {p}");
             }
             if (problems.Count == 0)
             {

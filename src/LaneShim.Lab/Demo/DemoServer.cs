@@ -1,7 +1,7 @@
 // DemoServer.cs - a mover's server, running detached in the lab's server namespace for one run.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Started by <see cref="Start"/>, ready once its port listens; <see cref="Dispose"/> ends it and everything it forked.</summary>
 internal sealed class DemoServer : IDisposable

@@ -1,5 +1,5 @@
 // DemoServerSpec.cs - how a mover's server is started for one mode.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// The server's command line (run in the server namespace), the TCP port that shows it is ready, and whether it

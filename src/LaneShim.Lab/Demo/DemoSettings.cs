@@ -1,7 +1,7 @@
-// DemoSettings.cs - the validated parameters of `laneshim demo`.
-using LaneShim.Cli.Lab;
+// DemoSettings.cs - the validated parameters of `laneshim-lab demo`.
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>What the demo builds and how long it lets each run take.</summary>
 internal sealed record DemoSettings

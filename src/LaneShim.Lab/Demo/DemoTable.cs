@@ -1,7 +1,7 @@
 // DemoTable.cs - the results as a table: Mbit/s, % of the lane's line rate, speed-up over plain, for the terminal and as Markdown.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>One row per run (and per omitted hand-tuned run, saying why), grouped by mover.</summary>
 internal static class DemoTable

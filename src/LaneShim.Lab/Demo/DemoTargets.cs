@@ -1,5 +1,5 @@
 // DemoTargets.cs - the acceptance numbers checked against what the demo measured.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// iperf3 -w 64K under laneshim reaches 90% of the lane's line rate; every mover that can be wrapped reaches 0.9x

@@ -1,5 +1,5 @@
 // DemoTool.cs - a program a mover needs and the Debian package that ships it.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>An absolute program path and its Debian package (build.sh's DEB_PACKAGES installs it).</summary>
 internal sealed record DemoTool(string Path, string Package)

@@ -1,5 +1,5 @@
 // FileMover.cs - a mover that copies a test file to the destination directory: goodput is bytes written over wall time.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// Goodput = bytes at the destination / the client's wall time (process start to exit, so `laneshim run`'s own

@@ -1,5 +1,5 @@
 // Goodput.cs - what one run achieved, measured from the tool's report or from the bytes it wrote.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// Mbit/s of payload over <see cref="Seconds"/>; <see cref="Ok"/> false when the run failed, <see cref="Note"/> says how it was

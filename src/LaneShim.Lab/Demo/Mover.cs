@@ -1,5 +1,5 @@
 // Mover.cs - one legacy data mover in the demo: its server, its client command per mode, and how its goodput is measured.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// A mover runs three ways (<see cref="DemoMode"/>). Subclasses say which server to start for each mode, which

@@ -1,5 +1,5 @@
 // NamespaceHosts.cs - an /etc/hosts for the lab's host namespaces, so servers that resolve names do not wait for DNS.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// `ip netns exec NS` bind-mounts /etc/netns/NS/hosts over /etc/hosts. The lab namespaces cannot reach a DNS

@@ -1,7 +1,7 @@
 // NamespaceProcesses.cs - stops every process in one of the demo lab's host namespaces (servers and their forked children).
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Finds processes by network namespace (`ip netns pids`) and ends them: SIGTERM, a grace period, SIGKILL.</summary>
 internal static class NamespaceProcesses

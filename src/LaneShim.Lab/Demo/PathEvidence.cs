@@ -1,7 +1,7 @@
 // PathEvidence.cs - which path a run's packets took: bytes out of the bypass link's two ends, and what the middlebox forwarded.
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Counters read before and after a run; <see cref="Minus"/> gives the run's share.</summary>
 internal sealed record PathEvidence(long BypassBytes, long MiddleboxBytes)

@@ -1,7 +1,7 @@
 // PrefixWriter.cs - a TextWriter that puts a prefix before every line it passes on (the lab builder's progress under "demo: ").
 using System.Text;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Writes whole lines to <paramref name="inner"/>, each starting with <paramref name="prefix"/>.</summary>
 internal sealed class PrefixWriter(TextWriter inner, string prefix) : TextWriter

@@ -1,9 +1,9 @@
 // RttProbe.cs - measures the lane's round-trip time with ping from client to server over the bypass.
 using System.Globalization;
 using System.Text.RegularExpressions;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>ping -c 10 -i 0.2 over a temporary static bypass route; the average RTT in ms.</summary>
 internal static partial class RttProbe

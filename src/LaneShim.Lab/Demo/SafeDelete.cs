@@ -1,5 +1,5 @@
 // SafeDelete.cs - removes a directory tree without ever following a symbolic link out of it.
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>
 /// Servers leave symbolic links in their directories (xrootd's admin path links to its working directory, "/", and

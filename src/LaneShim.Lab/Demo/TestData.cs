@@ -1,5 +1,5 @@
 // TestData.cs - writes the random files the servers offer (incompressible, so no tool can shortcut the network).
-namespace LaneShim.Cli.Demo;
+namespace LaneShim.Lab.Demo;
 
 /// <summary>Creates test files of pseudo-random bytes.</summary>
 internal static class TestData

@@ -1,9 +1,9 @@
 // DetachedProcess.cs - starts a daemon in its own session (posix_spawn with POSIX_SPAWN_SETSID) with its output in a log file.
-// The lab's emulators must outlive `laneshim lab up`, ignore the terminal's Ctrl-C, and hold none of the caller's
+// The lab's emulators must outlive `laneshim-lab lab up`, ignore the terminal's Ctrl-C, and hold none of the caller's
 // pipes (a test reading `lab up`'s output would otherwise wait for the emulator to end).
 using System.Runtime.InteropServices;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Spawns detached processes and asks after their own children.</summary>
 internal static unsafe partial class DetachedProcess

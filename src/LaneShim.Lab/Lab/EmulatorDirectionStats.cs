@@ -1,5 +1,5 @@
 // EmulatorDirectionStats.cs - one direction of an emulated link as its emulator counts it.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Packets and bytes that entered one direction, left it, and were dropped (random loss, full queue, no buffer).</summary>
 public sealed record EmulatorDirectionStats(

@@ -1,7 +1,7 @@
 // EmulatorStats.cs - reads the JSON counters a link emulator rewrites every stats interval.
 using System.Text.Json;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>An emulator's stats file: ab carries packets from the link's first end to its second, ba the reverse.</summary>
 public sealed record EmulatorStats(int Pid, double UptimeSeconds, bool Final, EmulatorDirectionStats Ab, EmulatorDirectionStats Ba)

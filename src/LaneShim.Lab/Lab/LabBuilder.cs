@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Brings a planned lab up; on any failure tears down what it built and throws <see cref="LabException"/>.</summary>
 internal sealed class LabBuilder(LabState plan, TextWriter progress, CancellationToken interrupted)

@@ -1,7 +1,7 @@
 // LabCounters.cs - reads the evidence of where packets went: device counters, the middlebox's counters, the emulators' stats.
 using System.Text.Json;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Live counters of a running lab, for status, tests and the demo.</summary>
 public static class LabCounters

@@ -1,5 +1,5 @@
 // LabEmulator.cs - the laneshim-linkemu process behind an emulated link and the files it keeps in the state directory.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>One running link emulator: its pid and where its pidfile, stats and log are.</summary>
 public sealed record LabEmulator

@@ -1,5 +1,5 @@
 // LabLink.cs - one link of the lab: a veth pair (no shaping) or an emulated WAN link (laneshim-linkemu).
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>A point-to-point link between two lab nodes, with the parameters it was built with.</summary>
 public sealed record LabLink

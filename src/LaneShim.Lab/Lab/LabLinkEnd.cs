@@ -1,5 +1,5 @@
 // LabLinkEnd.cs - one end of a lab link: the node, its namespace, the device and its address.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Where a link ends: device <see cref="Device"/> in <see cref="Namespace"/> with <see cref="Address"/>/<see cref="PrefixLength"/>.</summary>
 public sealed record LabLinkEnd

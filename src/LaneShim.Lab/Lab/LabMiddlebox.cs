@@ -1,5 +1,5 @@
 // LabMiddlebox.cs - the campus firewall on path 1 and the nftables counters that show what it forwarded.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The middlebox's nftables table and its named counters (all forwarded packets; new flows).</summary>
 public sealed record LabMiddlebox

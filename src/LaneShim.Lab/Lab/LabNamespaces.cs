@@ -1,7 +1,7 @@
 // LabNamespaces.cs - the five network namespaces of a lab, named {name}-{role}.
 using System.Text.Json.Serialization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The lab's namespaces by role: two hosts, two edge routers and the middlebox between them on path 1.</summary>
 public sealed record LabNamespaces

@@ -2,7 +2,7 @@
 using System.CommandLine;
 using LaneShim.Core;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Options for every lab parameter, with the defaults of the standard lab.</summary>
 internal sealed class LabOptions

@@ -1,7 +1,7 @@
 // LabPath.cs - one of the two client-to-server paths: path 1 through the middlebox, path 2 the bypass.
 using System.Text.Json.Serialization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>A path between the edge routers, with its bottleneck, RTT and the devices it uses in each namespace.</summary>
 public sealed record LabPath

@@ -1,7 +1,7 @@
 // LabPlanner.cs - turns the settings into the full plan of a lab (names, devices, addresses, link parameters, emulator command lines), with no side effects.
 using System.Globalization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Computes the <see cref="LabState"/> a lab will have; emulator pids are 0 until they start.</summary>
 internal static class LabPlanner

@@ -2,7 +2,7 @@
 using System.Globalization;
 using LaneShim.Core;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>A queue limit: <see cref="Bytes"/> when <see cref="BdpMultiple"/> is 0, else that many BDPs of the link.</summary>
 internal readonly record struct LabQueue(long Bytes, double BdpMultiple)

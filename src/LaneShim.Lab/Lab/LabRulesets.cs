@@ -1,5 +1,5 @@
 // LabRulesets.cs - the nftables rulesets of the lab: the edge routers' lane set and mark, the middlebox's counting firewall.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>nft -f input for the routers and the middlebox.</summary>
 internal static class LabRulesets

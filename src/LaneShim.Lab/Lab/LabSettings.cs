@@ -1,8 +1,8 @@
-// LabSettings.cs - the validated parameters of `laneshim lab up`, one per flag.
+// LabSettings.cs - the validated parameters of `laneshim-lab lab up`, one per flag.
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Everything a lab is built from; <see cref="Validate"/> names the flag that is wrong.</summary>
 internal sealed partial record LabSettings

@@ -1,8 +1,8 @@
-// LabState.cs - everything `laneshim lab up` built, as written to /run/laneshim/lab/{name}/lab.json and read back by status, down, tests and the demo.
+// LabState.cs - everything `laneshim-lab lab up` built, as written to /run/laneshim/lab/{name}/lab.json and read back by status, down, tests and the demo.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>
 /// A running lab: namespaces, links (addresses, devices, rate, RTT, loss, queue), the emulator processes and
@@ -10,7 +10,7 @@ namespace LaneShim.Cli.Lab;
 /// </summary>
 public sealed record LabState
 {
-    /// <summary>The lab name `laneshim lab` uses without --name.</summary>
+    /// <summary>The lab name `laneshim-lab lab` uses without --name.</summary>
     public const string DefaultName = "lsl";
 
     /// <summary>Where every lab keeps its state directory.</summary>
@@ -95,7 +95,7 @@ public sealed record LabState
         string file = FileFor(name);
         if (!File.Exists(file))
         {
-            throw new FileNotFoundException($"no lab '{name}' is up ({file} does not exist); start one with: laneshim lab up --name {name}", file);
+            throw new FileNotFoundException($"no lab '{name}' is up ({file} does not exist); start one with: laneshim-lab lab up --name {name}", file);
         }
         return LoadFile(file);
     }

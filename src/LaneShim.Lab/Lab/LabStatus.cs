@@ -1,5 +1,5 @@
 // LabStatus.cs - `lab status`: compares a lab's state file with what exists and runs, and collects its counters.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Gathers a <see cref="LabStatusReport"/>.</summary>
 internal static class LabStatus
@@ -24,8 +24,8 @@ internal static class LabStatus
         {
             List<string> leftovers = namespaces.Where(n => n.Present).Select(n => n.Name).ToList();
             problems.Add(leftovers.Count > 0
-                ? $"no state file, but namespaces {string.Join(", ", leftovers)} exist (a crashed lab?): run laneshim lab down --name {name}"
-                : $"lab '{name}' is not up: start it with laneshim lab up --name {name}");
+                ? $"no state file, but namespaces {string.Join(", ", leftovers)} exist (a crashed lab?): run laneshim-lab lab down --name {name}"
+                : $"lab '{name}' is not up: start it with laneshim-lab lab up --name {name}");
             return new LabStatusReport(name, null, namespaces, [], null, problems);
         }
 

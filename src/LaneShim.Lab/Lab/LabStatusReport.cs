@@ -1,5 +1,5 @@
 // LabStatusReport.cs - everything `lab status` found out about a lab: its state, what exists, what runs, what was counted.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The lab as it is now; <see cref="Problems"/> says what is wrong (empty: healthy).</summary>
 internal sealed record LabStatusReport(

@@ -2,7 +2,7 @@
 using System.Globalization;
 using LaneShim.Core;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Writes a status report as tables.</summary>
 internal static class LabStatusText

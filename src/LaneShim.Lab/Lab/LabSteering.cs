@@ -1,5 +1,5 @@
 // LabSteering.cs - how a flow is moved to the bypass: an nftables set in each edge router marks it, an ip rule routes the mark.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>
 /// What the broker's Linux-router backend programs: elements of <see cref="Family"/> <see cref="Table"/> set

@@ -1,7 +1,7 @@
 // LabTeardown.cs - `lab down`: stops every process of a lab, deletes its namespaces and its state directory; works from names alone, so also after a crash.
 using System.Globalization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Removes a lab completely. Idempotent: a lab that is not there is a success with nothing done.</summary>
 internal static class LabTeardown

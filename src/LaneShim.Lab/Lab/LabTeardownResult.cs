@@ -1,5 +1,5 @@
 // LabTeardownResult.cs - what `lab down` found and removed, and what it could not.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The outcome of <see cref="LabTeardown.Down"/>; <see cref="Problems"/> empty means nothing is left.</summary>
 internal sealed record LabTeardownResult(string Name, bool HadState, int StoppedProcesses, int DeletedNamespaces, IReadOnlyList<string> Problems)

@@ -2,7 +2,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The system tools the lab drives; a failed call becomes a <see cref="LabException"/> with the tool's own message.</summary>
 internal static class LabTools

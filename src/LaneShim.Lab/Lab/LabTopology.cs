@@ -1,7 +1,7 @@
 // LabTopology.cs - renders a lab as the broker's line-based topology file (node and link lines).
 using System.Text;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>The topology file of a lab: hosts, routers and the middlebox, links with capacity, one-way latency, loss and the bypass mark.</summary>
 internal static class LabTopology
@@ -9,7 +9,7 @@ internal static class LabTopology
     public static string Render(LabState lab)
     {
         var text = new StringBuilder();
-        text.Append("# LaneShim lab topology (laneshim lab up writes this file for its own parameters).\n");
+        text.Append("# LaneShim lab topology (laneshim-lab lab up writes this file for its own parameters).\n");
         text.Append("# Path 1, the default route, crosses the middlebox (the campus firewall); path 2 is the bypass\n");
         text.Append($"# (Science DMZ) the edge routers send a flow over when it is in their lanes4 set (mark 0x{lab.Steering.Mark:x}).\n");
         text.Append($"# Latency is one way. Generated for lab '{lab.Name}'.\n");

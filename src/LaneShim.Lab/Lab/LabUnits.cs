@@ -1,7 +1,7 @@
 // LabUnits.cs - loss probabilities and the compact rate/latency spellings the topology file and the emulator read.
 using System.Globalization;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Parsing and formatting for lab parameters that <see cref="LaneShim.Core.Units"/> does not cover.</summary>
 internal static class LabUnits

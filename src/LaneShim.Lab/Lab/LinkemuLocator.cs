@@ -1,5 +1,5 @@
-// LinkemuLocator.cs - finds the laneshim-linkemu binary: the flag, the environment, the install next to laneshim, or a source tree's build.
-namespace LaneShim.Cli.Lab;
+// LinkemuLocator.cs - finds the laneshim-linkemu binary: the flag, the environment, the install next to laneshim-lab, or a source tree's build.
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Where the link emulator is.</summary>
 internal static class LinkemuLocator
@@ -29,7 +29,7 @@ internal static class LinkemuLocator
 
     private static IEnumerable<string> Candidates()
     {
-        // out/cli/laneshim is what out/bin/laneshim links to; build.sh puts the emulator in out/bin.
+        // out/lab/laneshim-lab is what out/bin/laneshim-lab links to; build.sh puts the emulator in out/bin.
         var dirs = new List<string>();
         foreach (string? start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(Environment.ProcessPath) })
         {

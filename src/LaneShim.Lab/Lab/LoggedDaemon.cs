@@ -1,5 +1,5 @@
 // LoggedDaemon.cs - a long-running helper (a broker, a listener) detached with its output in a log file, ready when the log says so, stopped by its pid.
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>A detached process that is ready once its log shows a line; disposing it stops it (SIGTERM, then SIGKILL).</summary>
 internal sealed class LoggedDaemon : IDisposable

@@ -1,7 +1,7 @@
 // ProcessTable.cs - what /proc says about a process (alive, zombie, command line, network namespace) and signals to it.
 using System.Runtime.InteropServices;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Reads /proc and sends signals; a pid that does not exist is simply not alive.</summary>
 internal static partial class ProcessTable

@@ -1,7 +1,7 @@
 // TextTable.cs - left-aligned columns for the lab's human output.
 using System.Text;
 
-namespace LaneShim.Cli.Lab;
+namespace LaneShim.Lab.Lab;
 
 /// <summary>Rows of cells printed with each column as wide as its widest cell.</summary>
 internal sealed class TextTable(params string[] header)

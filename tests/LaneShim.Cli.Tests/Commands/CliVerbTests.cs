@@ -2,7 +2,7 @@
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.Cli.Tests.Commands;
 
 [TestClass]
 public sealed class CliVerbTests

@@ -5,7 +5,7 @@ using LaneShim.Core;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.Cli.Tests.Doctor;
 
 [TestClass]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.Cli.Tests.Site;
 
 [TestClass]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -3,7 +3,7 @@ using System.Text.Json;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Broker;
 
 [TestClass]
 public sealed class BrokerInteropTests

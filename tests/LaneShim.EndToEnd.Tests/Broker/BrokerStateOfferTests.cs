@@ -4,7 +4,7 @@ using System.Globalization;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Broker;
 
 [TestClass]
 public sealed class BrokerStateOfferTests

@@ -8,7 +8,7 @@ using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Broker;
 
 [TestClass]
 public sealed class BrokerStatePostgresTests

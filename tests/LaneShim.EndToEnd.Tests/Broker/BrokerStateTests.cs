@@ -3,13 +3,13 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Broker;
 
 [TestClass]
 public sealed partial class BrokerStateTests
@@ -35,7 +35,7 @@ public sealed partial class BrokerStateTests
         string dir = Directory.CreateTempSubdirectory("laneshim-state-").FullName;
         try
         {
-            ProcessResult up = ProcessRunner.Run(RepoPaths.Cli, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
+            ProcessResult up = ProcessRunner.Run(RepoPaths.Lab, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
             Assert.AreEqual(0, up.ExitCode, up.Describe());
             LabState lab = LabState.Load(name);
             string policy = Path.Combine(dir, "lanes.conf");
@@ -107,7 +107,7 @@ public sealed partial class BrokerStateTests
         }
         finally
         {
-            ProcessRunner.Run(RepoPaths.Cli, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
+            ProcessRunner.Run(RepoPaths.Lab, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
             Directory.Delete(dir, recursive: true);
         }
     }

@@ -7,7 +7,7 @@ using System.Text.Json;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.FailOpen;
 
 [TestClass]
 public sealed class FaultMatrixTests

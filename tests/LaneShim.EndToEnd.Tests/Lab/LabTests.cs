@@ -1,12 +1,12 @@
-// LabTests.cs - `laneshim lab`: the emulated WAN comes up with its RTT and routing, steers marked flows onto the bypass, and goes away completely, also after a crash.
+// LabTests.cs - `laneshim-lab lab`: the emulated WAN comes up with its RTT and routing, steers marked flows onto the bypass, and goes away completely, also after a crash.
 using System.Globalization;
 using System.Text.Json;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 using LaneShim.Core.Topology;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Lab;
 
 [TestClass]
 public sealed class LabTests
@@ -273,7 +273,7 @@ public sealed class LabTests
         Assert.AreEqual(0, r.ExitCode, r.Describe());
         string file = RepoPaths.File("lab", "topology", "lab.topo");
 
-        Assert.AreEqual(File.ReadAllText(file), r.Stdout, $"{file} is stale: regenerate it with `laneshim lab topology > lab/topology/lab.topo`");
+        Assert.AreEqual(File.ReadAllText(file), r.Stdout, $"{file} is stale: regenerate it with `laneshim-lab lab topology > lab/topology/lab.topo`");
         SiteTopology topology = TopologyParser.Parse(r.Stdout, file);
         Assert.HasCount(5, topology.Nodes);
         Assert.HasCount(5, topology.Links);
@@ -287,7 +287,7 @@ public sealed class LabTests
 
     private static string NewName() => $"lst{Environment.ProcessId % 1000}x{Interlocked.Increment(ref _counter)}";
 
-    private static ProcessResult Lab(params string[] args) => ProcessRunner.Run(RepoPaths.Cli, ["lab", .. args], timeout: TimeSpan.FromSeconds(90));
+    private static ProcessResult Lab(params string[] args) => ProcessRunner.Run(RepoPaths.Lab, ["lab", .. args], timeout: TimeSpan.FromSeconds(90));
 
     private static LabState Up(string name, params string[] flags)
     {

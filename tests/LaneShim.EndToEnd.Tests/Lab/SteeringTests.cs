@@ -1,11 +1,11 @@
 // SteeringTests.cs - a real broker with the lab topology and the Linux-router backend steers a wrapped program's
 // flow onto the bypass (interface counters), and once the lease expires the same 5-tuple takes path 1 again.
 using System.Text.RegularExpressions;
-using LaneShim.Cli.Lab;
+using LaneShim.Lab.Lab;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Lab;
 
 [TestClass]
 public sealed partial class SteeringTests
@@ -20,7 +20,7 @@ public sealed partial class SteeringTests
         string dir = Directory.CreateTempSubdirectory("laneshim-steer-").FullName;
         try
         {
-            ProcessResult up = ProcessRunner.Run(RepoPaths.Cli, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
+            ProcessResult up = ProcessRunner.Run(RepoPaths.Lab, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
             Assert.AreEqual(0, up.ExitCode, up.Describe());
             LabState lab = LabState.Load(name);
             string policy = Path.Combine(dir, "lanes.conf");
@@ -75,7 +75,7 @@ public sealed partial class SteeringTests
         }
         finally
         {
-            ProcessRunner.Run(RepoPaths.Cli, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
+            ProcessRunner.Run(RepoPaths.Lab, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
             Directory.Delete(dir, recursive: true);
         }
     }
@@ -88,7 +88,7 @@ public sealed partial class SteeringTests
         string dir = Directory.CreateTempSubdirectory("laneshim-release-").FullName;
         try
         {
-            ProcessResult up = ProcessRunner.Run(RepoPaths.Cli, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
+            ProcessResult up = ProcessRunner.Run(RepoPaths.Lab, ["lab", "up", "--name", name, "-q", "--force"], timeout: TimeSpan.FromSeconds(90));
             Assert.AreEqual(0, up.ExitCode, up.Describe());
             LabState lab = LabState.Load(name);
             string policy = Path.Combine(dir, "lanes.conf");
@@ -113,7 +113,7 @@ public sealed partial class SteeringTests
         }
         finally
         {
-            ProcessRunner.Run(RepoPaths.Cli, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
+            ProcessRunner.Run(RepoPaths.Lab, ["lab", "down", "--name", name], timeout: TimeSpan.FromSeconds(60));
             Directory.Delete(dir, recursive: true);
         }
     }

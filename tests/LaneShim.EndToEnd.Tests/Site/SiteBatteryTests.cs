@@ -4,7 +4,7 @@ using System.Text;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Site;
 
 [TestClass]
 public sealed class SiteBatteryTests

@@ -2,7 +2,7 @@
 using System.Text.RegularExpressions;
 using LaneShim.Testing;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Telemetry;
 
 [TestClass]
 public sealed partial class ShortFlowReportTests

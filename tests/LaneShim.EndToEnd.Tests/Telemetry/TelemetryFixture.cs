@@ -3,7 +3,7 @@ using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Telemetry;
 
 /// <summary>One temp dir, one broker, one sink; everything goes on dispose.</summary>
 internal sealed class TelemetryFixture : IDisposable

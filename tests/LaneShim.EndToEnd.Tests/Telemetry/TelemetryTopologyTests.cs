@@ -7,7 +7,7 @@ using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.EndToEnd.Tests.Telemetry;
 
 [TestClass]
 public sealed class TelemetryTopologyTests

@@ -1,10 +1,10 @@
-// BenchSmokeTests.cs - `laneshim bench` in a tiny mode: real runs of the in-process and namespace suites, results.json checked against the schema.
+// BenchSmokeTests.cs - `laneshim-lab bench` in a tiny mode: real runs of the in-process and namespace suites, results.json checked against the schema.
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-namespace LaneShim.Cli.Tests;
+namespace LaneShim.Lab.Tests.Bench;
 
 [TestClass]
 public sealed partial class BenchSmokeTests
@@ -25,7 +25,7 @@ public sealed partial class BenchSmokeTests
         HashSet<string> before = BenchNamespaces();
         try
         {
-            ProcessResult r = ProcessRunner.Run(RepoPaths.Cli, ["bench", "--quick", "--only", "path,leases,preload,connect", "--out", dir], timeout: TimeSpan.FromSeconds(170));
+            ProcessResult r = ProcessRunner.Run(RepoPaths.Lab, ["bench", "--quick", "--only", "path,leases,preload,connect", "--out", dir], timeout: TimeSpan.FromSeconds(170));
             Assert.AreEqual(0, r.ExitCode, r.Describe());
 
             using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
@@ -69,7 +69,7 @@ public sealed partial class BenchSmokeTests
             Assert.AreEqual(connect.GetProperty("value").GetDouble(), connect.GetProperty("ratio").GetDouble(), 1e-6, connect.ToString());
 
             string md = File.ReadAllText(Path.Combine(dir, "results.md"));
-            StringAssert.Contains(md, "`laneshim bench --quick --only path,leases,preload,connect`");
+            StringAssert.Contains(md, "`laneshim-lab bench --quick --only path,leases,preload,connect`");
             foreach (string name in SmokeFigures)
             {
                 StringAssert.Contains(md, $"`{name}`");
@@ -93,7 +93,7 @@ public sealed partial class BenchSmokeTests
         {
             File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
                 UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
-            ProcessResult r = ProcessRunner.Run("/usr/sbin/runuser", ["-u", "nobody", "--", RepoPaths.Cli, "bench", "--quick", "--only", "path,connect", "--out", dir],
+            ProcessResult r = ProcessRunner.Run("/usr/sbin/runuser", ["-u", "nobody", "--", RepoPaths.Lab, "bench", "--quick", "--only", "path,connect", "--out", dir],
                 timeout: TimeSpan.FromSeconds(110));
             Assert.AreEqual(0, r.ExitCode, r.Describe());
             using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json")));
@@ -116,7 +116,7 @@ public sealed partial class BenchSmokeTests
     [TestMethod]
     public void UnknownSuite_ExitsTwoAndNamesTheKnownOnes()
     {
-        ProcessResult r = ProcessRunner.Run(RepoPaths.Cli, ["bench", "--only", "path,nosuch"], timeout: TimeSpan.FromSeconds(60));
+        ProcessResult r = ProcessRunner.Run(RepoPaths.Lab, ["bench", "--only", "path,nosuch"], timeout: TimeSpan.FromSeconds(60));
         Assert.AreEqual(2, r.ExitCode, r.Describe());
         StringAssert.Contains(r.Stderr, "nosuch");
         StringAssert.Contains(r.Stderr, "connect");

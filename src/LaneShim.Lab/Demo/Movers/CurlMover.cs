@@ -1,7 +1,7 @@
 // CurlMover.cs - curl downloading the 1 GB file over HTTP from nginx.
 using System.Globalization;
 
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// curl from nginx (sendfile) in the server namespace. Goodput is curl's own report (size_download / time_total);

@@ -1,5 +1,5 @@
 // GridFtpMover.cs - globus-url-copy pulling the 1 GB file from a GridFTP server in anonymous mode.
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// globus-gridftp-server with anonymous access (no certificates), data ports 50000-50100 on the server; the

@@ -1,7 +1,7 @@
 // Iperf3Mover.cs - iperf3 memory-to-memory, with its defaults or with a small window (-w 64K) as many legacy programs set.
 using System.Text.Json;
 
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// iperf3 client to an iperf3 server. Goodput is iperf3's own receiver-side bits_per_second (-J). In laneshim mode

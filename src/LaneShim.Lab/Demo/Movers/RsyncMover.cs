@@ -1,5 +1,5 @@
 // RsyncMover.cs - an rsync client pulling the 1 GB file from an rsync daemon (rsync://, no ssh).
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// rsync daemon in the server namespace; the client pulls one file. The daemon is not wrapped: it forks a child

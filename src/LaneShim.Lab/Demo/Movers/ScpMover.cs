@@ -1,5 +1,5 @@
 // ScpMover.cs - scp pulling a 500 MB file from sshd, with a throwaway host key and client key.
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// sshd on its own port in the server namespace, authorising only a key made for this run; the client ignores

@@ -1,5 +1,5 @@
 // XrootdMover.cs - xrdcp pulling the 1 GB file from an XRootD server exporting the data directory.
-namespace LaneShim.Cli.Demo.Movers;
+namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// xrootd with a minimal configuration (one export, no security, no reverse DNS), running as nobody because it
