@@ -1,4 +1,5 @@
 // DemoServer.cs - a mover's server, running detached in the lab's server namespace for one run.
+using LaneShim.Cli.Native;
 using LaneShim.Lab.Lab;
 
 namespace LaneShim.Lab.Demo;
@@ -26,7 +27,7 @@ internal sealed class DemoServer : IDisposable
     {
         File.WriteAllText(logFile, $"# {string.Join(' ', spec.Argv)}\n");
         IReadOnlyList<string> argv = context.ServerCommand(spec.Wrapped, spec.Argv);
-        var server = new DemoServer(context, DetachedProcess.Start(argv, logFile), logFile);
+        var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile);
         try
         {
             server.WaitListening(spec, cancel);
@@ -51,7 +52,7 @@ internal sealed class DemoServer : IDisposable
             {
                 return;
             }
-            if (DetachedProcess.Reap(_pid) is not null || !ProcessTable.IsAlive(_pid))
+            if (ChildProcess.Reap(_pid) is not null || !ProcessTable.IsAlive(_pid))
             {
                 throw new DemoException($"{spec.Name} did not start: {LogTail()}");
             }
@@ -86,7 +87,7 @@ internal sealed class DemoServer : IDisposable
         }
         _stopped = true;
         IReadOnlyList<int> left = NamespaceProcesses.Stop(_context.Lab.Namespaces.Server, [_pid]);
-        DetachedProcess.Reap(_pid);
+        ChildProcess.Reap(_pid);
         return left.Count == 0 ? null : $"server processes {string.Join(", ", left)} in {_context.Lab.Namespaces.Server} did not end";
     }
 

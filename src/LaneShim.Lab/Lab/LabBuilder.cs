@@ -1,6 +1,7 @@
 // LabBuilder.cs - `lab up`: builds the namespaces, veth pairs, emulated links, routes, rules, sysctls and nftables of a lab, then proves it forwards.
 using System.Diagnostics;
 using System.Globalization;
+using LaneShim.Cli.Native;
 
 namespace LaneShim.Lab.Lab;
 
@@ -84,7 +85,7 @@ internal sealed class LabBuilder(LabState plan, TextWriter progress, Cancellatio
         {
             LabEmulator e = link.Emulator!;
             File.Delete(e.LogFile);
-            started[link.Name] = DetachedProcess.Start(e.Command, e.LogFile);
+            started[link.Name] = ChildProcess.StartDetached(e.Command, e.LogFile, message => new LabException(message)).Pid;
         }
         var sw = Stopwatch.StartNew();
         var waiting = new HashSet<string>(started.Keys);
@@ -99,7 +100,7 @@ internal sealed class LabBuilder(LabState plan, TextWriter progress, Cancellatio
                     waiting.Remove(name);
                     continue;
                 }
-                string? ended = DetachedProcess.Reap(started[name]);
+                string? ended = ChildProcess.Reap(started[name]);
                 if (ended is not null || !ProcessTable.IsAlive(started[name]))
                 {
                     throw new LabException($"the emulator of {name} ended ({ended ?? "gone"}) before it was ready; its output:\n{Tail(log)}");

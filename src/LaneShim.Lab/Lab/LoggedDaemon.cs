@@ -1,4 +1,6 @@
 // LoggedDaemon.cs - a long-running helper (a broker, a listener) detached with its output in a log file, ready when the log says so, stopped by its pid.
+using LaneShim.Cli.Native;
+
 namespace LaneShim.Lab.Lab;
 
 /// <summary>A detached process that is ready once its log shows a line; disposing it stops it (SIGTERM, then SIGKILL).</summary>
@@ -24,12 +26,12 @@ internal sealed class LoggedDaemon : IDisposable
     /// </summary>
     public static LoggedDaemon Start(IReadOnlyList<string> argv, string logFile, string readyText, Func<string, Exception> failure, CancellationToken cancel)
     {
-        int pid = DetachedProcess.Start(argv, logFile);
+        int pid = ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid;
         var daemon = new LoggedDaemon(pid, logFile);
         DateTime until = DateTime.UtcNow + ReadyDeadline;
         while (!daemon.Log().Contains(readyText, StringComparison.Ordinal))
         {
-            if (cancel.IsCancellationRequested || DetachedProcess.Reap(pid) is not null || !ProcessTable.IsAlive(pid) || DateTime.UtcNow > until)
+            if (cancel.IsCancellationRequested || ChildProcess.Reap(pid) is not null || !ProcessTable.IsAlive(pid) || DateTime.UtcNow > until)
             {
                 string log = daemon.Log().Trim();
                 daemon.Dispose();
@@ -71,6 +73,6 @@ internal sealed class LoggedDaemon : IDisposable
             ProcessTable.Signal(_pid, ProcessTable.SigKill);
             ProcessTable.WaitGone([_pid], TimeSpan.FromSeconds(5));
         }
-        DetachedProcess.Reap(_pid);
+        ChildProcess.Reap(_pid);
     }
 }

@@ -1,5 +1,6 @@
 // ProcessTable.cs - what /proc says about a process (alive, zombie, command line, network namespace) and signals to it.
 using System.Runtime.InteropServices;
+using LaneShim.Cli.Native;
 
 namespace LaneShim.Lab.Lab;
 
@@ -66,7 +67,7 @@ internal static partial class ProcessTable
         {
             foreach (int pid in left)
             {
-                DetachedProcess.Reap(pid); // our own child (a failed `up`): do not leave a zombie
+                ChildProcess.Reap(pid); // our own child (a failed `up`): do not leave a zombie
             }
             left = left.Where(IsAlive).ToList();
             if (left.Count == 0 || DateTime.UtcNow >= until)
