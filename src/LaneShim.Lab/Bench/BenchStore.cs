@@ -58,7 +58,8 @@ internal sealed class BenchStore : IDisposable
         {
             return new("postgresql", [], "PostgreSQL is not installed (initdb, pg_ctl not found)");
         }
-        var pg = TemporaryPostgres.Start(context);
+        var pg = TemporaryPostgres.Start(TemporaryPostgresOptions.Benchmark);
+        context.Log.WriteLine($"bench: temporary PostgreSQL on 127.0.0.1:{pg.Port} ({pg.SocketDirectory})");
         return new("postgresql", ["--state", pg.Uri], null, pg);
     }
 

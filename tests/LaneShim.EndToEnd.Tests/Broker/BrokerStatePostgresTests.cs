@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Grpc;
+using LaneShim.Lab.Bench;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -26,7 +27,11 @@ public sealed class BrokerStatePostgresTests
     public async Task TwoBrokers_64ConcurrentClients_OneLink_NeverOversubscribed()
     {
         Privileges.RequireRoot("running PostgreSQL as its own OS user");
-        using TempPostgres postgres = TempPostgres.Start();
+        if (TemporaryPostgres.FindBinaries() is null)
+        {
+            Assert.Inconclusive("PostgreSQL is not installed (apt-get install postgresql; build.sh deps does it)");
+        }
+        using TemporaryPostgres postgres = TemporaryPostgres.Start(TemporaryPostgresOptions.Test);
         string dir = Directory.CreateTempSubdirectory("laneshim-pgbrokers-").FullName;
         var brokers = new List<BackgroundProcess>();
         try
@@ -159,7 +164,7 @@ public sealed class BrokerStatePostgresTests
         }
     }
 
-    private static ulong LiveSum(TempPostgres postgres) => ulong.Parse(postgres.Sql(
+    private static ulong LiveSum(TemporaryPostgres postgres) => ulong.Parse(postgres.Sql(
         $"SELECT COALESCE(SUM(rate_bps), 0) FROM laneshim_leases WHERE expires_ms > {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}"), System.Globalization.CultureInfo.InvariantCulture);
 
     private static LaneRequest Request(int localPort, ulong rate) => new()
