@@ -2,6 +2,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LaneShim.Cli;
 
 namespace LaneShim.Lab.Bench;
 
@@ -66,16 +67,14 @@ internal static class BenchReport
     {
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"`{command}` on {machine}, {seconds:0} s\n\n");
-        md.Append("| benchmark | value | unit | baseline | ratio | target | met | note |\n");
-        md.Append("| --- | ---: | --- | ---: | ---: | ---: | --- | --- |\n");
+        var table = new TextTable("benchmark", "value", "unit", "baseline", "ratio", "target", "met", "note");
         foreach (BenchResult r in results)
         {
             string target = r.Target is double t ? (r.Kind switch { TargetKind.AtMost => "≤ ", TargetKind.Below => "< ", _ => "≥ " }) + Format(t) : "";
             string met = r.Met ? "yes" : "**no**";
-            md.Append(CultureInfo.InvariantCulture,
-                $"| `{r.Name}` | {Format(r.Value)} | {r.Unit} | {Format(r.Baseline)} | {Format(r.Ratio)} | {target} | {met} | {(r.Note ?? "").Replace("|", "\\|", StringComparison.Ordinal)} |\n");
+            table.Add($"`{r.Name}`", Format(r.Value), r.Unit, Format(r.Baseline), Format(r.Ratio), target, met, r.Note ?? "");
         }
-        return md.ToString();
+        return md.Append(table.Markdown("lrlrrrll")).ToString();
     }
 
     public static string Format(double? value) => value switch

@@ -1,5 +1,5 @@
 // DemoTable.cs - the results as a table: Mbit/s, % of the lane's line rate, speed-up over plain, for the terminal and as Markdown.
-using LaneShim.Lab.Lab;
+using LaneShim.Cli;
 
 namespace LaneShim.Lab.Demo;
 
@@ -8,32 +8,23 @@ internal static class DemoTable
 {
     private static readonly string[] Header = ["mover", "mode", "Mbit/s", "% of line rate", "vs plain", "seconds", "note"];
 
-    public static void Write(TextWriter output, DemoReport report, IReadOnlyList<Mover> movers, DemoContext context)
+    public static void Write(TextWriter output, DemoReport report, IReadOnlyList<Mover> movers, DemoContext context) =>
+        Table(report, movers, context).WriteTo(output);
+
+    /// <summary>The same rows as a Markdown table (for the README), with the command that produced them.</summary>
+    public static string Markdown(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context, string command) =>
+        $"Lane: {DemoFormat.Mbps(report.LineRateMbps)} line rate, {DemoFormat.Fixed(report.RttMs, 1)} ms RTT (ping over the bypass); " +
+        $"plain runs take path 1 ({DemoFormat.Fixed(context.Lab.Path1.RateBps / 1e6, 0)} Mbit/s through the middlebox). Produced by `{command}`.\n\n" +
+        Table(report, movers, context).Markdown("llrrrrl");
+
+    private static TextTable Table(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context)
     {
         var table = new TextTable(Header);
         foreach (string[] row in Rows(report, movers, context))
         {
             table.Add(row);
         }
-        table.WriteTo(output);
-    }
-
-    /// <summary>The same rows as a Markdown table (for the README), with the command that produced them.</summary>
-    public static string Markdown(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context, string command)
-    {
-        var lines = new List<string>
-        {
-            $"Lane: {DemoFormat.Mbps(report.LineRateMbps)} line rate, {DemoFormat.Fixed(report.RttMs, 1)} ms RTT (ping over the bypass); " +
-            $"plain runs take path 1 ({DemoFormat.Fixed(context.Lab.Path1.RateBps / 1e6, 0)} Mbit/s through the middlebox). Produced by `{command}`.",
-            "",
-            "| " + string.Join(" | ", Header) + " |",
-            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
-        };
-        foreach (string[] row in Rows(report, movers, context))
-        {
-            lines.Add("| " + string.Join(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))) + " |");
-        }
-        return string.Join('\n', lines) + "\n";
+        return table;
     }
 
     private static IEnumerable<string[]> Rows(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context)

@@ -1,5 +1,6 @@
 // LabStatusText.cs - `lab status` (and the end of `lab up`) for people: namespaces, links with their parameters, emulators, counters.
 using System.Globalization;
+using LaneShim.Cli;
 using LaneShim.Core;
 
 namespace LaneShim.Lab.Lab;
