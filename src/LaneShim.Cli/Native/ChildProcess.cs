@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 namespace LaneShim.Cli.Native;
 
 /// <summary>A child started with posix_spawn(p); <see cref="Wait"/> returns its raw wait status.</summary>
-internal sealed unsafe partial class ChildProcess
+internal sealed unsafe class ChildProcess
 {
     private const short PosixSpawnSetSigDef = 0x04;
     private const short PosixSpawnSetSigMask = 0x08;
@@ -47,7 +47,7 @@ internal sealed unsafe partial class ChildProcess
         while (true)
         {
             int status;
-            int rc = waitpid(Pid, &status, 0);
+            int rc = Libc.WaitPid(Pid, &status, 0);
             if (rc == Pid)
             {
                 return status;
@@ -66,7 +66,7 @@ internal sealed unsafe partial class ChildProcess
     public static string? Reap(int pid)
     {
         int status;
-        int rc = waitpid(pid, &status, WNoHang);
+        int rc = Libc.WaitPid(pid, &status, WNoHang);
         if (rc != pid)
         {
             return null;
@@ -75,7 +75,7 @@ internal sealed unsafe partial class ChildProcess
     }
 
     /// <summary>Sends a signal to the child; ignores a child that is already gone.</summary>
-    public void Signal(int signal) => kill(Pid, signal);
+    public void Signal(int signal) => Libc.Kill(Pid, signal);
 
     public static bool Exited(int status) => (status & 0x7f) == 0;
 
@@ -91,8 +91,8 @@ internal sealed unsafe partial class ChildProcess
             return ExitCode(status);
         }
         int sig = TermSignal(status);
-        signal(sig, 0); // SIG_DFL
-        kill(getpid(), sig);
+        Libc.Signal(sig, 0); // SIG_DFL
+        Libc.Kill(Libc.GetPid(), sig);
         return 128 + sig; // only reached for signals whose default is not to end the process
     }
 
@@ -109,33 +109,33 @@ internal sealed unsafe partial class ChildProcess
         {
             if (detached)
             {
-                Check(posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init", failure);
+                Check(Libc.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init", failure);
             }
             try
             {
-                Check(posix_spawnattr_init(attr), "posix_spawnattr_init", failure);
+                Check(Libc.PosixSpawnAttrInit(attr), "posix_spawnattr_init", failure);
                 try
                 {
                     short flags = PosixSpawnSetSigDef | PosixSpawnSetSigMask;
                     if (detached)
                     {
-                        Check(posix_spawn_file_actions_addopen(actions, 0, Utf8("/dev/null", allocations), ORdOnly, 0), "addopen stdin", failure);
-                        Check(posix_spawn_file_actions_addopen(actions, 1, Utf8(logFile!, allocations), OWrOnly | OCreat | OAppend, 0x1a4 /* 0644 */), "addopen stdout", failure);
-                        Check(posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2 stderr", failure);
-                        Check(posix_spawn_file_actions_addchdir_np(actions, Utf8("/", allocations)), "addchdir", failure);
+                        Check(Libc.PosixSpawnFileActionsAddOpen(actions, 0, Utf8("/dev/null", allocations), ORdOnly, 0), "addopen stdin", failure);
+                        Check(Libc.PosixSpawnFileActionsAddOpen(actions, 1, Utf8(logFile!, allocations), OWrOnly | OCreat | OAppend, 0x1a4 /* 0644 */), "addopen stdout", failure);
+                        Check(Libc.PosixSpawnFileActionsAddDup2(actions, 1, 2), "adddup2 stderr", failure);
+                        Check(Libc.PosixSpawnFileActionsAddChdir(actions, Utf8("/", allocations)), "addchdir", failure);
                         flags |= PosixSpawnSetSid;
                     }
-                    sigfillset(set);
-                    Check(posix_spawnattr_setsigdefault(attr, set), "posix_spawnattr_setsigdefault", failure);
-                    sigemptyset(set);
-                    Check(posix_spawnattr_setsigmask(attr, set), "posix_spawnattr_setsigmask", failure);
-                    Check(posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags", failure);
+                    Libc.SigFillSet(set);
+                    Check(Libc.PosixSpawnAttrSetSigDefault(attr, set), "posix_spawnattr_setsigdefault", failure);
+                    Libc.SigEmptySet(set);
+                    Check(Libc.PosixSpawnAttrSetSigMask(attr, set), "posix_spawnattr_setsigmask", failure);
+                    Check(Libc.PosixSpawnAttrSetFlags(attr, flags), "posix_spawnattr_setflags", failure);
                     nint* args = StringArray(argv, allocations);
                     nint* envp = StringArray(environment, allocations);
                     int pid;
                     int rc = detached
-                        ? posix_spawn(&pid, (byte*)args[0], actions, attr, args, envp)
-                        : posix_spawnp(&pid, (byte*)args[0], null, attr, args, envp);
+                        ? Libc.PosixSpawn(&pid, (byte*)args[0], actions, attr, args, envp)
+                        : Libc.PosixSpawnP(&pid, (byte*)args[0], null, attr, args, envp);
                     if (rc != 0)
                     {
                         throw failure(null, rc);
@@ -144,14 +144,14 @@ internal sealed unsafe partial class ChildProcess
                 }
                 finally
                 {
-                    posix_spawnattr_destroy(attr);
+                    Libc.PosixSpawnAttrDestroy(attr);
                 }
             }
             finally
             {
                 if (detached)
                 {
-                    posix_spawn_file_actions_destroy(actions);
+                    Libc.PosixSpawnFileActionsDestroy(actions);
                 }
             }
         }
@@ -205,23 +205,4 @@ internal sealed unsafe partial class ChildProcess
             throw failure(call, rc);
         }
     }
-
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_init(byte* actions);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_destroy(byte* actions);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addopen(byte* actions, int fd, byte* path, int flags, uint mode);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_adddup2(byte* actions, int fd, int newFd);
-    [LibraryImport("libc")] private static partial int posix_spawn_file_actions_addchdir_np(byte* actions, byte* path);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_init(byte* attr);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_destroy(byte* attr);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setflags(byte* attr, short flags);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setsigdefault(byte* attr, byte* set);
-    [LibraryImport("libc")] private static partial int posix_spawnattr_setsigmask(byte* attr, byte* set);
-    [LibraryImport("libc")] private static partial int sigfillset(byte* set);
-    [LibraryImport("libc")] private static partial int sigemptyset(byte* set);
-    [LibraryImport("libc")] private static partial int posix_spawn(int* pid, byte* path, byte* actions, byte* attr, nint* argv, nint* envp);
-    [LibraryImport("libc")] private static partial int posix_spawnp(int* pid, byte* file, void* fileActions, byte* attr, nint* argv, nint* envp);
-    [LibraryImport("libc", SetLastError = true)] private static partial int waitpid(int pid, int* status, int options);
-    [LibraryImport("libc")] private static partial int kill(int pid, int sig);
-    [LibraryImport("libc")] private static partial int getpid();
-    [LibraryImport("libc")] private static partial nint signal(int sig, nint handler);
 }

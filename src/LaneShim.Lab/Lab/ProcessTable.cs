@@ -1,11 +1,10 @@
 // ProcessTable.cs - what /proc says about a process (alive, zombie, command line, network namespace) and signals to it.
-using System.Runtime.InteropServices;
 using LaneShim.Cli.Native;
 
 namespace LaneShim.Lab.Lab;
 
 /// <summary>Reads /proc and sends signals; a pid that does not exist is simply not alive.</summary>
-internal static partial class ProcessTable
+internal static class ProcessTable
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;
@@ -56,7 +55,7 @@ internal static partial class ProcessTable
     }
 
     /// <summary>Sends a signal; false when the process does not exist.</summary>
-    public static bool Signal(int pid, int signal) => pid > 0 && kill(pid, signal) == 0;
+    public static bool Signal(int pid, int signal) => pid > 0 && Libc.Kill(pid, signal) == 0;
 
     /// <summary>Polls until every pid is gone (or a zombie) or the deadline passes; returns those still alive.</summary>
     public static IReadOnlyList<int> WaitGone(IEnumerable<int> pids, TimeSpan deadline)
@@ -79,9 +78,5 @@ internal static partial class ProcessTable
     }
 
     /// <summary>True when this process runs as root.</summary>
-    public static bool IsRoot => geteuid() == 0;
-
-    [LibraryImport("libc")] private static partial int kill(int pid, int sig);
-
-    [LibraryImport("libc")] private static partial uint geteuid();
+    public static bool IsRoot => Libc.GetEuid() == 0;
 }
