@@ -64,6 +64,10 @@ build() {
 	dotnet publish src/LaneShim.Cli/LaneShim.Cli.csproj -c $CONFIG -o "$OUT/cli" -v quiet -nologo >"$OUT/cli-publish.log" 2>&1 ||
 		{ cat "$OUT/cli-publish.log" >&2; exit 1; }
 	ln -sfn ../cli/laneshim "$OUT/bin/laneshim"
+	log "proving ground (lab, demo, bench)"
+	dotnet publish src/LaneShim.Lab/LaneShim.Lab.csproj -c $CONFIG -o "$OUT/lab" -v quiet -nologo >"$OUT/lab-publish.log" 2>&1 ||
+		{ cat "$OUT/lab-publish.log" >&2; exit 1; }
+	ln -sfn ../lab/laneshim-lab "$OUT/bin/laneshim-lab"
 	log "solution"
 	dotnet build Shim.sln -c $CONFIG -v quiet -nologo -clp:ErrorsOnly
 }
@@ -107,7 +111,7 @@ run_tests() {
 	[ "$failed" -eq 0 ]
 }
 
-# ./build.sh demo [laneshim demo flags]: the legacy movers plain, under laneshim run and hand-tuned, over the lab
+# ./build.sh demo [laneshim-lab demo flags]: the legacy movers plain, under laneshim run and hand-tuned, over the lab
 # (results in out/demo). ./build.sh demo foundation: one program's socket plain and under LaneShim.
 demo() {
 	build
@@ -116,13 +120,13 @@ demo() {
 		"$ROOT/demo/foundation.sh" "$@"
 		return
 	fi
-	"$OUT/bin/laneshim" demo --policy "$ROOT/demo/lanes.conf" --out "$OUT/demo" "$@"
+	"$OUT/bin/laneshim-lab" demo --policy "$ROOT/demo/lanes.conf" --out "$OUT/demo" "$@"
 }
 
-# ./build.sh bench [--quick] [laneshim bench flags]: builds, then the benchmark harness (results in out/bench, root).
+# ./build.sh bench [--quick] [laneshim-lab bench flags]: builds, then the benchmark harness (results in out/bench, root).
 bench() {
 	build
-	"$OUT/bin/laneshim" bench --out "$OUT/bench" "$@"
+	"$OUT/bin/laneshim-lab" bench --out "$OUT/bench" "$@"
 }
 
 cmd=${1:-build}

@@ -1,4 +1,4 @@
-/* main.c - laneshim-bench: timing loops `laneshim bench` runs in the namespaces it builds; samples go to stdout, one per line. */
+/* main.c - laneshim-bench: timing loops `laneshim-lab bench` runs in the namespaces it builds; samples go to stdout, one per line. */
 #include "bench.h"
 
 #include <stdio.h>

@@ -13,9 +13,6 @@ internal static class Program
             RunCommand.Create(),
             BrokerCommand.Create(),
             DoctorCommand.Create(),
-            LabCommand.Create(),
-            DemoCommand.Create(),
-            BenchCommand.Create(),
             StatusCommand.Create(),
         };
         if (OperatingSystem.IsLinux())

@@ -11,7 +11,11 @@ public static class RepoPaths
 
     public static string Out => Path.Combine(Root, "out");
 
+    /// <summary>The product CLI: run, broker, status, doctor, install, uninstall.</summary>
     public static string Cli => Path.Combine(Out, "bin", "laneshim");
+
+    /// <summary>The proving ground: lab, demo, bench.</summary>
+    public static string Lab => Path.Combine(Out, "bin", "laneshim-lab");
 
     public static string Shim => Path.Combine(Out, "lib", "liblaneshim.so");
 

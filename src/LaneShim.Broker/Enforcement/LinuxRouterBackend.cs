@@ -9,7 +9,7 @@ namespace LaneShim.Broker.Enforcement;
 /// <summary>
 /// Each router runs table <c>inet laneshim</c> with set <c>lanes4</c> (saddr . sport . daddr . dport, flags timeout)
 /// and a prerouting rule that marks members with the fwmark its policy routing sends over the lane link
-/// (`laneshim lab up` creates both). A rule is one set element with the lease's TTL (plus a grace period) as its
+/// (`laneshim-lab lab up` creates both). A rule is one set element with the lease's TTL (plus a grace period) as its
 /// kernel timeout, so the kernel drops it even if the broker dies; release deletes it at once. Each router gets
 /// one atomic netlink batch over a socket opened once inside its namespace.
 /// </summary>

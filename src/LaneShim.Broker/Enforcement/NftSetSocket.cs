@@ -3,11 +3,12 @@
 // router's namespace and then serves from any thread: programming a router costs one sendmsg, not a process.
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using LaneShim.Broker.Native;
 
 namespace LaneShim.Broker.Enforcement;
 
 /// <summary>One NETLINK_NETFILTER socket in a namespace, bound to table <c>inet TABLE</c>, set <c>SET</c>.</summary>
-internal sealed partial class NftSetSocket : IDisposable
+internal sealed class NftSetSocket : IDisposable
 {
     private const int AF_NETLINK = 16;
     private const int SOCK_RAW = 3;
@@ -60,16 +61,16 @@ internal sealed partial class NftSetSocket : IDisposable
             {
                 if (netns is not null)
                 {
-                    home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-                    target = open($"/run/netns/{netns}", O_RDONLY | O_CLOEXEC);
-                    if (home < 0 || target < 0 || setns(target, CLONE_NEWNET) != 0)
+                    home = Libc.Open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+                    target = Libc.Open($"/run/netns/{netns}", O_RDONLY | O_CLOEXEC);
+                    if (home < 0 || target < 0 || Libc.SetNs(target, CLONE_NEWNET) != 0)
                     {
                         errno = Marshal.GetLastPInvokeError();
                         failure = $"cannot enter network namespace {netns}";
                         return;
                     }
                 }
-                fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+                fd = Libc.Socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
                 if (fd < 0)
                 {
                     errno = Marshal.GetLastPInvokeError();
@@ -81,12 +82,12 @@ internal sealed partial class NftSetSocket : IDisposable
                 // This thread ends here; going home anyway keeps it honest should it ever be pooled.
                 if (home >= 0)
                 {
-                    setns(home, CLONE_NEWNET);
-                    close(home);
+                    Libc.SetNs(home, CLONE_NEWNET);
+                    Libc.Close(home);
                 }
                 if (target >= 0)
                 {
-                    close(target);
+                    Libc.Close(target);
                 }
             }
         }) { IsBackground = true, Name = "laneshim-netns" };
@@ -99,7 +100,7 @@ internal sealed partial class NftSetSocket : IDisposable
         unsafe
         {
             long* timeout = stackalloc long[2] { 1, 0 }; // struct timeval: never wait more than 1 s for an answer
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
+            Libc.SetSockOpt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
         }
         return new NftSetSocket(fd, table, set);
     }
@@ -130,7 +131,7 @@ internal sealed partial class NftSetSocket : IDisposable
             {
                 fixed (byte* p = message)
                 {
-                    if (send(_fd, p, (nuint)message.Length, 0) != message.Length)
+                    if (Libc.Send(_fd, p, (nuint)message.Length, 0) != message.Length)
                     {
                         throw new EnforcementException($"netlink send failed: errno {Marshal.GetLastPInvokeError()}");
                     }
@@ -189,7 +190,7 @@ internal sealed partial class NftSetSocket : IDisposable
             nint n;
             fixed (byte* p = buffer)
             {
-                n = recv(_fd, p, (nuint)buffer.Length, 0);
+                n = Libc.Recv(_fd, p, (nuint)buffer.Length, 0);
             }
             if (n <= 0)
             {
@@ -232,30 +233,9 @@ internal sealed partial class NftSetSocket : IDisposable
         {
             if (_fd >= 0)
             {
-                close(_fd);
+                Libc.Close(_fd);
                 _fd = -1;
             }
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(int fd, int nstype);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial int setsockopt(int fd, int level, int name, void* value, uint length);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint send(int fd, byte* buffer, nuint length, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint recv(int fd, byte* buffer, nuint length, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }

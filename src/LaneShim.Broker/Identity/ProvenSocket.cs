@@ -1,4 +1,5 @@
 // ProvenSocket.cs - the broker's duplicate of a caller's proven socket, and the privileged settings it applies there.
+using LaneShim.Broker.Native;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Broker.Identity;
@@ -49,7 +50,7 @@ internal sealed class ProvenSocket : IDisposable
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            SocketSyscalls.Close(fd);
+            Libc.Close(fd);
         }
     }
 

@@ -1,6 +1,7 @@
 // SocketProof.cs - proves that the socket a request names is the caller's own TCP socket for that flow (pidfd_getfd + getsockname/getpeername).
 using System.Net;
 using System.Runtime.InteropServices;
+using LaneShim.Broker.Native;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Broker.Identity;
@@ -35,7 +36,7 @@ internal static unsafe class SocketProof
             return false;
         }
 
-        long pidfd = SocketSyscalls.Syscall2(SocketSyscalls.SysPidfdOpen, pid, 0);
+        long pidfd = Libc.Syscall2(SocketSyscalls.SysPidfdOpen, pid, 0);
         if (pidfd < 0)
         {
             failure = $"cannot open the caller's process (pid {pid}): {SocketSyscalls.Describe(Marshal.GetLastPInvokeError())}";
@@ -54,12 +55,12 @@ internal static unsafe class SocketProof
                 return false;
             }
 
-            dup = SocketSyscalls.Syscall3(SocketSyscalls.SysPidfdGetfd, pidfd, fd, 0);
+            dup = Libc.Syscall3(SocketSyscalls.SysPidfdGetfd, pidfd, fd, 0);
             dupErrno = dup < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
         finally
         {
-            SocketSyscalls.Close((int)pidfd);
+            Libc.Close((int)pidfd);
         }
 
         if (dup < 0)
@@ -98,7 +99,7 @@ internal static unsafe class SocketProof
         {
             PidfdInfo info = default;
             info.Mask = PidfdInfo.Creds;
-            if (SocketSyscalls.Ioctl(pidfd, PidfdInfo.GetInfo, &info) == 0 && (info.Mask & PidfdInfo.Creds) != 0)
+            if (Libc.Ioctl(pidfd, PidfdInfo.GetInfo, &info) == 0 && (info.Mask & PidfdInfo.Creds) != 0)
             {
                 return (info.Ruid, info.Euid);
             }
@@ -212,7 +213,7 @@ internal static unsafe class SocketProof
     {
         byte* storage = stackalloc byte[128];
         uint length = 128;
-        int rc = peer ? SocketSyscalls.GetPeerName(fd, storage, &length) : SocketSyscalls.GetSockName(fd, storage, &length);
+        int rc = peer ? Libc.GetPeerName(fd, storage, &length) : Libc.GetSockName(fd, storage, &length);
         if (rc != 0)
         {
             errno = Marshal.GetLastPInvokeError();

@@ -1,10 +1,11 @@
-// SocketSyscalls.cs - the Linux calls the broker needs to take hold of a caller's socket: pidfd_open, pidfd_getfd, get/setsockopt, names.
+// SocketSyscalls.cs - the constants and int-option helpers of taking hold of a caller's socket (pidfd_open, pidfd_getfd, get/setsockopt); the calls are in Native/Libc.cs.
 using System.Runtime.InteropServices;
+using LaneShim.Broker.Native;
 
 namespace LaneShim.Broker.Identity;
 
-/// <summary>Raw libc and syscall entry points (x86_64 and aarch64 share the pidfd numbers 434 and 438).</summary>
-internal static unsafe partial class SocketSyscalls
+/// <summary>Syscall numbers and socket constants (x86_64 and aarch64 share the pidfd numbers 434 and 438), int options, errno words.</summary>
+internal static unsafe class SocketSyscalls
 {
     public const long SysPidfdOpen = 434;
     public const long SysPidfdGetfd = 438;
@@ -26,36 +27,12 @@ internal static unsafe partial class SocketSyscalls
     public const int Enotconn = 107;
     public const int Enotsock = 88;
 
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    public static partial long Syscall2(long number, long a, long b);
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    public static partial long Syscall3(long number, long a, long b, long c);
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    public static partial int Ioctl(int fd, ulong request, void* argument);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
-    public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
-
-    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
-    public static partial int GetSockName(int fd, byte* address, uint* length);
-
-    [LibraryImport("libc", EntryPoint = "getpeername", SetLastError = true)]
-    public static partial int GetPeerName(int fd, byte* address, uint* length);
-
     /// <summary>An int socket option, or null with <paramref name="errno"/> set.</summary>
     public static int? GetInt(int fd, int level, int name, out int errno)
     {
         int value = 0;
         uint length = sizeof(int);
-        if (GetSockOpt(fd, level, name, &value, &length) != 0)
+        if (Libc.GetSockOpt(fd, level, name, &value, &length) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
             return null;
@@ -67,7 +44,7 @@ internal static unsafe partial class SocketSyscalls
 
     /// <summary>Sets an int socket option; the errno on failure, 0 on success.</summary>
     public static int SetInt(int fd, int level, int name, int value) =>
-        SetSockOpt(fd, level, name, &value, sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        Libc.SetSockOpt(fd, level, name, &value, sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>strerror-like words for the errnos a proof meets.</summary>
     public static string Describe(int errno) => errno switch

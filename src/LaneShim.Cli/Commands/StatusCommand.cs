@@ -67,31 +67,31 @@ internal static class StatusCommand
         var text = new StringBuilder();
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         text.AppendLine($"LEASES ({leases.Leases.Count})");
-        var rows = new List<string[]> { new[] { "LEASE", "CLASS", "RATE", "FLOW", "PROGRAM", "PID", "EXPIRES", "PATH" } };
+        var leaseTable = new TextTable("LEASE", "CLASS", "RATE", "FLOW", "PROGRAM", "PID", "EXPIRES", "PATH");
         foreach (Lease l in leases.Leases)
         {
-            rows.Add([
+            leaseTable.Add([
                 l.LeaseId.Length > 8 ? l.LeaseId[..8] : l.LeaseId, l.Grant?.LaneClass ?? "", Units.FormatRate(l.Grant?.RateBps ?? 0), Describe(l.Flow),
                 Path.GetFileName(l.Program?.Path ?? ""), (l.Program?.Pid ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"{Math.Max(0, (l.Grant?.ExpiresUnixMs ?? 0) - now) / 1000.0:0.0}s",
                 l.Grant is { TopologyVersion: > 0 } g ? $"{g.PathId}@v{g.TopologyVersion}" : l.Grant?.PathId ?? "",
             ]);
         }
-        Align(text, rows);
+        Append(text, leaseTable);
         text.AppendLine();
         text.AppendLine($"FLOWS ({flows.Flows.Count} shown, {flows.FlowsRecorded} closed since the broker started)");
-        rows = [["CLASS", "FLOW", "PROGRAM", "BYTES", "TIME", "ACHIEVED", "GRANTED", "MIN-RTT", "RETRANS", "LIMITED BY", "RWND/SNDBUF/CWND/APP"]];
+        var flowTable = new TextTable("CLASS", "FLOW", "PROGRAM", "BYTES", "TIME", "ACHIEVED", "GRANTED", "MIN-RTT", "RETRANS", "LIMITED BY", "RWND/SNDBUF/CWND/APP");
         foreach (FlowRecord f in flows.Flows)
         {
             FlowStats s = f.Stats ?? new FlowStats();
-            rows.Add([
+            flowTable.Add([
                 f.LaneClass, Describe(f.Flow), Path.GetFileName(f.Program?.Path ?? ""), Bytes(Math.Max(s.BytesAcked, s.BytesReceived)),
                 Units.FormatDuration(TimeSpan.FromMilliseconds(s.DurationMs)), Units.FormatRate(f.AchievedBps), Units.FormatRate(f.GrantedRateBps),
                 Units.FormatDuration(TimeSpan.FromMicroseconds(s.MinRttUs)), s.TotalRetrans.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 f.LimitedBy, Shares(s),
             ]);
         }
-        Align(text, rows);
+        Append(text, flowTable);
         return text.ToString();
     }
 
@@ -135,12 +135,11 @@ internal static class StatusCommand
         _ => $"{n} B",
     };
 
-    private static void Align(StringBuilder text, List<string[]> rows)
+    private static void Append(StringBuilder text, TextTable table)
     {
-        int[] widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        foreach (string[] row in rows)
+        foreach (string line in table.Lines())
         {
-            text.AppendLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
+            text.AppendLine(line);
         }
     }
 }

@@ -78,12 +78,12 @@ internal sealed class DoctorText
         _out.WriteLine(Paint(Bold, $"{verb}: {file}"));
         if (outcome.Values.Count > 0)
         {
-            var rows = outcome.Values.Select(v => new[] { v.Key, $"{v.Before ?? "?"} -> {v.Value}", Describe(v) }).ToList();
-            int[] widths = Widths(rows);
-            foreach (string[] row in rows)
+            var values = new TextTable();
+            foreach (LoadedValue v in outcome.Values)
             {
-                _out.WriteLine(("  " + Pad(row[0], widths[0]) + "  " + Pad(row[1], widths[1]) + "  " + row[2]).TrimEnd());
+                values.Add(v.Key, $"{v.Before ?? "?"} -> {v.Value}", Describe(v));
             }
+            WriteIndented(values);
         }
 
         _out.WriteLine();
@@ -93,21 +93,15 @@ internal sealed class DoctorText
     {
         _out.WriteLine(Paint(Bold, $"lane {lane.Lane.Name}: {lane.Lane.DescribeBdp()} in flight" +
             (lane.Lane.Congestion.Length > 0 ? $", cc {lane.Lane.Congestion}" : "")));
-        var rows = new List<string[]>
-        {
-            new[] { "as sender", Reach(lane.Lane, lane.Send.TopsOutAtBps), LimitedBy(lane.Send.LimitedBy) },
-            new[] { "as receiver", Reach(lane.Lane, lane.Receive.TopsOutAtBps), LimitedBy(lane.Receive.LimitedBy) },
-        };
+        var reach = new TextTable();
+        reach.Add("as sender", Reach(lane.Lane, lane.Send.TopsOutAtBps), LimitedBy(lane.Send.LimitedBy));
+        reach.Add("as receiver", Reach(lane.Lane, lane.Receive.TopsOutAtBps), LimitedBy(lane.Receive.LimitedBy));
         if (lane.LinkBps is ulong link)
         {
-            rows.Add(["on the link", Reach(lane.Lane, link), LimitedBy(["link-speed"])]);
+            reach.Add("on the link", Reach(lane.Lane, link), LimitedBy(["link-speed"]));
         }
 
-        int[] widths = Widths(rows);
-        foreach (string[] row in rows)
-        {
-            _out.WriteLine(("  " + Pad(row[0], widths[0]) + "  " + Pad(row[1], widths[1]) + "  " + row[2]).TrimEnd());
-        }
+        WriteIndented(reach);
 
         _out.WriteLine();
     }
@@ -119,18 +113,19 @@ internal sealed class DoctorText
 
     private void WriteTable(IReadOnlyList<Finding> findings)
     {
-        var rows = new List<string[]> { new[] { "SEVERITY", "SCOPE", "CHECK", "MEASURED", "NEEDED" } };
-        rows.AddRange(findings.Select(f => new[] { f.Severity.ToText(), f.Scope, f.Id, f.Measured, f.Needed }));
-        int[] widths = Widths(rows);
-        _out.WriteLine(Paint(Bold, Row(rows[0], widths)));
+        var table = new TextTable("SEVERITY", "SCOPE", "CHECK", "MEASURED", "NEEDED");
+        foreach (Finding f in findings)
+        {
+            table.Add(f.Severity.ToText(), f.Scope, f.Id, f.Measured, f.Needed);
+        }
+        IReadOnlyList<string> lines = table.Lines();
+        _out.WriteLine(Paint(Bold, lines[0]));
         for (int i = 0; i < findings.Count; i++)
         {
             Finding f = findings[i];
-            string[] row = rows[i + 1];
-            string line = Row(row, widths);
+            string word = f.Severity.ToText();
             // Colour the severity word only; the padding stays plain so columns line up in any terminal.
-            string severity = Pad(row[0], widths[0]);
-            _out.WriteLine(Paint(SeverityColor(f.Severity), row[0]) + severity[row[0].Length..] + line[severity.Length..]);
+            _out.WriteLine(Paint(SeverityColor(f.Severity), word) + lines[i + 1][word.Length..]);
             if (f.Severity != Severity.Ok)
             {
                 foreach (string wrapped in Wrap(f.Why, Indent, Indent))
@@ -154,21 +149,14 @@ internal sealed class DoctorText
         _ => $"failed: {v.Message}",
     };
 
-    private static string Row(string[] cells, int[] widths)
+    // A table without a header, two blanks in from the margin (the lines under a lane or an --apply headline).
+    private void WriteIndented(TextTable table)
     {
-        var line = new StringBuilder();
-        for (int i = 0; i < cells.Length; i++)
+        foreach (string line in table.Lines())
         {
-            line.Append(i == cells.Length - 1 ? cells[i] : Pad(cells[i], widths[i]) + "  ");
+            _out.WriteLine("  " + line);
         }
-
-        return line.ToString().TrimEnd();
     }
-
-    private static int[] Widths(IReadOnlyList<string[]> rows) =>
-        Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-
-    private static string Pad(string s, int width) => s.PadRight(width);
 
     private IEnumerable<string> Wrap(string text, string first, string rest)
     {

@@ -1,7 +1,7 @@
 // AtomicFile.cs - replace a file or symlink so every reader sees the old or the new one whole: temp file, fsync, rename, fsync the directory.
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using LaneShim.Cli.Native;
 
 namespace LaneShim.Cli.Site;
 
@@ -10,7 +10,7 @@ namespace LaneShim.Cli.Site;
 /// program that starts (or has it mapped) at that moment; rename(2) swaps the name in one step and leaves the old inode to its users.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal static partial class AtomicFile
+internal static class AtomicFile
 {
     private const int ODirectory = 0x10000;
 
@@ -77,23 +77,14 @@ internal static partial class AtomicFile
     /// <summary>Makes a rename or unlink in <paramref name="directory"/> durable.</summary>
     public static void SyncDirectory(string directory)
     {
-        int fd = open(directory, ODirectory);
+        int fd = Libc.Open(directory, ODirectory);
         if (fd >= 0)
         {
-            fsync(fd);
-            close(fd);
+            Libc.FSync(fd);
+            Libc.Close(fd);
         }
     }
 
     private static string TempName(string path) =>
         Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.laneshim-{Environment.ProcessId}.tmp");
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc")]
-    private static partial int fsync(int fd);
-
-    [LibraryImport("libc")]
-    private static partial int close(int fd);
 }

@@ -1,5 +1,6 @@
 // PidfdCredentialsTests.cs - the uids the socket proof reads through a pidfd (PIDFD_GET_INFO) agree with /proc/PID/status.
 using LaneShim.Broker.Identity;
+using LaneShim.Broker.Native;
 using LaneShim.Testing;
 
 namespace LaneShim.Broker.Tests.Identity;
@@ -17,7 +18,7 @@ public sealed class PidfdCredentialsTests
             "import os,time; os.setresuid(65534, 65533, 0); print('ready', flush=True); time.sleep(120)"]);
         child.WaitUntil(() => child.Stdout.Contains("ready", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "changed its uids");
 
-        int pidfd = (int)SocketSyscalls.Syscall2(SocketSyscalls.SysPidfdOpen, child.Pid, 0);
+        int pidfd = (int)Libc.Syscall2(SocketSyscalls.SysPidfdOpen, child.Pid, 0);
         Assert.IsGreaterThanOrEqualTo(0, pidfd, "pidfd_open");
         try
         {
@@ -26,7 +27,7 @@ public sealed class PidfdCredentialsTests
         }
         finally
         {
-            SocketSyscalls.Close(pidfd);
+            Libc.Close(pidfd);
         }
     }
 
@@ -34,7 +35,7 @@ public sealed class PidfdCredentialsTests
     public void OwnProcess_RunsAsRoot_BothWays()
     {
         Privileges.RequireRoot("the expected uid is 0");
-        int pidfd = (int)SocketSyscalls.Syscall2(SocketSyscalls.SysPidfdOpen, Environment.ProcessId, 0);
+        int pidfd = (int)Libc.Syscall2(SocketSyscalls.SysPidfdOpen, Environment.ProcessId, 0);
         try
         {
             Assert.AreEqual((0u, 0u), SocketProof.RunsAs(pidfd, Environment.ProcessId));
@@ -42,7 +43,7 @@ public sealed class PidfdCredentialsTests
         }
         finally
         {
-            SocketSyscalls.Close(pidfd);
+            Libc.Close(pidfd);
         }
     }
 }

@@ -1,5 +1,0 @@
-// LabException.cs - a lab step that failed, with what to do about it.
-namespace LaneShim.Cli.Lab;
-
-/// <summary>`lab up`, `down` or `status` could not do its job; the message is for the user.</summary>
-public sealed class LabException(string message) : Exception(message);

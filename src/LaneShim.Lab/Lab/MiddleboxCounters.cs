@@ -1,0 +1,5 @@
+// MiddleboxCounters.cs - what the lab's firewall counted: every packet it forwarded, and the new flows among them.
+namespace LaneShim.Lab.Lab;
+
+/// <summary>The middlebox's nftables counters.</summary>
+public sealed record MiddleboxCounters(long ForwardedPackets, long ForwardedBytes, long NewFlows);
