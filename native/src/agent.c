@@ -309,8 +309,9 @@ static void queue_late(const laneshim_flow *flow)
 		queued = true;
 	}
 	unlock_late();
-	laneshim_log(LANESHIM_LOG_DEBUG, "fd=%d: agent still starting; %s", flow->fd,
-		     queued ? "its lane follows when it is ready" : "no lane (too many flows waiting)");
+	laneshim_log(LANESHIM_LOG_DEBUG, "fd=%d: the agent was not ready within the deadline; %s", flow->fd,
+		     queued ? "its lane follows when it is ready"
+			    : late_count >= LATE_MAX ? "no lane (too many flows waiting)" : "no lane");
 }
 
 /* Publishes the loader's outcome and wakes the flows waiting for it. */
@@ -497,23 +498,11 @@ static bool room_for_agent(void)
 /* The loader thread: signals stay with the program's threads, except what the .NET runtime needs itself. */
 static bool start_loader(void)
 {
-	static bool handlers;
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t thread;
 	int rc;
 
-	if (sandboxed() || !room_for_agent())
-		return false;
-	if (__libc_single_threaded)
-		register_membarrier();
-	if (!handlers) {
-		if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-			laneshim_log(LANESHIM_LOG_ERROR, "agent: pthread_atfork failed; agent disabled");
-			return false;
-		}
-		handlers = true;
-	}
 	if (pthread_attr_init(&attr) != 0)
 		return false;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -538,15 +527,62 @@ static bool start_loader(void)
 	return true;
 }
 
-/* Starts the loader the first time; false (fail open) when it cannot. */
+static bool register_fork_handlers(void)
+{
+	static bool registered;
+
+	if (!registered && pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+		laneshim_log(LANESHIM_LOG_ERROR, "agent: pthread_atfork failed; agent disabled");
+		return false;
+	}
+	registered = true;
+	return true;
+}
+
+/* Whether the agent starts on the calling thread (agent_start = inline, or auto under a finite RLIMIT_AS). */
+static bool start_inline(void)
+{
+	struct rlimit limit;
+
+	switch (laneshim_config()->agent_start) {
+	case LANESHIM_AGENT_START_INLINE:
+		return true;
+	case LANESHIM_AGENT_START_THREAD:
+		return false;
+	default:
+		return getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+	}
+}
+
+/*
+ * Starts the agent the first time; false (fail open) when it cannot. By default in a loader thread: the flows
+ * wait for it at most their deadline, the rest get their lanes late. That thread costs the process a second
+ * 64 MiB glibc malloc arena of address space (the agent's dynamic TLS is allocated in every thread that enters
+ * it; the runtime's finalizer thread has the first), which a program under RLIMIT_AS cannot afford: there the
+ * agent starts on the calling thread instead, and the first flow waits for it (docs/architecture.md).
+ */
 static bool begin_loading(void)
 {
 	int expected = AGENT_UNLOADED;
+	bool ok;
 
 	if (!__atomic_compare_exchange_n(&state, &expected, AGENT_LOADING, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return expected == AGENT_LOADING;
 	owner_pid = known_pid;
+	if (sandboxed() || !room_for_agent() || !register_fork_handlers()) {
+		publish(false);
+		return false;
+	}
+	if (__libc_single_threaded)
+		register_membarrier(); /* cheap now; with a second thread it waits for an RCU grace period */
+	if (start_inline()) {
+		laneshim_guard++;
+		ok = load(laneshim_config());
+		laneshim_guard--;
+		publish(ok);
+		return ok;
+	}
 	lock_late();
 	late_open = true;
 	unlock_late();

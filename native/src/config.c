@@ -203,6 +203,19 @@ static bool set_include_loopback(struct laneshim_config *c, const char *v, char 
 	return true;
 }
 
+static bool set_agent_start(struct laneshim_config *c, const char *v, char *err)
+{
+	static const char *const names[] = {"auto", "thread", "inline"};
+
+	for (int i = 0; i < 3; i++) {
+		if (strcasecmp(v, names[i]) == 0) {
+			c->agent_start = i;
+			return true;
+		}
+	}
+	return snprintf(err, ERR_MAX, "expected auto, thread or inline, got '%.64s'", v), false;
+}
+
 static bool set_log(struct laneshim_config *c, const char *v, char *err)
 {
 	static const char *const names[] = {"off", "error", "info", "debug"};
@@ -335,6 +348,7 @@ static const struct option {
 	{"deny_programs", "LANESHIM_DENY_PROGRAMS", set_deny_programs},
 	{"default_excludes", "LANESHIM_DEFAULT_EXCLUDES", set_default_excludes},
 	{"disable_file", "LANESHIM_DISABLE_FILE", set_disable_file},
+	{"agent_start", "LANESHIM_AGENT_START", set_agent_start},
 };
 #define OPTIONS_COUNT (sizeof(options) / sizeof(options[0]))
 

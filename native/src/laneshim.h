@@ -128,9 +128,17 @@ struct laneshim_config {
 	char agent[PATH_MAX];
 	char log_file[PATH_MAX];
 	char disable_file[PATH_MAX]; /* a kill switch of the site's own, besides LANESHIM_KILL_SWITCH */
+	int agent_start;             /* LANESHIM_AGENT_START_*: where the agent's runtime starts (agent.c) */
 	struct laneshim_patterns allow_programs;
 	struct laneshim_patterns deny_programs;
 };
+/* laneshim_config.agent_start */
+enum laneshim_agent_start {
+	LANESHIM_AGENT_START_AUTO,   /* a thread of its own, inline under a finite RLIMIT_AS */
+	LANESHIM_AGENT_START_THREAD, /* a loader thread; connect() waits at most its deadline, late lanes after */
+	LANESHIM_AGENT_START_INLINE, /* on the thread of the first eligible call: one malloc arena less */
+};
+
 const struct laneshim_config *laneshim_config(void);
 bool laneshim_cidr_parse(const char *text, size_t len, struct laneshim_cidr *out);
 

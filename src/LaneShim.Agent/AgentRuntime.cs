@@ -25,7 +25,8 @@ internal sealed unsafe class AgentRuntime
     private readonly ConcurrentDictionary<int, PendingFlow> _pending = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LaneGrant, KnownOutcome> _readBacks = new();
     private readonly ConcurrentDictionary<ulong, OpenLane> _open = new(); // by socket cookie: the fd that closes last may be a dup
-    private bool _serving; // the shim lent its thread (laneshim_agent_serve)
+    private bool _serving; // a thread serves: the shim's (laneshim_agent_serve) or the agent's own
+    private int _serviceStarted;
 
     private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
     {
@@ -136,7 +137,11 @@ internal sealed unsafe class AgentRuntime
         {
             open = new OpenLane(grant.LeaseId, SocketTuner.IsForOneSocket(grant), Stopwatch.GetTimestamp());
             _open[cookie] = open;
-            _renewer.Track(grant); // renewed in the background while this socket lives
+            if (!grant.LeaseFollowsConnection)
+            {
+                _renewer.Track(grant); // renewed in the background while this socket lives
+                EnsureService();
+            }
         }
         _pending[flow.Fd] = new PendingFlow(grant.LeaseId, flow.Direction, outcome, fromCache, open);
         if (flow.Direction != AbiConstants.DirOutbound)
@@ -229,7 +234,27 @@ internal sealed unsafe class AgentRuntime
         else
         {
             _reporter.Enqueue(ClosedReport(fd, lane.LeaseId, stats));
+            if (!Volatile.Read(ref _serving) && _reporter.Pending >= FlowReporter.MaxBatch / 2)
+            {
+                // No service thread (the broker keeps this program's leases alive): the closing thread sends a batch.
+                _reporter.SendNow(_deadline);
+            }
         }
+    }
+
+    /// <summary>
+    /// A lease needs the agent to renew it (the broker does not follow its connection): the shim's thread serves
+    /// when there is one; otherwise the agent starts its own service thread once, with the host's signals blocked.
+    /// A program with one thread and leases its broker keeps alive never gets one: each thread costs it a 64 MiB
+    /// malloc arena of address space.
+    /// </summary>
+    private void EnsureService()
+    {
+        if (Volatile.Read(ref _serving) || Interlocked.Exchange(ref _serviceStarted, 1) != 0)
+        {
+            return;
+        }
+        Libc.WithHostSignalsBlocked(() => new Thread(Serve) { IsBackground = true, Name = "laneshim-agent" }.Start());
     }
 
     /// <summary>
@@ -240,6 +265,7 @@ internal sealed unsafe class AgentRuntime
     public void Serve()
     {
         Volatile.Write(ref _serving, true);
+        Interlocked.Exchange(ref _serviceStarted, 1);
         while (true)
         {
             try
@@ -276,7 +302,13 @@ internal sealed unsafe class AgentRuntime
         }
         if (!Volatile.Read(ref _serving))
         {
-            _reporter.DrainOnce(TimeSpan.Zero); // no service thread yet: send what is queued from here
+            // No service thread: the exiting thread sends what is queued, batch by batch, within the bound.
+            long started = Stopwatch.GetTimestamp();
+            while (_reporter.Pending > 0 && Stopwatch.GetElapsedTime(started) is var spent && spent < bound)
+            {
+                _reporter.SendNow(bound - spent);
+            }
+            return;
         }
         _reporter.Flush(bound);
     }

@@ -28,6 +28,7 @@ internal sealed class FlowReporter
     private volatile bool _flushing;
     private readonly object _lingering = new();
     private readonly FlowReportBatch _batch = new();
+    private readonly Lock _draining = new(); // the service thread and a closing thread may both send
     private readonly List<object> _taken = new(MaxBatch);
 
     public FlowReporter(LaneBrokerClient client) => _client = client;
@@ -79,7 +80,42 @@ internal sealed class FlowReporter
     /// Sends what is queued: waits up to <paramref name="wait"/> for a first item, lingers for others to share its
     /// call, sends them, and returns (the service thread then does its other work).
     /// </summary>
-    public void DrainOnce(TimeSpan wait)
+    public void DrainOnce(TimeSpan wait) => DrainOnce(wait, linger: true, ReportDeadline);
+
+    /// <summary>Reports queued and not yet sent.</summary>
+    public int Pending => Volatile.Read(ref _unfinished);
+
+    /// <summary>
+    /// Sends one batch of what is queued now from the calling thread (a program's close() when the agent has no
+    /// service thread), without lingering, within <paramref name="deadline"/>.
+    /// </summary>
+    public void SendNow(TimeSpan deadline) => DrainOnce(TimeSpan.Zero, linger: false, deadline);
+
+    private void DrainOnce(TimeSpan wait, bool linger, TimeSpan deadline)
+    {
+        if (!linger)
+        {
+            // A program's close() never waits for another sender: it leaves the batch to whoever is sending.
+            if (!_draining.TryEnter())
+            {
+                return;
+            }
+        }
+        else
+        {
+            _draining.Enter();
+        }
+        try
+        {
+            DrainLocked(wait, linger, deadline);
+        }
+        finally
+        {
+            _draining.Exit();
+        }
+    }
+
+    private void DrainLocked(TimeSpan wait, bool linger, TimeSpan deadline)
     {
         if (!_queue.TryTake(out object? first, (int)Math.Max(0, wait.TotalMilliseconds)))
         {
@@ -87,7 +123,7 @@ internal sealed class FlowReporter
         }
         if (first is ReleaseRequest release)
         {
-            Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
+            Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, deadline));
             Done(1);
             return;
         }
@@ -99,7 +135,7 @@ internal sealed class FlowReporter
         // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
         lock (_lingering)
         {
-            if (!_flushing)
+            if (linger && !_flushing)
             {
                 Monitor.Wait(_lingering, Linger);
             }
@@ -135,24 +171,24 @@ internal sealed class FlowReporter
 
         if (_batch.Reports.Count > 0)
         {
-            SendBatch(_batch);
+            SendBatch(_batch, deadline);
         }
 
         Done(_taken.Count);
         if (held is ReleaseRequest r)
         {
-            Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
+            Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, deadline));
             Done(1);
         }
     }
 
-    private void SendBatch(FlowReportBatch batch)
+    private void SendBatch(FlowReportBatch batch, TimeSpan deadline)
     {
         if (!_noBatchRpc)
         {
             try
             {
-                _client.ReportFlows(batch, ReportDeadline);
+                _client.ReportFlows(batch, deadline);
                 return;
             }
             catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
@@ -167,7 +203,7 @@ internal sealed class FlowReporter
         }
         foreach (FlowReport report in batch.Reports)
         {
-            Send($"report for lease {report.LeaseId}", () => _client.ReportFlow(report, ReportDeadline));
+            Send($"report for lease {report.LeaseId}", () => _client.ReportFlow(report, deadline));
         }
     }
 

@@ -656,21 +656,40 @@ static int case_agent_slow(void)
  */
 static int closed_count(int fd);
 
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/*
+ * A program with more than one thread starts the agent in a loader thread; one that takes longer to start than
+ * the deadline: connect() returns within the deadline (plus scheduling), and the socket gets its lane once the
+ * agent is ready (LANESHIM_FLOW_LATE), read back from the kernel.
+ */
 static int case_late_lane_after_slow_start(void)
 {
 	uint16_t port;
-	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET), sndbuf = 0;
+	int lfd, fd, sndbuf = 0;
 	socklen_t len = sizeof(sndbuf);
-	double t0 = now_ms(), ms;
+	pthread_t other;
+	double t0, ms;
+
+	CHECK(pthread_create(&other, NULL, idle_thread, NULL) == 0, "pthread_create");
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	fd = tcp_socket(AF_INET);
+	t0 = now_ms();
 
 	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
 	ms = now_ms() - t0;
 	CHECK(ms < 20 + 15, "connect waited %.1f ms for an agent that starts in 200 ms (deadline 20 ms)", ms);
-	CHECK(agent_count("prepare") == 0, "the agent was called before it was ready");
+	CHECK(agent_count("prepare fd=%d", fd) == 0, "the agent was called before it was ready");
 	for (int i = 0; i < 200 && agent_count("connected fd=%d", fd) == 0; i++)
 		poll(NULL, 0, 10);
 	CHECK(agent_count("prepare fd=%d dir=1 flags=%u", fd, LANESHIM_FLOW_LATE) == 1,
 	      "the socket got no late lane (%d prepares)", agent_count("prepare"));
+	CHECK(agent_count("main_thread=0") == 1, "the agent was not started in the loader thread");
 	CHECK(agent_count("connected fd=%d", fd) == 1, "the late lane's connect was not reported");
 	CHECK(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 && sndbuf == 2 * AGENT_SNDBUF,
 	      "SO_SNDBUF is %d, not the late lane's %d", sndbuf, 2 * AGENT_SNDBUF);
@@ -678,6 +697,60 @@ static int case_late_lane_after_slow_start(void)
 	for (int i = 0; i < 200 && agent_count("serve") == 0; i++)
 		poll(NULL, 0, 10);
 	CHECK(agent_count("serve") == 1, "the loader thread was not lent to the agent after the late flows");
+	close(lfd);
+	return PASS;
+}
+
+/* agent_start = inline: the agent starts on the calling thread, and that first connect gets its lane at once. */
+static int case_inline_start_on_callers_thread(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("init") == 1 && agent_count("main_thread=1") == 1,
+	      "the agent was not started on the program's own thread");
+	CHECK(agent_count("prepare dir=1 rport=%u flags=0", port) == 1, "the first connect got no lane");
+	CHECK(agent_count("serve") == 0, "an inline start lent the agent a thread");
+	close(lfd);
+	return PASS;
+}
+
+/* Under a finite RLIMIT_AS the agent starts inline by default: a loader thread costs a 64 MiB malloc arena. */
+static int case_address_limit_starts_inline(void)
+{
+	struct rlimit limit;
+	unsigned long pages = 0;
+	uint16_t port;
+	int lfd;
+	FILE *statm = fopen("/proc/self/statm", "r");
+
+	CHECK(statm != NULL && fscanf(statm, "%lu", &pages) == 1, "/proc/self/statm");
+	fclose(statm);
+	/* Sanitizer runtimes map terabytes of shadow memory: no limit leaves room for anything there. */
+	if (pages * 4096UL > (1UL << 40))
+		child_skip("this process maps over a terabyte (a sanitizer's shadow memory)");
+	CHECK(getrlimit(RLIMIT_AS, &limit) == 0, "getrlimit: %s", strerror(errno));
+	limit.rlim_cur = pages * 4096UL + (8UL << 30);
+	CHECK(setrlimit(RLIMIT_AS, &limit) == 0, "setrlimit: %s", strerror(errno));
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("main_thread=1") == 1, "under RLIMIT_AS the agent was not started inline");
+	close(lfd);
+	return PASS;
+}
+
+/* By default the agent starts in a loader thread of the shim's, which then serves the agent. */
+static int case_default_start_in_loader_thread(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("main_thread=0") == 1, "the agent was not started in the loader thread");
+	for (int i = 0; i < 200 && agent_count("serve") == 0; i++)
+		poll(NULL, 0, 10);
+	CHECK(agent_count("serve") == 1, "the loader thread was not lent to the agent");
 	close(lfd);
 	return PASS;
 }
@@ -1997,6 +2070,10 @@ static const struct test_case cases[] = {
 	{.name = "agent_initfail", .child = case_agent_initfail, .env = {LOOPBACK, "FAKE_AGENT_MODE=initfail"}},
 	{.name = "agent_slow", .child = case_agent_slow,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=sleep", "FAKE_AGENT_SLEEP_MS=50"}},
+	{.name = "inline_start_on_callers_thread", .child = case_inline_start_on_callers_thread,
+	 .env = {LOOPBACK, "LANESHIM_AGENT_START=inline"}},
+	{.name = "address_limit_starts_inline", .child = case_address_limit_starts_inline, .env = {LOOPBACK}},
+	{.name = "default_start_in_loader_thread", .child = case_default_start_in_loader_thread, .env = {LOOPBACK}},
 	{.name = "late_lane_after_slow_start", .child = case_late_lane_after_slow_start,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=slowinit", "LANESHIM_DEADLINE_MS=20"}},
 	{.name = "fork_child_own_agent", .child = case_fork_child_own_agent, .env = {LOOPBACK}},
