@@ -36,6 +36,9 @@ public sealed class BrokerChannel : IDisposable
     /// <summary>The generated LaneBroker client on <see cref="Channel"/>.</summary>
     public LaneBroker.LaneBrokerClient Client { get; }
 
+    /// <summary>How many direct connections wait in the pool (for tests).</summary>
+    internal int IdleConnections => _direct?.IdleConnections ?? 0;
+
     /// <summary>The transport actually used (an <c>https://</c> or host-name broker always uses <see cref="BrokerTransport.Sockets"/>).</summary>
     public BrokerTransport Transport => _direct is null ? BrokerTransport.Sockets : BrokerTransport.Direct;
 

@@ -203,7 +203,7 @@ public sealed class Http2CallHandler : HttpMessageHandler
         return buffer.ToArray();
     }
 
-    private static HttpResponseMessage ToResponse(HttpRequestMessage request, UnaryReply reply)
+    internal static HttpResponseMessage ToResponse(HttpRequestMessage request, UnaryReply reply)
     {
         string? statusText = null;
         foreach (KeyValuePair<string, string> field in reply.Headers)
