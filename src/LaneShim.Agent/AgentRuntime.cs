@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Google.Protobuf;
+using Grpc.Core;
 using LaneShim.Agent.Abi;
 using LaneShim.Agent.Native;
 using LaneShim.Grpc;
@@ -14,7 +15,7 @@ namespace LaneShim.Agent;
 internal sealed unsafe class AgentRuntime
 {
     private static readonly TimeSpan NegativeTtl = TimeSpan.FromSeconds(5);
-    private readonly LaneBrokerClient _client;
+    private readonly BrokerChannel _client;
     private readonly TimeSpan _deadline;
     private readonly string _program;
     private readonly GrantCache _cache = new(TimeProvider.System);
@@ -28,7 +29,7 @@ internal sealed unsafe class AgentRuntime
     private bool _serving; // a thread serves: the shim's (laneshim_agent_serve) or the agent's own
     private int _serviceStarted;
 
-    private AgentRuntime(LaneBrokerClient client, TimeSpan deadline, string program)
+    private AgentRuntime(BrokerChannel client, TimeSpan deadline, string program)
     {
         _client = client;
         _deadline = deadline;
@@ -52,7 +53,7 @@ internal sealed unsafe class AgentRuntime
             return AbiConstants.ErrorInvalid;
         }
         // A grant is a few hundred bytes: a broker that sends megabytes is broken, and reading them costs the deadline.
-        var client = new LaneBrokerClient(address, AgentTls.Options(address, MaxReplyBytes));
+        var client = BrokerChannel.Open(address, AgentTls.Options(address, MaxReplyBytes, Transport()));
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         var runtime = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
         runtime.WarmUp();
@@ -62,15 +63,42 @@ internal sealed unsafe class AgentRuntime
     }
 
     /// <summary>
+    /// The transport of the agent's calls: the direct HTTP/2 connection (no thread, no timer) unless
+    /// <c>LANESHIM_AGENT_TRANSPORT=sockets</c> asks for SocketsHttpHandler (the benchmark compares both; ignored in
+    /// setuid programs).
+    /// </summary>
+    private static BrokerTransport Transport() =>
+        Libc.GetAuxVal(Libc.AT_SECURE) == 0 && Environment.GetEnvironmentVariable("LANESHIM_AGENT_TRANSPORT") == "sockets"
+            ? BrokerTransport.Sockets
+            : BrokerTransport.Direct;
+
+    /// <summary>
     /// Runs, on the shim's loader thread, what a first call would otherwise pay inside a program's connect(): the
-    /// host probe, the message code, and the connection to the broker (an unreachable broker starts the backoff).
+    /// host probe, the message code, the connection to the broker and one call on it (an unreachable broker starts the
+    /// backoff).
     /// </summary>
     private void WarmUp()
     {
         _ = HostProbe.Limits;
         var sample = new LaneshimFlow { Fd = -1, Direction = AbiConstants.DirOutbound, Family = Libc.AF_INET };
         _ = BuildRequest(sample).ToByteArray();
-        if (!_client.Transport.Warm(_deadline))
+        if (!_client.Warm(_deadline))
+        {
+            _backoff.Failed();
+            return;
+        }
+
+        try
+        {
+            // One real call through the generated client, Grpc.Net.Client and the connection (an empty report batch: the
+            // broker does nothing with it), so a program's first connect() pays none of their first-use costs.
+            _client.Call((c, o) => c.ReportFlows(new FlowReportBatch(), o), _deadline);
+        }
+        catch (RpcException e) when (e.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded))
+        {
+            // An older broker without ReportFlows warms the same path.
+        }
+        catch (RpcException)
         {
             _backoff.Failed();
         }
@@ -224,9 +252,9 @@ internal sealed unsafe class AgentRuntime
                 {
                     release.ConnectReport = queued.Report;
                 }
-                _client.ReleaseLane(release, _deadline);
+                _client.Call((c, o) => c.ReleaseLane(release, o), _deadline);
             }
-            catch (GrpcException e)
+            catch (RpcException e)
             {
                 AgentLog.Debug($"release of lease {lane.LeaseId} failed ({e.Message}); it ends at its expiry");
             }
@@ -333,31 +361,31 @@ internal sealed unsafe class AgentRuntime
         long asked = Stopwatch.GetTimestamp();
         try
         {
-            grant = _client.RequestLane(request, deadline);
+            grant = _client.Call((c, o) => c.RequestLane(request, o), deadline);
             _backoff.Answered();
         }
-        catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.ResourceExhausted && request.RateBps == 0 && OfferOf(e) is ulong offer
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && request.RateBps == 0 && OfferOf(e) is ulong offer
             && deadline - Stopwatch.GetElapsedTime(asked) is var left && left >= TimeSpan.FromMilliseconds(1))
         {
             // Capacity admission offered the rate that is free: take it, once, within the same deadline.
             _backoff.Answered();
-            AgentLog.Info($"no lane at the class rate ({e.Detail}); accepting the offer of {offer} bit/s");
+            AgentLog.Info($"no lane at the class rate ({e.Status.Detail}); accepting the offer of {offer} bit/s");
             request.RateBps = offer;
             return Ask(request, left, out grant);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             switch (e.StatusCode)
             {
-                case GrpcStatusCode.DeadlineExceeded:
+                case StatusCode.DeadlineExceeded:
                     _backoff.Failed(slowOnly: true);
                     AgentLog.Info($"broker did not answer within {deadline.TotalMilliseconds:0.#} ms; connecting without a lane");
                     return AbiConstants.ErrorDeadline;
-                case GrpcStatusCode.Unavailable:
+                case StatusCode.Unavailable:
                     _backoff.Failed();
-                    AgentLog.Info($"broker unavailable ({e.Detail}); connecting without a lane");
+                    AgentLog.Info($"broker unavailable ({e.Status.Detail}); connecting without a lane");
                     return AbiConstants.ErrorUnavailable;
-                case GrpcStatusCode.Internal or GrpcStatusCode.Unknown or GrpcStatusCode.DataLoss or GrpcStatusCode.Unimplemented:
+                case StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss or StatusCode.Unimplemented or StatusCode.Cancelled:
                     _backoff.Failed();
                     AgentLog.Info($"broker reply unusable ({e.Message}); connecting without a lane");
                     return AbiConstants.ErrorBadReply;
@@ -376,8 +404,8 @@ internal sealed unsafe class AgentRuntime
         return AbiConstants.Ok;
     }
 
-    private static ulong? OfferOf(GrpcException e) =>
-        e.Metadata.TryGetValue("laneshim-offer-bps", out string? text)
+    private static ulong? OfferOf(RpcException e) =>
+        e.Trailers.GetValue("laneshim-offer-bps") is string text
         && ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong bps) && bps > 0 ? bps : null;
 
     private LaneRequest BuildRequest(in LaneshimFlow flow)

@@ -1,4 +1,5 @@
 // FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from the agent's service thread, off the connect and close paths.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -21,7 +22,7 @@ internal sealed class FlowReporter
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(2);
     private readonly ReportQueue _queue = new(Capacity);
-    private readonly LaneBrokerClient _client;
+    private readonly BrokerChannel _client;
     private readonly object _idle = new();
     private int _unfinished; // queued or being sent
     private volatile bool _noBatchRpc;
@@ -31,7 +32,7 @@ internal sealed class FlowReporter
     private readonly Lock _draining = new(); // the service thread and a closing thread may both send
     private readonly List<object> _taken = new(MaxBatch);
 
-    public FlowReporter(LaneBrokerClient client) => _client = client;
+    public FlowReporter(BrokerChannel client) => _client = client;
 
     /// <summary>Queues a report; drops it when the queue is full.</summary>
     public void Enqueue(FlowReport report) => Add(report, $"report for lease {report.LeaseId}");
@@ -123,7 +124,7 @@ internal sealed class FlowReporter
         }
         if (first is ReleaseRequest release)
         {
-            Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, deadline));
+            Send($"release of lease {release.LeaseId}", () => _client.Call((c, o) => c.ReleaseLane(release, o), deadline));
             Done(1);
             return;
         }
@@ -177,7 +178,7 @@ internal sealed class FlowReporter
         Done(_taken.Count);
         if (held is ReleaseRequest r)
         {
-            Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, deadline));
+            Send($"release of lease {r.LeaseId}", () => _client.Call((c, o) => c.ReleaseLane(r, o), deadline));
             Done(1);
         }
     }
@@ -188,10 +189,10 @@ internal sealed class FlowReporter
         {
             try
             {
-                _client.ReportFlows(batch, deadline);
+                _client.Call((c, o) => c.ReportFlows(batch, o), deadline);
                 return;
             }
-            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
             {
                 _noBatchRpc = true; // an older broker: one call per report from now on
             }
@@ -203,7 +204,7 @@ internal sealed class FlowReporter
         }
         foreach (FlowReport report in batch.Reports)
         {
-            Send($"report for lease {report.LeaseId}", () => _client.ReportFlow(report, deadline));
+            Send($"report for lease {report.LeaseId}", () => _client.Call((c, o) => c.ReportFlow(report, o), deadline));
         }
     }
 

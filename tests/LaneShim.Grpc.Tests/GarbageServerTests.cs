@@ -1,4 +1,7 @@
 // GarbageServerTests.cs - the client against peers that are not gRPC servers: it must fail fast, typed, and within its deadline.
+using Grpc.Core;
+using LaneShim.Grpc.Tests.Http2;
+using LaneShim.Testing;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -13,8 +16,8 @@ public sealed class GarbageServerTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    private static readonly GrpcStatusCode[] TransportFailures =
-        [GrpcStatusCode.Unavailable, GrpcStatusCode.Internal, GrpcStatusCode.DeadlineExceeded];
+    private static readonly StatusCode[] TransportFailures =
+        [StatusCode.Unavailable, StatusCode.Internal, StatusCode.DeadlineExceeded];
 
     public static IEnumerable<object[]> Behaviours =>
     [
@@ -33,19 +36,19 @@ public sealed class GarbageServerTests
         using var dir = new TestDirectory();
         string path = dir.File("garbage.sock");
         using var server = new RawUnixServer(path, Serve(behaviour));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(path));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(path));
         TimeSpan deadline = TimeSpan.FromMilliseconds(50);
 
         for (int i = 0; i < 5; i++)
         {
-            (GrpcException error, TimeSpan elapsed) = sync
+            (RpcException error, TimeSpan elapsed) = sync
                 ? GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), TransportFailures)
                 : await GrpcAssert.FailsAsync(() => client.RequestLaneAsync(SampleMessages.Request(), deadline), TransportFailures);
             GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
-            TestContext.WriteLine($"{behaviour}: {error.StatusCode} after {elapsed.TotalMilliseconds:0.0} ms: {error.Detail}");
+            TestContext.WriteLine($"{behaviour}: {error.StatusCode} after {elapsed.TotalMilliseconds:0.0} ms: {error.Status.Detail}");
             if (behaviour is "never-answer" or "settings-then-silence")
             {
-                Assert.AreEqual(GrpcStatusCode.DeadlineExceeded, error.StatusCode, error.Detail);
+                Assert.AreEqual(StatusCode.DeadlineExceeded, error.StatusCode, error.Status.Detail);
             }
         }
 
@@ -78,18 +81,18 @@ public sealed class GarbageServerTests
                 }
             }, ct);
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(path));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(path));
         TimeSpan deadline = TimeSpan.FromMilliseconds(100);
 
         for (int i = 0; i < 3; i++)
         {
             if (sync)
             {
-                GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
+                GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
             }
             else
             {
-                await GrpcAssert.FailsAsync(() => client.RequestLaneAsync(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
+                await GrpcAssert.FailsAsync(() => client.RequestLaneAsync(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
             }
         }
 
@@ -125,14 +128,14 @@ public sealed class GarbageServerTests
                 _ = filler.ConnectAsync(endPoint).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             }
 
-            using var client = new LaneBrokerClient(BrokerAddress.Tcp("127.0.0.1", endPoint.Port));
+            using var client = BrokerChannel.Open(BrokerAddress.Tcp("127.0.0.1", endPoint.Port));
             TimeSpan deadline = TimeSpan.FromMilliseconds(50);
             for (int i = 0; i < 3; i++)
             {
                 (_, TimeSpan elapsed) = await GrpcAssert.FailsAsync(
-                    () => client.RequestLaneAsync(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
+                    () => client.RequestLaneAsync(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
                 GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
-                (_, elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
+                (_, elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
                 GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
             }
         }

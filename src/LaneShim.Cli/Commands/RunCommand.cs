@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using LaneShim.Broker;
 using LaneShim.Cli.Native;
 using LaneShim.Cli.Site;
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -175,11 +176,11 @@ internal static class RunCommand
         try
         {
             // An https:// broker answers only a client with a certificate: the one the agent will use.
-            using var client = new GrpcClient(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
-            new LaneBrokerClient(client).ListLeases(new ListLeasesRequest(), ProbeDeadline);
+            using var channel = BrokerChannel.Open(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
+            channel.Client.ListLeases(new ListLeasesRequest(), deadline: DateTime.UtcNow + ProbeDeadline);
             return true;
         }
-        catch (Exception e) when (e is GrpcException or InvalidOperationException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
             return false;
         }

@@ -1,4 +1,5 @@
 // TelemetryFixture.cs - a real broker process (Unix socket, optional /metrics) and a plain loopback sink, for telemetry tests.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
@@ -63,7 +64,7 @@ internal sealed class TelemetryFixture : IDisposable
             _sink = new BackgroundProcess(RepoPaths.SystemPython, ["-c", slowSink ? SlowSink : Sink]);
             _sink.WaitUntil(() => _sink.Stdout.Contains('\n'), TimeSpan.FromSeconds(10), "sink listening");
             SinkPort = int.Parse(_sink.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Client = new LaneBrokerClient(BrokerAddress.Unix(Socket));
+            Client = BrokerChannel.Open(BrokerAddress.Unix(Socket));
         }
         catch
         {
@@ -82,7 +83,7 @@ internal sealed class TelemetryFixture : IDisposable
 
     public int SinkPort { get; }
 
-    public LaneBrokerClient Client { get; } = null!;
+    public BrokerChannel Client { get; } = null!;
 
     public string BrokerLog => _broker.Stdout + _broker.Stderr;
 

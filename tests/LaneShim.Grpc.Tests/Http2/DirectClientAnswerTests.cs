@@ -1,4 +1,6 @@
 // DirectClientAnswerTests.cs - the direct client against scripted answers: every legal shape of an OK answer, gRPC errors, and HPACK state across calls.
+using Grpc.Core;
+using LaneShim.Testing;
 using System.Collections.Concurrent;
 using LaneShim.Grpc.Http2;
 using LaneShim.Protocol.V1;
@@ -14,14 +16,14 @@ public sealed class DirectClientAnswerTests
 
     public static IEnumerable<object[]> ErrorShapes =>
     [
-        ["trailers-only-error", GrpcStatusCode.ResourceExhausted],
-        ["error-after-body", GrpcStatusCode.NotFound],
-        ["missing-grpc-status", GrpcStatusCode.Internal],
-        ["http-503", GrpcStatusCode.Unavailable],
-        ["http-404", GrpcStatusCode.Unimplemented],
-        ["wrong-content-type", GrpcStatusCode.Internal],
-        ["ok-without-message", GrpcStatusCode.Internal],
-        ["body-ends-stream", GrpcStatusCode.Internal],
+        ["trailers-only-error", StatusCode.ResourceExhausted],
+        ["error-after-body", StatusCode.NotFound],
+        ["missing-grpc-status", StatusCode.Internal],
+        ["http-503", StatusCode.Unavailable],
+        ["http-404", StatusCode.Unimplemented],
+        ["wrong-content-type", StatusCode.Internal],
+        ["ok-without-message", StatusCode.Internal],
+        ["body-ends-stream", StatusCode.Internal],
     ];
 
     [TestMethod]
@@ -35,7 +37,7 @@ public sealed class DirectClientAnswerTests
             requests.Enqueue(request);
             return connection.SendAsync(OkAnswer(shape, request.Stream));
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 3; i++)
         {
@@ -55,23 +57,23 @@ public sealed class DirectClientAnswerTests
 
     [TestMethod]
     [DynamicData(nameof(ErrorShapes))]
-    public void Call_ErrorAnswerShape_TypedStatusAndConnectionIsReused(string shape, GrpcStatusCode expected)
+    public void Call_ErrorAnswerShape_TypedStatusAndConnectionIsReused(string shape, StatusCode expected)
     {
         using var dir = new TestDirectory();
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) =>
             connection.SendAsync(call == 0 ? ErrorAnswer(shape, request.Stream) : OkAnswer("one-go", request.Stream)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
-        (GrpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), expected);
+        (RpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), expected);
         Assert.IsTrue(elapsed < TimeSpan.FromSeconds(2), $"the error took {elapsed}: the client waited for more than the answer");
         if (shape == "trailers-only-error")
         {
-            Assert.AreEqual(Denial, error.Detail, "grpc-message was not percent-decoded");
-            Assert.AreEqual("200000000", error.Metadata.GetValueOrDefault("laneshim-offer-bps"), "the offer trailer was lost");
+            Assert.AreEqual(Denial, error.Status.Detail, "grpc-message was not percent-decoded");
+            Assert.AreEqual("200000000", error.Trailers.GetValue("laneshim-offer-bps"), "the offer trailer was lost");
         }
         else if (shape == "error-after-body")
         {
-            Assert.AreEqual("no lease 'l-1'", error.Detail);
+            Assert.AreEqual("no lease 'l-1'", error.Status.Detail);
         }
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the call after the error");
@@ -87,7 +89,7 @@ public sealed class DirectClientAnswerTests
         using var dir = new TestDirectory();
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) =>
             connection.SendAsync(call == 0 ? IndexingAnswer(request.Stream) : IndexedAnswer(request.Stream, headersAt: H2HeaderBlock.Dynamic + 1, statusAt: H2HeaderBlock.Dynamic)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 10; i++)
         {
@@ -113,10 +115,10 @@ public sealed class DirectClientAnswerTests
                 H2FrameWriter.Headers(request.Stream - 2, new H2HeaderBlock().Indexing("laneshim-late", "1", huffman: true).ToArray(), endStream: true),
                 IndexedAnswer(request.Stream, headersAt: H2HeaderBlock.Dynamic + 2, statusAt: H2HeaderBlock.Dynamic + 1)),
         }));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
-        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), GrpcStatusCode.Cancelled);
+        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), StatusCode.Cancelled);
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
 
         Assert.AreEqual(1, server.Connections, "a reset stream must not cost the connection");

@@ -1,12 +1,12 @@
-// GrpcTimeout.cs - the grpc-timeout header: at most 8 digits and a unit (H, M, S, m, u, n).
+// GrpcTimeout.cs - the grpc-timeout header the HTTP/2 connection sends for a CallDeadline, or reads from Grpc.Net.Client: at most 8 digits and a unit (H, M, S, m, u, n).
 using System.Globalization;
 
-namespace LaneShim.Grpc;
+namespace LaneShim.Grpc.Http2;
 
 /// <summary>
 /// Formats and parses the <c>grpc-timeout</c> request header (gRPC over HTTP/2, "Timeout → 1*8DIGIT TimeoutUnit").
 /// </summary>
-public static class GrpcTimeout
+internal static class GrpcTimeout
 {
     /// <summary>The header name.</summary>
     public const string HeaderName = "grpc-timeout";
@@ -91,13 +91,5 @@ public static class GrpcTimeout
         decimal ticks = decimal.Ceiling((decimal)amount * nanosecondsPerUnit / NanosecondsPerTick);
         timeout = TimeSpan.FromTicks((long)ticks);
         return true;
-    }
-
-    /// <summary>Parses a header value, or throws a <see cref="GrpcException"/> with <see cref="GrpcStatusCode.Internal"/> (as gRPC servers answer a malformed timeout).</summary>
-    public static TimeSpan Parse(string value)
-    {
-        return TryParse(value, out TimeSpan timeout)
-            ? timeout
-            : throw new GrpcException(GrpcStatusCode.Internal, $"malformed grpc-timeout '{value}'; expected 1-8 digits and a unit H, M, S, m, u or n");
     }
 }

@@ -2,7 +2,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace LaneShim.Grpc;
+namespace LaneShim.Broker.Identity;
 
 /// <summary>The caller's pid, uid and gid from SO_PEERCRED; never from the request.</summary>
 public readonly record struct PeerCredentials(int Pid, uint Uid, uint Gid)
