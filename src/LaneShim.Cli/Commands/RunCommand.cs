@@ -55,6 +55,21 @@ internal static class RunCommand
             return Cli.Fail($"laneshim run: {e.Message}");
         }
 
+        if (!parse.GetValue(embeddedOption) && AddressSpaceLimit() is ulong limit && limit < EmbeddedBrokerAddressSpace)
+        {
+            // Under a tight RLIMIT_AS (ulimit -v, a batch system's h_vmem) this process does as little as it can: no
+            // probe and no embedded broker (each needs threads it may not get); it becomes the command, whose agent
+            // asks the broker itself and fails open if none answers.
+            Dictionary<string, string> direct = CommandEnvironment(shim, agent, ResolveBroker(parse.GetValue(brokerOption))!, parse, logOption, deadlineOption);
+            if (argv.Length > 0 && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } staticWarning)
+            {
+                Cli.Warn(staticWarning);
+            }
+            ChildStartException failed = ChildProcess.Exec(argv, direct);
+            Cli.Warn($"laneshim run: {failed.Message}");
+            return failed.ExitCode;
+        }
+
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
         BrokerServer? server = null;
         string brokerAddress;
@@ -63,15 +78,57 @@ internal static class RunCommand
             server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
             brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
         }
-        catch (Exception e) when (e is OutOfMemoryException or InsufficientMemoryException)
+        catch (Exception e) when (e is OutOfMemoryException or InsufficientMemoryException or System.ComponentModel.Win32Exception)
         {
             // Under an address-space limit (ulimit -v, a batch system's h_vmem) the command still runs: without lanes.
-            Console.Error.WriteLine($"laneshim run: no broker answers and there is no memory for an embedded one ({e.Message}); running {argv[0]} without lanes");
+            Cli.Warn($"laneshim run: no broker answers and there is no memory for an embedded one ({e.Message}); running {argv[0]} without lanes");
             brokerAddress = ResolveBroker(parse.GetValue(brokerOption))!;
         }
         await using BrokerServer? owned = server;
 
-        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        Dictionary<string, string> env = CommandEnvironment(shim, agent, brokerAddress, parse, logOption, deadlineOption);
+
+        // Signals sent to us go to the command. Handlers are in place before the command starts, so a signal
+        // that arrives while it is starting is delivered as soon as it runs. SIGINT/SIGQUIT from a terminal
+        // already reach the whole process group, so for those we only stay alive to clean up after the command.
+        var forwarder = new SignalForwarder();
+        var registrations = new List<PosixSignalRegistration>
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; forwarder.Send(15); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; forwarder.Send(1); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
+            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
+        };
+        // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
+        if (argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
+        {
+            Cli.Warn(warning);
+        }
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Start(argv, env);
+        }
+        catch (ChildStartException e)
+        {
+            registrations.ForEach(r => r.Dispose());
+            Cli.Warn($"laneshim run: {e.Message}");
+            return e.ExitCode;
+        }
+        forwarder.Attach(child);
+        int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        foreach (PosixSignalRegistration r in registrations)
+        {
+            r.Dispose();
+        }
+        return ChildProcess.Mirror(status);
+    }
+
+    /// <summary>Ours, with the shim first in LD_PRELOAD, the broker and agent to use, and the run's log and deadline settings.</summary>
+    private static Dictionary<string, string> CommandEnvironment(string shim, string agent, string brokerAddress, ParseResult parse,
+        Option<string?> logOption, Option<int?> deadlineOption)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
             env[(string)e.Key] = (string?)e.Value ?? "";
@@ -88,41 +145,7 @@ internal static class RunCommand
         {
             env["LANESHIM_DEADLINE_MS"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-
-        // Signals sent to us go to the command. Handlers are in place before the command starts, so a signal
-        // that arrives while it is starting is delivered as soon as it runs. SIGINT/SIGQUIT from a terminal
-        // already reach the whole process group, so for those we only stay alive to clean up after the command.
-        var forwarder = new SignalForwarder();
-        var registrations = new List<PosixSignalRegistration>
-        {
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; forwarder.Send(15); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; forwarder.Send(1); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
-            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
-        };
-        // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
-        if (argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
-        {
-            Console.Error.WriteLine(warning);
-        }
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(argv, env);
-        }
-        catch (ChildStartException e)
-        {
-            registrations.ForEach(r => r.Dispose());
-            Console.Error.WriteLine($"laneshim run: {e.Message}");
-            return e.ExitCode;
-        }
-        forwarder.Attach(child);
-        int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        foreach (PosixSignalRegistration r in registrations)
-        {
-            r.Dispose();
-        }
-        return ChildProcess.Mirror(status);
+        return env;
     }
 
     /// <summary>The site broker if one answers (and --embedded was not given); otherwise a fresh embedded broker.</summary>
@@ -142,7 +165,7 @@ internal static class RunCommand
         }
         if (!embedded && explicitBroker is not null)
         {
-            Console.Error.WriteLine($"laneshim run: broker {explicitBroker} does not answer; starting an embedded broker");
+            Cli.Warn($"laneshim run: broker {explicitBroker} does not answer; starting an embedded broker");
         }
         string dir = Path.Combine(Path.GetTempPath(), $"laneshim-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(dir);

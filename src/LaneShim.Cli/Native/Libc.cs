@@ -13,6 +13,12 @@ internal static unsafe partial class Libc
     /// <summary>RLIM_INFINITY.</summary>
     public const ulong RlimInfinity = ulong.MaxValue;
 
+    [LibraryImport("libc", EntryPoint = "execvpe", SetLastError = true)]
+    public static partial int ExecVpe(byte* file, nint* argv, nint* envp);
+
+    [LibraryImport("libc", EntryPoint = "sigprocmask")]
+    public static partial int SigProcMask(int how, byte* set, byte* old);
+
     [LibraryImport("libc", EntryPoint = "getrlimit")]
     public static partial int GetRLimit(int resource, ulong* limits);
 

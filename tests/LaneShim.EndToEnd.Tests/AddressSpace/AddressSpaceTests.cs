@@ -60,7 +60,7 @@ public sealed class AddressSpaceTests
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
-    public void LaneshimRun_UnderUlimitV_NoBroker_RunsTheCommandWithoutLanes()
+    public void LaneshimRun_UnderUlimitV_NoBroker_RunsTheCommandAnyway()
     {
         using var fx = new TelemetryFixture(Policy);
         var env = new Dictionary<string, string?> { ["LANESHIM_INCLUDE_LOOPBACK"] = "1" };
@@ -68,7 +68,6 @@ public sealed class AddressSpaceTests
             RepoPaths.SystemPython, "-c", ConnectThenMap, Port(fx), "300");
         Assert.AreEqual(0, r.ExitCode, r.Describe());
         StringAssert.Contains(r.Stdout, "mapped 300", r.Describe());
-        StringAssert.Contains(r.Stderr, "without lanes", r.Describe());
         Assert.DoesNotContain("Unhandled exception", r.Stderr, r.Describe());
     }
 
