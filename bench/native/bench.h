@@ -22,7 +22,8 @@ long laneshim_bench_vsz_kb(void);
 /* A positive integer argument or exit(2) with a message naming it. */
 long laneshim_bench_arg_long(const char *name, const char *text);
 
-/* A TCP socket that resets on close: a benchmark of thousands of connects must not fill the port range with TIME_WAIT. */
+/* A TCP socket that resets on close: a benchmark of thousands of connects must not fill the port range with TIME_WAIT.
+ */
 int laneshim_bench_tcp_socket(int family);
 
 int laneshim_bench_serve(int argc, char **argv);

@@ -1,4 +1,5 @@
-/* connect_bench.c - the connect() loops: a listener that accepts and closes, N timed connects, one connect with RSS, forked first connects. */
+/* connect_bench.c - the connect() loops: a listener that accepts and closes, N timed connects, one connect with RSS,
+ * forked first connects. */
 #include "bench.h"
 
 #include <errno.h>
@@ -20,7 +21,8 @@ int laneshim_bench_serve(int argc, char **argv)
 	int zero = 0, one = 1;
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in6 a = {
+		.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4096) != 0) {
 		fprintf(stderr, "laneshim-bench serve: port %ld: %s\n", port, strerror(errno));
 		return 1;
@@ -135,7 +137,8 @@ int laneshim_bench_fork(int argc, char **argv)
 			char line[64];
 			long before = laneshim_bench_rss_kb();
 			int64_t ns = timed_connect(&ss, len);
-			int k = snprintf(line, sizeof(line), "%lld %ld\n", (long long)ns, laneshim_bench_rss_kb() - before);
+			int k = snprintf(line, sizeof(line), "%lld %ld\n", (long long)ns,
+					 laneshim_bench_rss_kb() - before);
 			_exit(ns < 0 || write(out[1], line, (size_t)k) != k ? 1 : 0);
 		}
 		close(out[1]);

@@ -1,4 +1,5 @@
-/* spawn_bench.c - process start cost with and without the shim preloaded, interleaved round by round to cancel drift. */
+/* spawn_bench.c - process start cost with and without the shim preloaded, interleaved round by round to cancel drift.
+ */
 #include "bench.h"
 
 #include <spawn.h>
@@ -38,7 +39,8 @@ static int64_t spawn_ns(const char *program, char **env)
 	int64_t t0 = laneshim_bench_now_ns();
 	pid_t pid;
 	int status;
-	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status))
 		return -1;
 	return laneshim_bench_now_ns() - t0;
 }

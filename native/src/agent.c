@@ -43,11 +43,11 @@ enum agent_state {
  * takes more than half of what the program was allowed.
  */
 #define AGENT_ADDRESS_SPACE (192UL << 20)
-#define AGENT_MIN_ROOM (2 * AGENT_ADDRESS_SPACE)
-#define LOADER_STACK (512UL << 10)
-#define LATE_MAX 64
-#define LATE_LINGER_MS 50
-#define FORK_WAIT_MS 200 /* the most fork() waits for the loader to leave dlopen */
+#define AGENT_MIN_ROOM      (2 * AGENT_ADDRESS_SPACE)
+#define LOADER_STACK        (512UL << 10)
+#define LATE_MAX            64
+#define LATE_LINGER_MS      50
+#define FORK_WAIT_MS        200 /* the most fork() waits for the loader to leave dlopen */
 
 static int state = AGENT_UNLOADED; /* the futex word callers wait on */
 static pid_t known_pid;            /* this process, as of the constructor or the last fork(): not a vfork child */
@@ -74,7 +74,7 @@ struct late_flow {
 static struct late_flow late[LATE_MAX];
 static unsigned late_count;
 static bool late_open; /* from the loader's start until it has served the last late flow */
-static int late_lock; /* a spin lock held for a copy, never across a call */
+static int late_lock;  /* a spin lock held for a copy, never across a call */
 
 __attribute__((constructor)) static void agent_process_start(void)
 {
@@ -279,8 +279,9 @@ static bool load(const struct laneshim_config *c)
 			     rc, rc == LANESHIM_E_ABI ? ": ABI version mismatch" : "");
 		return false;
 	}
-	laneshim_log(LANESHIM_LOG_INFO, "agent: %s ready%s (broker %s, deadline %u ms; loaded in %ld us, started in %ld us)",
-		     c->agent, fresh_copy ? " (private copy after fork)" : "", c->broker, c->deadline_ms, opened_us,
+	laneshim_log(LANESHIM_LOG_INFO,
+		     "agent: %s ready%s (broker %s, deadline %u ms; loaded in %ld us, started in %ld us)", c->agent,
+		     fresh_copy ? " (private copy after fork)" : "", c->broker, c->deadline_ms, opened_us,
 		     elapsed_us(&t0) - opened_us);
 	return true;
 }
@@ -310,8 +311,9 @@ static void queue_late(const laneshim_flow *flow)
 	}
 	unlock_late();
 	laneshim_log(LANESHIM_LOG_DEBUG, "fd=%d: the agent was not ready within the deadline; %s", flow->fd,
-		     queued ? "its lane follows when it is ready"
-			    : late_count >= LATE_MAX ? "no lane (too many flows waiting)" : "no lane");
+		     queued                   ? "its lane follows when it is ready"
+		     : late_count >= LATE_MAX ? "no lane (too many flows waiting)"
+					      : "no lane");
 }
 
 /* Publishes the loader's outcome and wakes the flows waiting for it. */
@@ -423,7 +425,8 @@ static void *loader_main(void *arg)
 	publish(ok);
 	if (ok) {
 		serve_late_until_quiet();
-		/* From here on this thread is the agent's: it renews leases and sends reports until the process ends. */
+		/* From here on this thread is the agent's: it renews leases and sends reports until the process ends.
+		 */
 		if (agent_serve != NULL)
 			agent_serve();
 	}
@@ -487,11 +490,12 @@ static bool room_for_agent(void)
 	used = address_space_used();
 	if (used != 0 && limit.rlim_cur > used && limit.rlim_cur - used >= AGENT_MIN_ROOM)
 		return true;
-	laneshim_log(LANESHIM_LOG_INFO,
-		     "agent: not loaded: RLIMIT_AS %lu MiB leaves %lu MiB, and the agent needs %lu MiB of at least %lu MiB",
-		     (unsigned long)(limit.rlim_cur >> 20),
-		     limit.rlim_cur > used ? (unsigned long)((limit.rlim_cur - used) >> 20) : 0UL,
-		     AGENT_ADDRESS_SPACE >> 20, AGENT_MIN_ROOM >> 20);
+	laneshim_log(
+		LANESHIM_LOG_INFO,
+		"agent: not loaded: RLIMIT_AS %lu MiB leaves %lu MiB, and the agent needs %lu MiB of at least %lu MiB",
+		(unsigned long)(limit.rlim_cur >> 20),
+		limit.rlim_cur > used ? (unsigned long)((limit.rlim_cur - used) >> 20) : 0UL, AGENT_ADDRESS_SPACE >> 20,
+		AGENT_MIN_ROOM >> 20);
 	return false;
 }
 
@@ -566,8 +570,7 @@ static bool begin_loading(void)
 	int expected = AGENT_UNLOADED;
 	bool ok;
 
-	if (!__atomic_compare_exchange_n(&state, &expected, AGENT_LOADING, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&state, &expected, AGENT_LOADING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return expected == AGENT_LOADING;
 	owner_pid = known_pid;
 	if (sandboxed() || !room_for_agent() || !register_fork_handlers()) {
@@ -654,10 +657,9 @@ static void log_outcome(const laneshim_flow *flow, const laneshim_outcome *out, 
 		memcpy(remote.addr, flow->local_addr, sizeof(remote.addr));
 	}
 	laneshim_log(LANESHIM_LOG_DEBUG,
-		     "%s fd=%d %s: agent rc=%d applied=0x%x sndbuf=%d rcvbuf=%d congestion=%.*s in %ld us",
-		     dirs[dir], flow->fd, laneshim_endpoint_str(&remote, where, sizeof(where)), rc,
-		     out->applied, out->sndbuf, out->rcvbuf, (int)strnlen(out->congestion, LANESHIM_CC_NAME_MAX),
-		     out->congestion, us);
+		     "%s fd=%d %s: agent rc=%d applied=0x%x sndbuf=%d rcvbuf=%d congestion=%.*s in %ld us", dirs[dir],
+		     flow->fd, laneshim_endpoint_str(&remote, where, sizeof(where)), rc, out->applied, out->sndbuf,
+		     out->rcvbuf, (int)strnlen(out->congestion, LANESHIM_CC_NAME_MAX), out->congestion, us);
 }
 
 int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outcome)

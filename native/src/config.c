@@ -15,15 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BROKER "unix:/run/laneshim/broker.sock"
-#define DEFAULT_CONFIG "/etc/laneshim/client.conf"
+#define DEFAULT_BROKER      "unix:/run/laneshim/broker.sock"
+#define DEFAULT_CONFIG      "/etc/laneshim/client.conf"
 #define DEFAULT_DEADLINE_MS 20
-#define MAX_DEADLINE_MS 10000
-#define AGENT_FILE "liblaneshim-agent.so"
-#define CONFIG_FILE_MAX 65536
-#define NOTES_MAX 16
-#define NOTE_MAX 256
-#define ERR_MAX 128
+#define MAX_DEADLINE_MS     10000
+#define AGENT_FILE          "liblaneshim-agent.so"
+#define CONFIG_FILE_MAX     65536
+#define NOTES_MAX           16
+#define NOTE_MAX            256
+#define ERR_MAX             128
 
 /* Everything here is written once, inside config_once; static so no hook uses much stack. */
 static struct laneshim_config config;
@@ -461,8 +461,8 @@ static void default_agent(struct laneshim_config *c)
 	if (slash == NULL)
 		snprintf(c->agent, sizeof(c->agent), "%s", AGENT_FILE);
 	else
-		snprintf(c->agent, sizeof(c->agent), "%.*s/%s", (int)(slash - info.dli_fname),
-			 info.dli_fname, AGENT_FILE);
+		snprintf(c->agent, sizeof(c->agent), "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
+			 AGENT_FILE);
 }
 
 static void load(void)

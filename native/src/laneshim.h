@@ -96,8 +96,8 @@ struct laneshim_cidr {
 	uint8_t addr[16];
 };
 
-#define LANESHIM_EXCLUDE_MAX 64
-#define LANESHIM_BROKER_MAX 512
+#define LANESHIM_EXCLUDE_MAX  64
+#define LANESHIM_BROKER_MAX   512
 #define LANESHIM_PATTERNS_MAX 1024
 
 /* The site's kill switch: while this file exists the shim starts no lanes (scope.c). */
@@ -163,8 +163,8 @@ bool laneshim_filter_tcp(int fd, int kind);
 bool laneshim_active(void);
 bool laneshim_endpoint_from(const struct sockaddr *sa, socklen_t len, struct laneshim_endpoint *ep);
 bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep);
-void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
-			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote);
+void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction, const struct laneshim_endpoint *local,
+			const struct laneshim_endpoint *remote);
 const char *laneshim_endpoint_str(const struct laneshim_endpoint *ep, char *buf, size_t len);
 
 /*
@@ -194,7 +194,7 @@ bool laneshim_lane_marked(int fd);
 bool laneshim_lanes_any(void);
 int laneshim_lane_next(unsigned from, unsigned last); /* first marked fd in [from, last], or -1 */
 void laneshim_lane_add(int fd);
-bool laneshim_lane_release(int fd);   /* fd is about to close: true if it is the lane's last fd */
+bool laneshim_lane_release(int fd);      /* fd is about to close: true if it is the lane's last fd */
 void laneshim_lane_dup(int fd, int fd2); /* fd2 was just made a copy of fd */
 void laneshim_lanes_forget(void);        /* fork child: the inherited marks are the parent's */
 

@@ -4,9 +4,9 @@
 
 #include "laneshim_abi.h"
 
-#define SIZE(type) printf("sizeof.%s=%zu\n", #type, sizeof(type))
+#define SIZE(type)          printf("sizeof.%s=%zu\n", #type, sizeof(type))
 #define OFFSET(type, field) printf("offsetof.%s.%s=%zu\n", #type, #field, offsetof(type, field))
-#define CONSTANT(name) printf("%s=%lld\n", #name, (long long)(name))
+#define CONSTANT(name)      printf("%s=%lld\n", #name, (long long)(name))
 
 int main(void)
 {
