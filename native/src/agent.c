@@ -47,6 +47,7 @@ enum agent_state {
 #define LOADER_STACK        (512UL << 10)
 #define LATE_MAX            64
 #define LATE_LINGER_MS      50
+#define LATE_BUDGET_US      1000000U
 #define FORK_WAIT_MS        200 /* the most fork() waits for the loader to leave dlopen */
 
 static int state = AGENT_UNLOADED; /* the futex word callers wait on */
@@ -378,7 +379,7 @@ static bool serve_late(void)
 			memcpy(flow->local_addr, local.addr, sizeof(flow->local_addr));
 		}
 		flow->flags |= LANESHIM_FLOW_LATE;
-		flow->budget_us = laneshim_config()->deadline_ms * 1000U;
+		flow->budget_us = LATE_BUDGET_US; /* nobody waits for it: not the deadline (the agent caps it) */
 		memset(&outcome, 0, sizeof(outcome));
 		rc = agent_prepare(flow, &outcome);
 		if (rc == LANESHIM_OK && agent_closed != NULL && cookie_of(flow->fd) == flows[i].cookie)

@@ -16,6 +16,9 @@ internal sealed unsafe partial class AgentRuntime
 {
     private static readonly TimeSpan NegativeTtl = TimeSpan.FromSeconds(5);
 
+    // A late flow (LANESHIM_FLOW_LATE) is connected already; the broker call for it may take this long.
+    private static readonly TimeSpan LateBudget = TimeSpan.FromSeconds(1);
+
     private readonly BrokerChannel _client;
 
     private readonly TimeSpan _deadline;
@@ -93,7 +96,9 @@ internal sealed unsafe partial class AgentRuntime
         _ = HostProbe.Limits;
         var sample = new LaneshimFlow { Fd = -1, Direction = AbiConstants.DirOutbound, Family = Libc.AF_INET };
         _ = BuildRequest(sample).ToByteArray();
-        if (!_client.Warm(_deadline))
+        // Off any connect() path: a tiny deadline must not make a healthy broker look dead (and start the backoff).
+        TimeSpan warm = TimeSpan.FromMilliseconds(Math.Clamp(_deadline.TotalMilliseconds, 100, 1000));
+        if (!_client.Warm(warm))
         {
             _backoff.Failed();
             return;
@@ -103,7 +108,7 @@ internal sealed unsafe partial class AgentRuntime
         {
             // One real call through the generated client, Grpc.Net.Client and the connection (an empty report batch: the
             // broker does nothing with it), so a program's first connect() pays none of their first-use costs.
-            _client.Call((c, o) => c.ReportFlows(new FlowReportBatch(), o), _deadline);
+            _client.Call((c, o) => c.ReportFlows(new FlowReportBatch(), o), warm);
         }
         catch (RpcException e) when (e.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded))
         {
