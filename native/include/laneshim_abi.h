@@ -34,6 +34,9 @@ extern "C" {
 /* The agent was not ready in time: the socket is already connected, accepted or listening; apply what still can be. */
 #define LANESHIM_FLOW_LATE 0x8u
 
+/* laneshim_agent_config.flags */
+#define LANESHIM_INIT_INLINE 0x1u /* init runs on a program's thread inside its first eligible call: stay within the deadline */
+
 /* laneshim_agent_config.log_level */
 #define LANESHIM_LOG_OFF   0
 #define LANESHIM_LOG_ERROR 1
@@ -58,6 +61,8 @@ typedef struct laneshim_agent_config {
 	uint32_t deadline_ms; /* the most a broker call may add to connect() */
 	int32_t log_level;    /* LANESHIM_LOG_* */
 	int32_t log_fd;       /* where to log; -1: stderr */
+	uint32_t flags;       /* LANESHIM_INIT_* */
+	uint32_t reserved;
 	const char *broker;   /* "unix:/path" or "http://host:port" */
 	const char *program;  /* the host program's executable path */
 } laneshim_agent_config;

@@ -234,7 +234,7 @@ static void *open_agent(const char *path)
 	return handle;
 }
 
-static bool load(const struct laneshim_config *c)
+static bool load(const struct laneshim_config *c, uint32_t init_flags)
 {
 	static bool exit_registered;
 	ssize_t n;
@@ -272,6 +272,7 @@ static bool load(const struct laneshim_config *c)
 	agent_config.deadline_ms = c->deadline_ms;
 	agent_config.log_level = c->log_level;
 	agent_config.log_fd = laneshim_log_fd();
+	agent_config.flags = init_flags;
 	agent_config.broker = c->broker;
 	agent_config.program = program;
 	rc = agent_init(&agent_config);
@@ -422,7 +423,7 @@ static void *loader_main(void *arg)
 
 	(void)arg;
 	laneshim_guard++; /* the agent's own sockets (to the broker) go straight to libc */
-	ok = load(laneshim_config());
+	ok = load(laneshim_config(), 0);
 	publish(ok);
 	if (ok) {
 		serve_late_until_quiet();
@@ -582,7 +583,7 @@ static bool begin_loading(void)
 		register_membarrier(); /* cheap now; with a second thread it waits for an RCU grace period */
 	if (start_inline()) {
 		laneshim_guard++;
-		ok = load(laneshim_config());
+		ok = load(laneshim_config(), LANESHIM_INIT_INLINE);
 		laneshim_guard--;
 		publish(ok);
 		return ok;

@@ -34,7 +34,7 @@ public static unsafe class LifecycleExports
                     return AbiConstants.Ok;
                 }
                 string broker = Utf8(config->Broker) ?? "unix:/run/laneshim/broker.sock";
-                return AgentRuntime.Initialise(broker, config->DeadlineMs, Utf8(config->Program));
+                return AgentRuntime.Initialise(broker, config->DeadlineMs, Utf8(config->Program), inline: (config->Flags & AbiConstants.InitInline) != 0);
             }
         }
         catch (Exception e)
