@@ -263,8 +263,10 @@ static bool load(const struct laneshim_config *c)
 	if (agent_closed == NULL)
 		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
 	agent_exiting = (laneshim_agent_exiting_fn)dlsym(handle, "laneshim_agent_exiting");
-	agent_serve = (laneshim_agent_serve_fn)dlsym(handle, "laneshim_agent_serve");
+	/* Looked up before laneshim_agent_serve: glibc keeps a failed lookup's message in the calling (loader) thread
+	 * until a later dl call succeeds, and a forked child, where that thread is gone, would leak it (valgrind). */
 	agent_will_serve = (laneshim_agent_will_serve_fn)dlsym(handle, "laneshim_agent_will_serve");
+	agent_serve = (laneshim_agent_serve_fn)dlsym(handle, "laneshim_agent_serve");
 	if (agent_exiting != NULL && !exit_registered)
 		exit_registered = atexit(agent_exit) == 0;
 	n = readlink("/proc/self/exe", program, sizeof(program) - 1);
