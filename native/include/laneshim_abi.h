@@ -105,6 +105,7 @@ typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connec
 typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
 typedef int32_t (*laneshim_agent_exiting_fn)(void);
 typedef int32_t (*laneshim_agent_serve_fn)(void);
+typedef int32_t (*laneshim_agent_will_serve_fn)(void);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
@@ -126,6 +127,12 @@ int32_t laneshim_agent_exiting(void);
  * its own besides its runtime's finalizer. Returns only if the agent cannot serve.
  */
 int32_t laneshim_agent_serve(void);
+/*
+ * Optional. Called on the loader thread right after laneshim_agent_init when that thread will call
+ * laneshim_agent_serve (after serving late flows, at most LATE_LINGER_MS): the agent then starts no service thread of
+ * its own for a lease granted in between. Not called when the agent started inline.
+ */
+int32_t laneshim_agent_will_serve(void);
 
 #ifdef __cplusplus
 }

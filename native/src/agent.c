@@ -60,6 +60,7 @@ static laneshim_agent_notify_connected_fn agent_notify;
 static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
 static laneshim_agent_exiting_fn agent_exiting;      /* optional too */
 static laneshim_agent_serve_fn agent_serve;          /* optional: the agent's background work on the loader thread */
+static laneshim_agent_will_serve_fn agent_will_serve; /* optional: tells the agent the loader thread will serve */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;
 
@@ -263,6 +264,9 @@ static bool load(const struct laneshim_config *c, uint32_t init_flags)
 	if (agent_closed == NULL)
 		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
 	agent_exiting = (laneshim_agent_exiting_fn)dlsym(handle, "laneshim_agent_exiting");
+	/* Looked up before laneshim_agent_serve: glibc keeps a failed lookup's message in the calling (loader) thread
+	 * until a later dl call succeeds, and a forked child, where that thread is gone, would leak it (valgrind). */
+	agent_will_serve = (laneshim_agent_will_serve_fn)dlsym(handle, "laneshim_agent_will_serve");
 	agent_serve = (laneshim_agent_serve_fn)dlsym(handle, "laneshim_agent_serve");
 	if (agent_exiting != NULL && !exit_registered)
 		exit_registered = atexit(agent_exit) == 0;
@@ -424,6 +428,10 @@ static void *loader_main(void *arg)
 	(void)arg;
 	laneshim_guard++; /* the agent's own sockets (to the broker) go straight to libc */
 	ok = load(laneshim_config(), 0);
+	/* Before any flow can get a lane: a lease granted while this thread serves late flows must not make the agent
+	 * start a service thread of its own. */
+	if (ok && agent_serve != NULL && agent_will_serve != NULL)
+		agent_will_serve();
 	publish(ok);
 	if (ok) {
 		serve_late_until_quiet();

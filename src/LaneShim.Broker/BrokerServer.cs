@@ -127,6 +127,31 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// SIGHUP: reads the policy file again and swaps it in (a file with a mistake is refused with file:line in the log
+    /// and the running policy stays), then reloads the topology (<see cref="ReloadTopologyAsync"/>). Leases already
+    /// granted keep their class until they end. Returns whether the policy was reloaded (false in flag mode, which has
+    /// no file, or when refused).
+    /// </summary>
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken)
+    {
+        bool policy = false;
+        if (_options.PolicyFile is not null)
+        {
+            if (Service.Policies.TryReload(_options.LoadPolicy, out string? error))
+            {
+                _logger.LogInformation("policy reloaded from {File}", _options.PolicyFile);
+                policy = true;
+            }
+            else
+            {
+                _logger.LogError("policy reload refused, keeping the running policy: {Error}", error);
+            }
+        }
+        await ReloadTopologyAsync(cancellationToken).ConfigureAwait(false);
+        return policy;
+    }
+
+    /// <summary>
     /// Reads the topology file again (SIGHUP) and makes it the next version. A file with a mistake is refused with
     /// file:line and the running topology stays. Returns false when there is nothing to reload or it was refused.
     /// </summary>

@@ -44,6 +44,28 @@ public static unsafe class LifecycleExports
     }
 
     /// <summary>
+    /// laneshim_agent_will_serve: the thread that called init will call laneshim_agent_serve shortly, so the agent
+    /// starts no service thread of its own meanwhile.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_will_serve")]
+    public static int WillServe()
+    {
+        try
+        {
+            if (AgentRuntime.Current is not { } runtime)
+            {
+                return AbiConstants.ErrorNotReady;
+            }
+            runtime.WillServe();
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return ExportFailure.Code("will_serve", e);
+        }
+    }
+
+    /// <summary>
     /// laneshim_agent_serve: the agent's background work (lease renewals, flow reports) on the thread the shim lends
     /// it, so the agent starts no thread of its own; returns only if the agent is not initialised.
     /// </summary>

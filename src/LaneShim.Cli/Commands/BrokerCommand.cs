@@ -119,8 +119,9 @@ internal static class BrokerCommand
         }
         await using (server)
         {
-            // SIGHUP reloads the topology file as its next version (a bad file is refused and the old one stays).
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadTopologyAsync(CancellationToken.None); });
+            // SIGHUP reloads the policy file and the topology file (as its next version); a bad file is refused with
+            // file:line in the log and the running one stays.
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadAsync(CancellationToken.None); });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
             if (server.MetricsUrl is not null)
             {
