@@ -59,7 +59,7 @@ public sealed partial class LaneBrokerService
     }
 
     // FORCE buffers, SO_MARK and SO_PRIORITY go onto the caller's socket before the answer, so the SYN carries them.
-    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry, ServerCallContext context, Action auditWithdrawal)
+    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry, int holder, ServerCallContext context, Action auditWithdrawal)
     {
         if (proven is null)
         {
@@ -68,12 +68,9 @@ public sealed partial class LaneBrokerService
 
         if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
         {
-            // The agent has given up and connects without the lane: leave its socket as the program made it.
-            _leases.Release(entry.Id);
-            if (_paths is not null)
-            {
-                _ = Task.Run(() => _paths.RemoveAsync(entry.Id, CancellationToken.None));
-            }
+            // The agent has given up and connects without the lane: leave its socket as the program made it. A lease
+            // this caller joined stays with the connection's other end.
+            _holders.WithdrawAsync(entry, holder).GetAwaiter().GetResult();
 
             auditWithdrawal();
             throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn before touching its socket");
@@ -128,18 +125,19 @@ public sealed partial class LaneBrokerService
         return entry;
     }
 
-    // Root (uid 0) on the Unix socket administers every lease; anonymous callers only exist in-process.
+    // Root (uid 0) on the Unix socket administers every lease; anonymous callers only exist in-process. Each end of a
+    // connection that joined the lease (LeaseHolders) owns it too.
     private static bool Owns(CallerIdentity caller, LeaseEntry entry) => caller switch
     {
-        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid),
-        { Principal: string p } => string.Equals(entry.Principal, p, StringComparison.Ordinal),
+        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid) || entry.Holders.Any(h => OwnsHolder(caller, h)),
+        { Principal: string p } => string.Equals(entry.Principal, p, StringComparison.Ordinal) || entry.Holders.Any(h => OwnsHolder(caller, h)),
         _ => caller.IsAnonymous,
     };
 
     private static bool Visible(CallerIdentity caller, LeaseEntry entry) => caller switch
     {
-        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid),
-        { Principals: not null } => string.Equals(entry.Principal, caller.Principal, StringComparison.Ordinal),
+        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid) || entry.Holders.Any(h => OwnsHolder(caller, h)),
+        { Principals: not null } => string.Equals(entry.Principal, caller.Principal, StringComparison.Ordinal) || entry.Holders.Any(h => OwnsHolder(caller, h)),
         _ => true,
     };
 

@@ -3,6 +3,7 @@ using System.Net;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Telemetry;
 using LaneShim.Core.Topology;
@@ -42,9 +43,9 @@ public sealed partial class LaneBrokerService
     private readonly PathService? _paths;
     private readonly BrokerTelemetry _telemetry;
 
-    /// <summary>Creates the service over shared state.</summary>
+    /// <summary>Creates the service over shared state; with a <paramref name="watcher"/>, per-flow leases live as long as their connections.</summary>
     public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default", PathService? paths = null,
-        BrokerTelemetry? telemetry = null)
+        BrokerTelemetry? telemetry = null, ConnectionWatcher? watcher = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(leases);
@@ -58,6 +59,8 @@ public sealed partial class LaneBrokerService
         _pathId = pathId;
         _paths = paths;
         _telemetry = telemetry ?? new BrokerTelemetry(TimeProvider.System);
+        _holders = new LeaseHolders(leases, paths, watcher, logger);
+        _holders.Ended += OnLeaseEnded;
     }
 
     /// <summary>Closed flows, learned rates and metrics.</summary>
@@ -218,7 +221,8 @@ public sealed partial class LaneBrokerService
         // An admitted rate belongs to one flow: an agent that reused the grant for its next connection would pace
         // both at it with one reservation, and would not release it when the first closes.
         grant.PerFlow = demands.Count > 0;
-        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, demands, context.CancellationToken, caller.Principal).ConfigureAwait(false);
+        LeaseGrantResult granted = await _leases.TryGrantAsync(request.Flow, program, grant, laneClass.Ttl, demands, context.CancellationToken, caller.Principal,
+            HolderOf(request.Flow, program, caller)).ConfigureAwait(false);
         if (granted.Refusal is AdmissionRefusal refusal)
         {
             GrpcException exhausted = refusal.ToException(grant.RateBps, laneClass.MinRateBps);
@@ -235,7 +239,7 @@ public sealed partial class LaneBrokerService
                 $"the broker holds its maximum of {_leases.Capacity} leases; release or let some expire, or raise the limit");
         }
 
-        if (path is not null && localEnd is { Port: > 0 } && !localEnd.Address.Equals(IPAddress.Any) && remoteEnd is { Port: > 0 })
+        if (!granted.Joined && path is not null && localEnd is { Port: > 0 } && !localEnd.Address.Equals(IPAddress.Any) && remoteEnd is { Port: > 0 })
         {
             Steering steering = _paths!.SteeringFor(entry.Id, path, localEnd, remoteEnd, laneClass.Ttl);
             try
@@ -284,7 +288,8 @@ public sealed partial class LaneBrokerService
             }
         }
 
-        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
+        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, granted.Holder, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
+        Watch(entry, granted.Holder, proven);
         _logger.LogDebug("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
         Audit(LaneBrokerMethods.RequestLane, "grant", caller, context, request, decision, entry.Grant, proof: proof, reason: entry.Grant.Reason);
         return entry.Grant.Clone();
@@ -316,7 +321,7 @@ public sealed partial class LaneBrokerService
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        await CheckOwnerAsync(id, context, LaneBrokerMethods.ReleaseLane).ConfigureAwait(false);
+        LeaseEntry owned = await CheckOwnerAsync(id, context, LaneBrokerMethods.ReleaseLane).ConfigureAwait(false);
         IPAddress? reportedPeer = null;
         if (request.ConnectReport is { } connect)
         {
@@ -334,20 +339,13 @@ public sealed partial class LaneBrokerService
             _leases.RecordApplied(id, connect.Applied);
         }
 
-        LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
+        // One holder lets go; the lease, its rules and its flow record end with the last (LeaseHolders).
+        (LeaseEntry entry, bool ended) = await ReleaseHolderAsync(owned, context, request.Stats).ConfigureAwait(false);
         AuditLease(LaneBrokerMethods.ReleaseLane, "release", context, entry);
-        if (_paths is not null)
-        {
-            // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
-            _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
-        }
         bool learned = (request.ConnectReport?.Stats is { } connectStats && Learn(entry, reportedPeer, connectStats)) | Learn(entry, null, request.Stats);
         _telemetry.Metrics.Released();
-        if (request.Stats is not null)
-        {
-            RecordClosed(entry, entry.Flow, request.Stats);
-        }
-        _logger.LogDebug("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
+        _logger.LogDebug("ReleaseLane lease {Lease} ({Class}){Ended}{Learned}", ShortId(id), entry.Grant.LaneClass,
+            ended ? "" : ", held on (another holder, or the kernel still has the connection)", learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
     }
 

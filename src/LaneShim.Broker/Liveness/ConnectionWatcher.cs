@@ -1,0 +1,570 @@
+// ConnectionWatcher.cs - follows connection ends in the kernel (sock_diag), in whatever network namespace they live,
+// and says when one is gone: its socket destroyed, orphaned (no process holds a file of it), or no longer there.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LaneShim.Broker.Native;
+using LaneShim.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace LaneShim.Broker.Liveness;
+
+/// <summary>
+/// One thread of its own watches every namespace that holds a watched socket, with two NETLINK_SOCK_DIAG sockets made
+/// inside it (setns on this thread, then back): one subscribed to the TCP destroy groups, so a freed socket is known
+/// at once with its final TCP_INFO, and one for a dump of the namespace's connections every <see cref="CheckInterval"/>
+/// (and <see cref="AfterRelease"/> after a holder released), which catches what the events cannot say: a connection
+/// every process has closed (inode 0, still sending its last bytes) or one that vanished while events were lost.
+/// </summary>
+/// <remarks>
+/// A socket is gone when: a destroy event names its cookie; dumps show it without a file (orphaned: every process
+/// closed it, the kernel still sends its last bytes) for <see cref="OrphanWait"/>; or a dump does not show it (TIME_WAIT
+/// is not dumped) and it was seen before, was released, or has been watched for <see cref="UnseenGrace"/> (an outbound
+/// socket is asked for before connect(): kernels before 6.6 show no bound-only sockets in a dump), or it is back in
+/// CLOSE after it was seen connected. Events are raised on the watcher's thread: handlers must not block.
+/// </remarks>
+public sealed unsafe class ConnectionWatcher : IDisposable
+{
+    /// <summary>How often each namespace with watched sockets is dumped.</summary>
+    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How soon after a release its namespace is dumped: the releasing process closes its descriptor right after the answer.</summary>
+    public static readonly TimeSpan AfterRelease = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a socket no dump has shown may still be on its way to connect().</summary>
+    public static readonly TimeSpan UnseenGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an orphan found by a check may take to be destroyed (its event carries the final TCP_INFO) before it is called gone anyway.</summary>
+    internal static readonly TimeSpan OrphanWait = TimeSpan.FromMilliseconds(250);
+
+    private static readonly TimeSpan RetryFailed = TimeSpan.FromSeconds(30);
+    private const int CloneNewNet = 0x40000000;
+    private const int ORdonly = 0, OCloexec = 0x80000;
+    private const int EfdCloexec = 0x80000, EfdNonblock = 0x800;
+    private const int SolSocket = 1, SoRcvbuf = 8, SoRcvtimeo = 20, SoRcvbufForce = 33;
+    private const int MsgDontwait = 0x40;
+    private const int Enobufs = 105;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<NetnsId, NamespaceWatch> _namespaces = [];
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private readonly byte[] _buffer = new byte[64 * 1024]; // the watcher thread's alone
+    private readonly int _wake;
+    private volatile bool _stopping;
+    private bool _stranded; // the thread could not return to its own namespace: it opens no more
+    private uint _seq;
+
+    /// <summary>Starts the watcher's thread.</summary>
+    public ConnectionWatcher(ILogger<ConnectionWatcher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+        _wake = Libc.EventFd(0, EfdCloexec | EfdNonblock);
+        if (_wake < 0)
+        {
+            throw new InvalidOperationException($"eventfd: errno {Marshal.GetLastPInvokeError()}");
+        }
+        _thread = new Thread(Run) { IsBackground = true, Name = "laneshim-liveness" };
+        _thread.Start();
+    }
+
+    /// <summary>A watched socket's connection is gone, with its last statistics when known, and how it was found gone.</summary>
+    public event Action<WatchedSocket, FlowStats?, string>? Gone;
+
+    /// <summary>A socket cannot be watched after all (its namespace could not be entered), with the reason.</summary>
+    public event Action<WatchedSocket, string>? Unwatchable;
+
+    /// <summary>After each check of a namespace: the sockets a process still holds there.</summary>
+    public event Action<IReadOnlyList<WatchedSocket>>? Held;
+
+    /// <summary>Sockets watched now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _namespaces.Values.Sum(n => n.Sockets.Values.Sum(l => l.Count));
+            }
+        }
+    }
+
+    /// <summary>Namespaces held open now (with their netlink sockets).</summary>
+    public int Namespaces
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _namespaces.Values.Count(n => n.Open);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts watching the socket a descriptor of which is <paramref name="fd"/> (the broker's duplicate; it may be
+    /// closed as soon as this returns). Null, with the reason, when the socket cannot be watched.
+    /// </summary>
+    public WatchedSocket? Watch(int fd, object owner, out string failure)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        if (!SocketIdentity.TryRead(fd, out ulong cookie, out byte family, out int nsFd, out NetnsId netns, out failure))
+        {
+            return null;
+        }
+        long now = Stopwatch.GetTimestamp();
+        WatchedSocket? socket = null;
+        bool created = false;
+        lock (_lock)
+        {
+            if (_namespaces.TryGetValue(netns, out NamespaceWatch? ns) && ns.Failure is not null && Stopwatch.GetElapsedTime(ns.Created, now) >= RetryFailed)
+            {
+                _namespaces.Remove(netns); // failed a while ago: try it again
+                ns = null;
+            }
+            if (ns?.Failure is string refused)
+            {
+                failure = refused;
+            }
+            else
+            {
+                if (ns is null)
+                {
+                    ns = new NamespaceWatch(netns, nsFd, now);
+                    _namespaces[netns] = ns;
+                    created = true;
+                }
+                socket = new WatchedSocket(cookie, family, netns, owner, now);
+                if (!ns.Sockets.TryGetValue(cookie, out List<WatchedSocket>? same))
+                {
+                    ns.Sockets[cookie] = same = [];
+                }
+                same.Add(socket);
+            }
+        }
+        if (!created)
+        {
+            Libc.Close(nsFd);
+        }
+        else
+        {
+            Wake();
+        }
+        return socket;
+    }
+
+    /// <summary>Stops watching (its lease ended some other way).</summary>
+    public void Unwatch(WatchedSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        lock (_lock)
+        {
+            Drop(socket);
+        }
+    }
+
+    /// <summary>
+    /// The socket's asking process released it, with the statistics it sent: its namespace is checked
+    /// <see cref="AfterRelease"/> from now, and from then on not finding it is enough to call it gone.
+    /// </summary>
+    public void Released(WatchedSocket socket, FlowStats? stats)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        lock (_lock)
+        {
+            if (socket.Done)
+            {
+                return;
+            }
+            socket.Released = true;
+            socket.LastStats = stats ?? socket.LastStats;
+            if (_namespaces.TryGetValue(socket.Netns, out NamespaceWatch? ns))
+            {
+                long at = Stopwatch.GetTimestamp() + (long)(AfterRelease.TotalSeconds * Stopwatch.Frequency);
+                ns.SoonCheck = ns.SoonCheck == 0 ? at : Math.Min(ns.SoonCheck, at);
+            }
+        }
+        Wake();
+    }
+
+    /// <summary>Stops the thread and closes every namespace's sockets.</summary>
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+        _stopping = true;
+        Wake();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        lock (_lock)
+        {
+            foreach (NamespaceWatch ns in _namespaces.Values)
+            {
+                ns.Close();
+            }
+            _namespaces.Clear();
+        }
+        Libc.Close(_wake);
+    }
+
+    private void Wake()
+    {
+        ulong one = 1;
+        Libc.Write(_wake, &one, sizeof(ulong));
+    }
+
+    // Callers hold _lock.
+    private void Drop(WatchedSocket socket)
+    {
+        socket.Done = true;
+        if (_namespaces.TryGetValue(socket.Netns, out NamespaceWatch? ns) && ns.Sockets.TryGetValue(socket.Cookie, out List<WatchedSocket>? same))
+        {
+            same.Remove(socket);
+            if (same.Count == 0)
+            {
+                ns.Sockets.Remove(socket.Cookie);
+            }
+        }
+    }
+
+    private void Run()
+    {
+        int home = Libc.Open("/proc/thread-self/ns/net", ORdonly | OCloexec);
+        NetnsId? homeId = SocketIdentity.Of(home);
+        while (!_stopping)
+        {
+            try
+            {
+                OpenAndClose(home, homeId);
+                WaitAndRead();
+                CheckDue();
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "connection watcher: a round failed; the next one goes on");
+                Thread.Sleep(CheckInterval);
+            }
+        }
+        if (home >= 0)
+        {
+            Libc.Close(home);
+        }
+    }
+
+    // Namespaces nobody watches in any more are closed; new ones are entered and their sockets made.
+    private void OpenAndClose(int home, NetnsId? homeId)
+    {
+        var pending = new List<NamespaceWatch>();
+        var unused = new List<NamespaceWatch>();
+        lock (_lock)
+        {
+            foreach (NamespaceWatch ns in _namespaces.Values)
+            {
+                if (ns.Sockets.Count == 0 && ns.Failure is null)
+                {
+                    unused.Add(ns);
+                }
+                else if (!ns.Open && ns.Failure is null)
+                {
+                    pending.Add(ns);
+                }
+            }
+            foreach (NamespaceWatch ns in unused)
+            {
+                _namespaces.Remove(ns.Id);
+            }
+        }
+        foreach (NamespaceWatch ns in unused)
+        {
+            ns.Close();
+        }
+        foreach (NamespaceWatch ns in pending)
+        {
+            string? failure = TryOpen(ns, home, homeId);
+            var stranded = new List<WatchedSocket>();
+            lock (_lock)
+            {
+                if (failure is null)
+                {
+                    ns.NextCheck = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                ns.Failure = failure;
+                foreach (WatchedSocket s in ns.Sockets.Values.SelectMany(l => l))
+                {
+                    s.Done = true;
+                    stranded.Add(s);
+                }
+                ns.Sockets.Clear();
+            }
+            ns.Close();
+            _logger.LogWarning("cannot watch connections in network namespace {Netns}: {Failure}; lanes there end at their release or lease expiry", ns.Id, failure);
+            foreach (WatchedSocket s in stranded)
+            {
+                Unwatchable?.Invoke(s, failure);
+            }
+        }
+    }
+
+    // On this thread: enter the namespace (unless it is the broker's own), make both sockets, come back.
+    private string? TryOpen(NamespaceWatch ns, int home, NetnsId? homeId)
+    {
+        if (_stranded)
+        {
+            return "the watcher's thread is stranded in another namespace";
+        }
+        bool enter = homeId != ns.Id;
+        if (enter && (home < 0 || Libc.SetNs(ns.NsFd, CloneNewNet) != 0))
+        {
+            int errno = home < 0 ? 0 : Marshal.GetLastPInvokeError();
+            return errno == 1 ? "setns: EPERM (entering another network namespace needs CAP_SYS_ADMIN)" : $"setns: errno {errno}";
+        }
+        int query, events;
+        try
+        {
+            query = Libc.Socket(SockDiag.AfNetlink, SockDiag.SockRaw | SockDiag.SockCloexec, SockDiag.NetlinkSockDiag);
+            events = query < 0 ? -1 : Libc.Socket(SockDiag.AfNetlink, SockDiag.SockRaw | SockDiag.SockCloexec | SockDiag.SockNonblock, SockDiag.NetlinkSockDiag);
+        }
+        finally
+        {
+            if (enter && Libc.SetNs(home, CloneNewNet) != 0)
+            {
+                _stranded = true;
+                _logger.LogCritical("connection watcher: cannot return to the broker's network namespace (errno {Errno}); watching no new namespaces", Marshal.GetLastPInvokeError());
+            }
+        }
+        if (query < 0)
+        {
+            return $"socket(AF_NETLINK, NETLINK_SOCK_DIAG): errno {Marshal.GetLastPInvokeError()}";
+        }
+        ns.QueryFd = query;
+        long* timeout = stackalloc long[2] { 1, 0 }; // struct timeval: a dump never blocks the watcher longer than 1 s
+        Libc.SetSockOpt(query, SolSocket, SoRcvtimeo, timeout, 16);
+        ns.EventFd = Subscribe(events, ns.Id);
+        return null;
+    }
+
+    // Joins the TCP destroy groups; -1 (and a note) when the kernel refuses: then the periodic dumps alone decide.
+    private int Subscribe(int fd, NetnsId netns)
+    {
+        if (fd < 0)
+        {
+            return -1;
+        }
+        byte* address = stackalloc byte[12];
+        new Span<byte>(address, 12).Clear();
+        *(ushort*)address = SockDiag.AfNetlink;
+        int group1 = SockDiag.GroupTcpDestroy, group3 = SockDiag.GroupTcp6Destroy;
+        if (Libc.Bind(fd, address, 12) != 0
+            || Libc.SetSockOpt(fd, SockDiag.SolNetlink, SockDiag.NetlinkAddMembership, &group1, sizeof(int)) != 0
+            || Libc.SetSockOpt(fd, SockDiag.SolNetlink, SockDiag.NetlinkAddMembership, &group3, sizeof(int)) != 0)
+        {
+            _logger.LogInformation("connection watcher: no TCP destroy events in {Netns} (errno {Errno}); ended connections are found by the checks every {Interval} s",
+                netns, Marshal.GetLastPInvokeError(), CheckInterval.TotalSeconds);
+            Libc.Close(fd);
+            return -1;
+        }
+        // Room for bursts: every TCP socket freed in the namespace sends a message, not only the watched ones.
+        int size = 4 << 20;
+        if (Libc.SetSockOpt(fd, SolSocket, SoRcvbufForce, &size, sizeof(int)) != 0)
+        {
+            Libc.SetSockOpt(fd, SolSocket, SoRcvbuf, &size, sizeof(int));
+        }
+        return fd;
+    }
+
+    // Sleeps until the next check is due, a destroy event arrives, or someone wakes the thread; reads the events.
+    private void WaitAndRead()
+    {
+        List<NamespaceWatch> listening;
+        long due;
+        lock (_lock)
+        {
+            listening = _namespaces.Values.Where(n => n.EventFd >= 0).ToList();
+            due = _namespaces.Values.Where(n => n.Open && n.Sockets.Count > 0)
+                .Select(n => n.SoonCheck != 0 ? Math.Min(n.SoonCheck, n.NextCheck) : n.NextCheck)
+                .DefaultIfEmpty(Stopwatch.GetTimestamp() + (long)(CheckInterval.TotalSeconds * Stopwatch.Frequency)).Min();
+        }
+        long waitTicks = due - Stopwatch.GetTimestamp();
+        int timeoutMs = waitTicks <= 0 ? 0 : (int)Math.Min(CheckInterval.TotalMilliseconds, Math.Ceiling(waitTicks * 1000.0 / Stopwatch.Frequency));
+        var fds = new PollFd[listening.Count + 1];
+        fds[0] = new PollFd { Fd = _wake, Events = PollFd.In };
+        for (int i = 0; i < listening.Count; i++)
+        {
+            fds[i + 1] = new PollFd { Fd = listening[i].EventFd, Events = PollFd.In };
+        }
+        fixed (PollFd* p = fds)
+        {
+            if (Libc.Poll(p, (nuint)fds.Length, timeoutMs) <= 0)
+            {
+                return;
+            }
+        }
+        if (fds[0].Revents != 0)
+        {
+            ulong count;
+            Libc.Read(_wake, &count, sizeof(ulong));
+        }
+        for (int i = 0; i < listening.Count; i++)
+        {
+            if (fds[i + 1].Revents != 0)
+            {
+                ReadEvents(listening[i]);
+            }
+        }
+    }
+
+    // Destroy events: each names a freed socket by cookie, with its final TCP_INFO.
+    private void ReadEvents(NamespaceWatch ns)
+    {
+        var gone = new List<(WatchedSocket Socket, FlowStats? Stats)>();
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = _buffer)
+            {
+                n = Libc.Recv(ns.EventFd, p, (nuint)_buffer.Length, MsgDontwait);
+            }
+            if (n < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Enobufs)
+                {
+                    // Events were dropped: a dump now finds whatever ended meanwhile.
+                    lock (_lock)
+                    {
+                        ns.SoonCheck = Stopwatch.GetTimestamp();
+                    }
+                    continue;
+                }
+                break;
+            }
+            SockDiag.ParseAll(_buffer.AsSpan(0, (int)n), entry =>
+            {
+                lock (_lock)
+                {
+                    if (ns.Sockets.Remove(entry.Cookie, out List<WatchedSocket>? sockets))
+                    {
+                        foreach (WatchedSocket s in sockets)
+                        {
+                            s.Done = true;
+                            gone.Add((s, entry.Stats ?? s.LastStats));
+                        }
+                    }
+                }
+            });
+        }
+        foreach ((WatchedSocket s, FlowStats? stats) in gone)
+        {
+            Gone?.Invoke(s, stats, "destroyed");
+        }
+    }
+
+    private void CheckDue()
+    {
+        long now = Stopwatch.GetTimestamp();
+        List<NamespaceWatch> due;
+        lock (_lock)
+        {
+            due = _namespaces.Values.Where(n => n.Open && n.Sockets.Count > 0 && (n.NextCheck <= now || (n.SoonCheck != 0 && n.SoonCheck <= now))).ToList();
+        }
+        foreach (NamespaceWatch ns in due)
+        {
+            Check(ns);
+        }
+    }
+
+    // One dump of the namespace's connections, compared with what is watched there.
+    private void Check(NamespaceWatch ns)
+    {
+        List<WatchedSocket> watched;
+        long now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            ns.SoonCheck = 0;
+            ns.NextCheck = now + (long)(CheckInterval.TotalSeconds * Stopwatch.Frequency);
+            watched = ns.Sockets.Values.SelectMany(l => l).ToList();
+        }
+        var cookies = watched.Select(s => s.Cookie).ToHashSet();
+        var found = new Dictionary<ulong, DiagEntry>();
+        foreach (byte family in watched.Select(s => s.Family).Distinct())
+        {
+            int errno = SockDiag.Dump(ns.QueryFd, family, SockDiag.ConnectionStates, ++_seq, _buffer, e =>
+            {
+                if (cookies.Contains(e.Cookie))
+                {
+                    found[e.Cookie] = e;
+                }
+            });
+            if (errno != 0)
+            {
+                _logger.LogWarning("connection watcher: dump of {Netns} failed (errno {Errno}); trying again in {Interval} s", ns.Id, errno, CheckInterval.TotalSeconds);
+                return;
+            }
+        }
+        var gone = new List<(WatchedSocket Socket, string How)>();
+        var held = new List<WatchedSocket>();
+        var orphans = new List<(WatchedSocket Socket, DiagEntry Entry)>();
+        lock (_lock)
+        {
+            foreach (WatchedSocket s in watched.Where(s => !s.Done))
+            {
+                if (found.TryGetValue(s.Cookie, out DiagEntry? entry))
+                {
+                    if (entry.Held && !(entry.State == DiagEntry.Close && s.SeenConnected))
+                    {
+                        s.SeenHeld = true;
+                        s.SeenConnected |= entry.State != DiagEntry.Close;
+                        held.Add(s);
+                    }
+                    else if (entry.Held)
+                    {
+                        gone.Add((s, "closed")); // reset or aborted: the file is open, the connection is not
+                    }
+                    else if (s.OrphanSince == 0)
+                    {
+                        s.OrphanSince = now;
+                        orphans.Add((s, entry));
+                    }
+                    else if (Stopwatch.GetElapsedTime(s.OrphanSince, now) >= OrphanWait)
+                    {
+                        gone.Add((s, "orphaned"));
+                    }
+                }
+                else if (s.SeenHeld || s.Released || s.OrphanSince != 0 || Stopwatch.GetElapsedTime(s.Since, now) >= UnseenGrace)
+                {
+                    gone.Add((s, "closed"));
+                }
+            }
+            foreach ((WatchedSocket s, _) in gone)
+            {
+                Drop(s);
+            }
+            if (orphans.Count > 0)
+            {
+                ns.SoonCheck = now + (long)(OrphanWait.TotalSeconds * Stopwatch.Frequency);
+            }
+        }
+        foreach ((WatchedSocket s, DiagEntry entry) in orphans)
+        {
+            // Every holder closed it; the kernel is still finishing. Its TCP_INFO now is the last a check can read, in case
+            // its destroy event (which has the final one) does not come within OrphanWait.
+            if (SockDiag.Lookup(ns.QueryFd, s.Family, entry.SockId, ++_seq, _buffer)?.Stats is FlowStats stats)
+            {
+                lock (_lock)
+                {
+                    s.LastStats = stats;
+                }
+            }
+        }
+        foreach ((WatchedSocket s, string how) in gone)
+        {
+            Gone?.Invoke(s, s.LastStats, how);
+        }
+        if (held.Count > 0)
+        {
+            Held?.Invoke(held);
+        }
+    }
+}

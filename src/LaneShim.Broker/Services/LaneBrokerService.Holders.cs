@@ -1,0 +1,52 @@
+// LaneBrokerService.Holders.cs - issue 14's seam in the grant path: each end of a connection holds its lease, and the lease ends with the last.
+using LaneShim.Broker.Identity;
+using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
+using LaneShim.Grpc;
+using LaneShim.Protocol.V1;
+using ProgramInfo = LaneShim.Protocol.V1.Program;
+
+namespace LaneShim.Broker.Services;
+
+public sealed partial class LaneBrokerService
+{
+    private readonly LeaseHolders _holders;
+
+    /// <summary>Who holds each lease, and when it ends (the kernel's word on its connections, when a watcher is given).</summary>
+    public LeaseHolders Holders => _holders;
+
+    // The caller as one end of the flow it asks for: kernel-reported pid and uid for local callers.
+    private static LeaseHolder HolderOf(Flow flow, ProgramInfo program, CallerIdentity caller) =>
+        new(flow.Direction, program.Uid, caller.Local?.Pid ?? (int)program.Pid, caller.Principal);
+
+    // A per-flow lease (steered, admitted, or set up by the broker on this one socket) is watched through the proven socket.
+    private void Watch(LeaseEntry entry, int holder, ProvenSocket? proven)
+    {
+        if (proven is not null && (entry.Grant.PerFlow || entry.Grant.BrokerApplied != 0))
+        {
+            _holders.Attach(entry, holder, proven.Fd);
+        }
+    }
+
+    private Task<(LeaseEntry Entry, bool Ended)> ReleaseHolderAsync(LeaseEntry entry, ServerCallContext context, FlowStats? stats)
+    {
+        var caller = CallerIdentity.From(context);
+        return _holders.ReleaseAsync(entry, caller.Local?.Pid ?? 0, h => OwnsHolder(caller, h), stats);
+    }
+
+    // A lease's last holder is gone: its closed flow goes into the log, the metrics and the rate learner.
+    private void OnLeaseEnded(LeaseEntry entry, FlowStats? stats)
+    {
+        if (stats is not null)
+        {
+            RecordClosed(entry, entry.Flow, stats);
+        }
+    }
+
+    private static bool OwnsHolder(CallerIdentity caller, LeaseHolder holder) => caller switch
+    {
+        { Local: PeerCredentials c } => c.Uid == 0 || (holder.Principal is null && holder.Uid == c.Uid),
+        { Principal: string p } => string.Equals(holder.Principal, p, StringComparison.Ordinal),
+        _ => caller.IsAnonymous,
+    };
+}
