@@ -6,9 +6,11 @@ server PORT --mode fork|scm|exec [--bytes N] [--hold]: accept one connection, th
   scm   pass the descriptor over a Unix socket (SCM_RIGHTS) to a helper process started before the accept, then close
         it; the helper sends N bytes.
   exec  exec this script again (`send FD N`) with the descriptor inherited; it sends N bytes.
-  Whoever holds the connection last prints "holder PID" when it holds it, "sent N" when the bytes are out, and then
-  closes it (or, with --hold, waits to be killed). The first process prints "handed" after closing its own copy.
-client HOST PORT: connect, read to the end, print "received N".
+  Whoever holds the connection last prints "holder PID" when it holds it, "sent N" when the bytes are out, then waits
+  for one byte from the client and closes it (with --hold: waits to be killed). The first process prints "handed"
+  after closing its own copy.
+client HOST PORT [--expect N] [--go FILE]: connect, read N bytes and print "received N"; then wait until FILE exists,
+  send one byte (the holder closes), read to the end and print "eof".
 """
 import argparse
 import array
@@ -35,6 +37,7 @@ def send_and_finish(sock, count, hold):
     if hold:
         while True:
             time.sleep(3600)
+    sock.recv(1)
     sock.close()
 
 
@@ -93,12 +96,19 @@ def server(args):
 def client(args):
     sock = socket.create_connection((args.host, args.port))
     total = 0
-    while True:
+    while total < args.expect:
         data = sock.recv(1 << 20)
         if not data:
             break
         total += len(data)
     say(f"received {total}")
+    if args.go:
+        while not os.path.exists(args.go):
+            time.sleep(0.005)
+        sock.send(b"x")
+    while sock.recv(1 << 20):
+        pass
+    say("eof")
 
 
 def main():
@@ -112,6 +122,8 @@ def main():
     c = sub.add_parser("client")
     c.add_argument("host")
     c.add_argument("port", type=int)
+    c.add_argument("--expect", type=int, default=50_000_000)
+    c.add_argument("--go")
     e = sub.add_parser("send")  # the exec'd image: the descriptor is inherited
     e.add_argument("fd", type=int)
     e.add_argument("bytes", type=int)

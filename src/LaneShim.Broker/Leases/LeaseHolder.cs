@@ -20,14 +20,25 @@ public sealed record LeaseHolder(Direction Direction, uint Uid, int Pid, string?
     /// <summary>Its process released the lease (closed the last descriptor it knew of); other processes may still hold the socket.</summary>
     public bool Released { get; init; }
 
+    /// <summary>What this end was granted (the table's copy; read-only); null for holders restored without one.</summary>
+    public LaneGrant? Grant { get; init; }
+
     /// <summary>The holder as ListLeases shows it.</summary>
-    public Holder ToProto() => new()
+    public Holder ToProto()
     {
-        Direction = Direction,
-        Uid = Uid,
-        Pid = (uint)Math.Max(Pid, 0),
-        Principal = Principal ?? "",
-        Released = Released,
-        Ended = Ended,
-    };
+        var holder = new Holder
+        {
+            Direction = Direction,
+            Uid = Uid,
+            Pid = (uint)Math.Max(Pid, 0),
+            Principal = Principal ?? "",
+            Released = Released,
+            Ended = Ended,
+        };
+        if (Grant is not null)
+        {
+            holder.Grant = Grant.Clone();
+        }
+        return holder;
+    }
 }

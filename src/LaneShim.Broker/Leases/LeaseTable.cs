@@ -128,7 +128,8 @@ public sealed class LeaseTable
                 }
             }
 
-            entry = NewEntry(flow, program, grant, ttl, links, now, principal) with { Holders = holder is null ? [] : [holder] };
+            entry = NewEntry(flow, program, grant, ttl, links, now, principal);
+            entry = entry with { Holders = holder is null ? [] : [holder with { Grant = entry.Grant }] };
             if (!Store.IsShared)
             {
                 Insert(entry, reserve: false);
@@ -458,9 +459,6 @@ public sealed class LeaseTable
         {
             return null;
         }
-        LeaseEntry joined = existing with { Holders = [.. existing.Holders, holder] };
-        _leases[id] = joined;
-
         LaneGrant own = grant.Clone();
         own.LeaseId = id;
         own.ExpiresUnixMs = existing.Grant.ExpiresUnixMs;
@@ -475,6 +473,8 @@ public sealed class LeaseTable
             own.Reason += $"; capped at the lease's admitted {LaneShim.Core.Units.FormatRate(existing.Grant.RateBps)}";
         }
         own.Reason += "; joins the lease of this connection's other end";
+        LeaseEntry joined = existing with { Holders = [.. existing.Holders, holder with { Grant = own }] };
+        _leases[id] = joined;
         return new LeaseGrantResult(joined with { Grant = own }, null) { Joined = true, Holder = joined.Holders.Count - 1 };
     }
 

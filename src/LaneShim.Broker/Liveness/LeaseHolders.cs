@@ -25,6 +25,7 @@ public sealed class LeaseHolders
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<HolderKey, WatchedSocket> _watched = new();
+    private readonly ConcurrentDictionary<string, FlowStats> _senders = new(StringComparer.Ordinal); // per lease: the end that sent most, so far
     private long _lastPurge;
 
     /// <summary>Ends leases of <paramref name="leases"/> (and their steering in <paramref name="paths"/>); watches through <paramref name="watcher"/> when given.</summary>
@@ -45,7 +46,10 @@ public sealed class LeaseHolders
         }
     }
 
-    /// <summary>A lease ended because its holders are gone or released (not withdrawn, not expired), with the last statistics known.</summary>
+    /// <summary>
+    /// A lease ended because its holders are gone or released (not withdrawn, not expired), with the final statistics
+    /// of the end that sent most (of a download, the server's).
+    /// </summary>
     public event Action<LeaseEntry, FlowStats?>? Ended;
 
     /// <summary>Holders watched in the kernel now.</summary>
@@ -104,6 +108,7 @@ public sealed class LeaseHolders
             _watcher!.Released(socket!, stats);
             return (updated, false);
         }
+        Sender(entry.Id, stats);
         if (updated.Holders.All(h => h.Ended))
         {
             LeaseEntry? ended = await EndAsync(entry.Id, stats, report: true).ConfigureAwait(false);
@@ -157,8 +162,20 @@ public sealed class LeaseHolders
         return owned >= 0 ? owned : open;
     }
 
+    // Keeps the statistics of the end that sent most; returns them.
+    private FlowStats? Sender(string id, FlowStats? stats)
+    {
+        if (stats is null)
+        {
+            return _senders.TryGetValue(id, out FlowStats? known) ? known : null;
+        }
+        return _senders.AddOrUpdate(id, stats, (_, known) => stats.BytesAcked >= known.BytesAcked ? stats : known);
+    }
+
     private async Task<LeaseEntry?> EndAsync(string id, FlowStats? stats, bool report)
     {
+        stats = Sender(id, stats);
+        _senders.TryRemove(id, out _);
         LeaseEntry? ended = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false);
         foreach (HolderKey key in _watched.Keys.Where(k => k.LeaseId == id))
         {
@@ -195,6 +212,7 @@ public sealed class LeaseHolders
         {
             return; // ended or expired meanwhile
         }
+        Sender(key.LeaseId, stats);
         if (updated.Holders.All(h => h.Ended))
         {
             _logger.LogDebug("lease {Lease}: holder {Holder}'s connection {How} ({Socket}); no holder left, the lease ends", Short(key.LeaseId), key.Holder, how, socket);
@@ -239,6 +257,13 @@ public sealed class LeaseHolders
                 if (_leases.Find(key.LeaseId) is null && _watched.TryRemove(key, out WatchedSocket? socket))
                 {
                     _watcher?.Unwatch(socket);
+                }
+            }
+            foreach (string id in _senders.Keys)
+            {
+                if (_leases.Find(id) is null)
+                {
+                    _senders.TryRemove(id, out _);
                 }
             }
         }

@@ -28,6 +28,20 @@ public sealed partial class LaneBrokerService
         }
     }
 
+    // The caller gave up before its lane was ready: when the broker can watch the connection, it sets the lane on the
+    // socket itself (LateLane) and the kernel's word ends it; false when it cannot (then the caller's part is withdrawn).
+    private bool KeepLate(ProvenSocket? proven, LeaseEntry entry, int holder, out string late)
+    {
+        late = "";
+        if (proven is null || entry.Flow.Direction == Direction.Listen || _holders.Attach(entry, holder, proven.Fd) != "kernel")
+        {
+            return false;
+        }
+        late = LateLane.Apply(proven, entry.Grant);
+        entry.Grant.Reason += "; set late by the broker (the caller's deadline had passed): " + late;
+        return true;
+    }
+
     private Task<(LeaseEntry Entry, bool Ended)> ReleaseHolderAsync(LeaseEntry entry, ServerCallContext context, FlowStats? stats)
     {
         var caller = CallerIdentity.From(context);
@@ -37,10 +51,17 @@ public sealed partial class LaneBrokerService
     // A lease's last holder is gone: its closed flow goes into the log, the metrics and the rate learner.
     private void OnLeaseEnded(LeaseEntry entry, FlowStats? stats)
     {
-        if (stats is not null)
+        if (stats is null)
         {
-            RecordClosed(entry, entry.Flow, stats);
+            return;
         }
+        if (stats.DurationMs == 0)
+        {
+            // The kernel's TCP_INFO has no age: a lease is granted just before its connection starts.
+            stats = stats.Clone();
+            stats.DurationMs = (ulong)Math.Max(0, (DateTimeOffset.UtcNow - entry.GrantedAt).TotalMilliseconds);
+        }
+        RecordClosed(entry, entry.Flow, stats);
     }
 
     private static bool OwnsHolder(CallerIdentity caller, LeaseHolder holder) => caller switch

@@ -68,8 +68,14 @@ public sealed partial class LaneBrokerService
 
         if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
         {
-            // The agent has given up and connects without the lane: leave its socket as the program made it. A lease
-            // this caller joined stays with the connection's other end.
+            // The agent has given up and connects without the lane. A watched connection keeps it, set by the broker
+            // (issue 14); otherwise its socket stays as the program made it, and a lease this caller joined stays with
+            // the connection's other end.
+            if (KeepLate(proven, entry, holder, out string late))
+            {
+                _logger.LogInformation("RequestLane: the caller's deadline passed before the broker applied its settings; lease {Lease} kept, the broker {Late}", ShortId(entry.Id), late);
+                throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; the broker set it on the socket");
+            }
             _holders.WithdrawAsync(entry, holder).GetAwaiter().GetResult();
 
             auditWithdrawal();

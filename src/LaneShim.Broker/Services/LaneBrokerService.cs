@@ -271,20 +271,27 @@ public sealed partial class LaneBrokerService
                 Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: $"enforcement failed: {e.Message}");
                 throw new GrpcException(GrpcStatusCode.Unavailable, $"the lane's path could not be programmed: {e.Message}");
             }
-            if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
-            {
-                // The agent has given up and connected without the lane: nobody would ever release this one.
-                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
-                await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
-                _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
-                Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed while the path was programmed; withdrawn");
-                throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn");
-            }
             if (steering.Rules.Count > 0)
             {
                 entry.Grant.PerFlow = true;
                 reason += $"; steered by {steering.Rules.Count} rules on {string.Join(", ", steering.Rules.Select(r => r.Router).Distinct())}";
                 entry.Grant.Reason = reason;
+            }
+            if (context.CancellationToken.IsCancellationRequested || context.Deadline < DateTimeOffset.UtcNow)
+            {
+                // The agent has given up and connected without the lane. A watched connection keeps it (issue 14: the
+                // broker sets it on the socket, the kernel ends it); otherwise nobody would ever release this one.
+                if (KeepLate(proven, entry, granted.Holder, out string late))
+                {
+                    _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} kept, the broker {Late}", who, ShortId(entry.Id), late);
+                    Audit(LaneBrokerMethods.RequestLane, "late", caller, context, request, decision, entry.Grant, proof: proof, reason: $"deadline passed while the path was programmed; the broker {late}");
+                    throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; the broker set it on the socket");
+                }
+                await _leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+                await _paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+                _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} withdrawn", who, ShortId(entry.Id));
+                Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed while the path was programmed; withdrawn");
+                throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn");
             }
         }
 

@@ -1,4 +1,5 @@
-// DemoResultsJson.cs - writes results.json: line_rate_mbps, rtt_ms, and one object per run (mover, mode, mbps, seconds, ok, note).
+// DemoResultsJson.cs - writes results.json: line_rate_mbps, rtt_ms, lab_default_cc, and one object per run (mover, mode,
+// mbps, seconds, ok, note, and for laneshim runs the server's end: what the kernel held on its data socket and what was granted).
 using System.Text.Json;
 
 namespace LaneShim.Lab.Demo;
@@ -15,6 +16,7 @@ internal static class DemoResultsJson
             json.WriteStartObject();
             json.WriteNumber("line_rate_mbps", Math.Round(report.LineRateMbps, 1));
             json.WriteNumber("rtt_ms", Math.Round(report.RttMs, 2));
+            json.WriteString("lab_default_cc", report.LabDefaultCc);
             json.WriteStartArray("runs");
             foreach (DemoRun run in report.Runs)
             {
@@ -25,6 +27,10 @@ internal static class DemoResultsJson
                 json.WriteNumber("seconds", Math.Round(run.Seconds, 2));
                 json.WriteBoolean("ok", run.Ok);
                 json.WriteString("note", run.Note);
+                if (run.Server is ServerSide server)
+                {
+                    WriteServer(json, server);
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -32,5 +38,36 @@ internal static class DemoResultsJson
         }
         File.AppendAllText(temporary, "\n");
         File.Move(temporary, path, overwrite: true);
+    }
+
+    // "server": {"wrapped", "cc", "sndbuf" (sk_sndbuf: twice what was set), "pacing_bps" (SO_MAX_PACING_RATE), "granted": {...}}.
+    private static void WriteServer(Utf8JsonWriter json, ServerSide server)
+    {
+        json.WriteStartObject("server");
+        json.WriteBoolean("wrapped", server.Wrapped);
+        if (server.Socket is ServerSocket socket)
+        {
+            json.WriteString("socket", $"{socket.Local} {socket.Peer}");
+            json.WriteString("cc", socket.Congestion);
+            json.WriteNumber("sndbuf", socket.SendBuffer);
+            if (socket.MaxPacingBps is long pacing)
+            {
+                json.WriteNumber("pacing_bps", pacing);
+            }
+            else
+            {
+                json.WriteNull("pacing_bps");
+            }
+        }
+        if (server.Granted is Protocol.V1.LaneGrant granted)
+        {
+            json.WriteStartObject("granted");
+            json.WriteString("cc", granted.Congestion);
+            json.WriteNumber("sndbuf", granted.SndbufBytes);
+            json.WriteString("sndbuf_mode", granted.SndbufMode.ToString().ToLowerInvariant());
+            json.WriteNumber("pacing_bps", granted.PacingRate * 8);
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
     }
 }
