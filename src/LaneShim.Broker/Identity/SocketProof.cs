@@ -209,7 +209,7 @@ internal static unsafe class SocketProof
         return null;
     }
 
-    private static IPEndPoint? ReadName(int fd, bool peer, out int errno)
+    internal static IPEndPoint? ReadName(int fd, bool peer, out int errno)
     {
         byte* storage = stackalloc byte[128];
         uint length = 128;

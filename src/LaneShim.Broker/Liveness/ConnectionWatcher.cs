@@ -1,7 +1,9 @@
 // ConnectionWatcher.cs - follows connection ends in the kernel (sock_diag), in whatever network namespace they live,
 // and says when one is gone: its socket destroyed, orphaned (no process holds a file of it), or no longer there.
 using System.Diagnostics;
+using System.Net;
 using System.Runtime.InteropServices;
+using LaneShim.Broker.Identity;
 using LaneShim.Broker.Native;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -103,15 +105,18 @@ public sealed unsafe class ConnectionWatcher : IDisposable
 
     /// <summary>
     /// Starts watching the socket a descriptor of which is <paramref name="fd"/> (the broker's duplicate; it may be
-    /// closed as soon as this returns). Null, with the reason, when the socket cannot be watched.
+    /// closed as soon as this returns). Null, with the reason, when the socket cannot be watched. <paramref name="local"/>
+    /// and <paramref name="remote"/> are the flow's ends as its caller named them: an outbound socket asked for before
+    /// connect() has no peer and may be bound to the wildcard address yet, and with them it can be looked up at once.
     /// </summary>
-    public WatchedSocket? Watch(int fd, object owner, out string failure)
+    public WatchedSocket? Watch(int fd, object owner, out string failure, IPEndPoint? local = null, IPEndPoint? remote = null)
     {
         ArgumentNullException.ThrowIfNull(owner);
         if (!SocketIdentity.TryRead(fd, out ulong cookie, out byte family, out int nsFd, out NetnsId netns, out failure))
         {
             return null;
         }
+        byte[]? sockId = SockIdOf(fd, family, cookie, local, remote);
         long now = Stopwatch.GetTimestamp();
         WatchedSocket? socket = null;
         bool created = false;
@@ -134,7 +139,7 @@ public sealed unsafe class ConnectionWatcher : IDisposable
                     _namespaces[netns] = ns;
                     created = true;
                 }
-                socket = new WatchedSocket(cookie, family, netns, owner, now);
+                socket = new WatchedSocket(cookie, family, netns, owner, now) { SockId = sockId };
                 if (!ns.Sockets.TryGetValue(cookie, out List<WatchedSocket>? same))
                 {
                     ns.Sockets[cookie] = same = [];
@@ -151,6 +156,26 @@ public sealed unsafe class ConnectionWatcher : IDisposable
             Wake();
         }
         return socket;
+    }
+
+    // The socket's own names where it has them, the caller's where it has not (yet).
+    private static byte[]? SockIdOf(int fd, byte family, ulong cookie, IPEndPoint? local, IPEndPoint? remote)
+    {
+        IPEndPoint? bound = SocketProof.ReadName(fd, peer: false, out _);
+        IPEndPoint? peer = SocketProof.ReadName(fd, peer: true, out _) ?? remote;
+        if (bound is null || peer is null || bound.Port == 0 || peer.Port == 0)
+        {
+            return null;
+        }
+        if (bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any))
+        {
+            if (local is null || local.Address.Equals(IPAddress.Any) || local.Address.Equals(IPAddress.IPv6Any))
+            {
+                return null;
+            }
+            bound = new IPEndPoint(local.Address, bound.Port);
+        }
+        return SockDiag.SockId(family, bound, peer, cookie);
     }
 
     /// <summary>Stops watching (its lease ended some other way).</summary>
@@ -475,7 +500,10 @@ public sealed unsafe class ConnectionWatcher : IDisposable
         }
     }
 
-    // One dump of the namespace's connections, compared with what is watched there.
+    // Each watched socket is looked up by its sockid and cookie (a hash lookup, with its TCP_INFO); only sockets whose
+    // sockid is not known yet, or that a lookup cannot find though never seen, need a dump of the namespace's tables
+    // (milliseconds whatever the number of sockets: the walk covers every hash bucket), at most once per interval
+    // unless a released one is among them.
     private void Check(NamespaceWatch ns)
     {
         List<WatchedSocket> watched;
@@ -486,76 +514,118 @@ public sealed unsafe class ConnectionWatcher : IDisposable
             ns.NextCheck = now + (long)(CheckInterval.TotalSeconds * Stopwatch.Frequency);
             watched = ns.Sockets.Values.SelectMany(l => l).ToList();
         }
-        var cookies = watched.Select(s => s.Cookie).ToHashSet();
-        var found = new Dictionary<ulong, DiagEntry>();
-        foreach (byte family in watched.Select(s => s.Family).Distinct())
+        var found = new Dictionary<WatchedSocket, DiagEntry?>();
+        var unresolved = new List<WatchedSocket>();
+        foreach (WatchedSocket s in watched)
         {
-            int errno = SockDiag.Dump(ns.QueryFd, family, SockDiag.ConnectionStates, ++_seq, _buffer, e =>
+            byte[]? id;
+            bool seen;
+            lock (_lock)
             {
-                if (cookies.Contains(e.Cookie))
-                {
-                    found[e.Cookie] = e;
-                }
-            });
-            if (errno != 0)
+                id = s.SockId;
+                seen = s.SeenConnected; // a bound-only socket is in no table a lookup searches
+            }
+            DiagEntry? entry = null;
+            int errno = -1;
+            if (id is not null)
             {
-                _logger.LogWarning("connection watcher: dump of {Netns} failed (errno {Errno}); trying again in {Interval} s", ns.Id, errno, CheckInterval.TotalSeconds);
-                return;
+                entry = SockDiag.Lookup(ns.QueryFd, s.Family, id, ++_seq, _buffer, out errno);
+            }
+            if (entry is not null || (seen && errno == SockDiag.Enoent))
+            {
+                found[s] = entry;
+            }
+            else
+            {
+                unresolved.Add(s);
             }
         }
+        if (unresolved.Count > 0 && (unresolved.Any(s => s.Released) || Stopwatch.GetElapsedTime(ns.LastDump, now) >= CheckInterval))
+        {
+            ns.LastDump = now;
+            var byCookie = unresolved.GroupBy(s => s.Cookie).ToDictionary(g => g.Key, g => g.ToList());
+            var dumped = new Dictionary<ulong, DiagEntry>();
+            foreach (byte family in unresolved.Select(s => s.Family).Distinct())
+            {
+                int errno = SockDiag.Dump(ns.QueryFd, family, SockDiag.ConnectionStates, ++_seq, _buffer, e =>
+                {
+                    if (byCookie.ContainsKey(e.Cookie))
+                    {
+                        dumped[e.Cookie] = e;
+                    }
+                });
+                if (errno != 0)
+                {
+                    _logger.LogWarning("connection watcher: dump of {Netns} failed (errno {Errno}); trying again in {Interval} s", ns.Id, errno, CheckInterval.TotalSeconds);
+                    dumped = null;
+                    break;
+                }
+            }
+            foreach (WatchedSocket s in dumped is null ? [] : unresolved)
+            {
+                found[s] = dumped!.GetValueOrDefault(s.Cookie);
+            }
+        }
+        Judge(ns, found, now);
+    }
+
+    // What each looked-up or dumped socket's entry (null: the kernel has none) means.
+    private void Judge(NamespaceWatch ns, Dictionary<WatchedSocket, DiagEntry?> found, long now)
+    {
         var gone = new List<(WatchedSocket Socket, string How)>();
         var held = new List<WatchedSocket>();
-        var orphans = new List<(WatchedSocket Socket, DiagEntry Entry)>();
         lock (_lock)
         {
-            foreach (WatchedSocket s in watched.Where(s => !s.Done))
+            foreach ((WatchedSocket s, DiagEntry? entry) in found)
             {
-                if (found.TryGetValue(s.Cookie, out DiagEntry? entry))
+                if (s.Done)
                 {
-                    if (entry.Held && !(entry.State == DiagEntry.Close && s.SeenConnected))
+                    continue;
+                }
+                if (entry is not null)
+                {
+                    s.LastStats = entry.Stats ?? s.LastStats;
+                    if (entry.State != DiagEntry.Close)
                     {
-                        s.SeenHeld = true;
-                        s.SeenConnected |= entry.State != DiagEntry.Close;
-                        held.Add(s);
-                    }
-                    else if (entry.Held)
-                    {
-                        gone.Add((s, "closed")); // reset or aborted: the file is open, the connection is not
-                    }
-                    else if (s.OrphanSince == 0)
-                    {
-                        s.OrphanSince = now;
-                        orphans.Add((s, entry));
-                    }
-                    else if (Stopwatch.GetElapsedTime(s.OrphanSince, now) >= OrphanWait)
-                    {
-                        gone.Add((s, "orphaned"));
+                        s.SockId = entry.SockId; // connected: its sockid has the real addresses to look it up by
                     }
                 }
-                else if (s.SeenHeld || s.Released || s.OrphanSince != 0 || Stopwatch.GetElapsedTime(s.Since, now) >= UnseenGrace)
+                if (entry is null)
                 {
-                    gone.Add((s, "closed"));
+                    if (s.SeenHeld || s.Released || s.OrphanSince != 0 || Stopwatch.GetElapsedTime(s.Since, now) >= UnseenGrace)
+                    {
+                        gone.Add((s, "closed"));
+                    }
+                }
+                else if (entry.State == DiagEntry.TimeWait)
+                {
+                    gone.Add((s, "time-wait"));
+                }
+                else if (entry.Held && !(entry.State == DiagEntry.Close && s.SeenConnected))
+                {
+                    s.SeenHeld = true;
+                    s.SeenConnected |= entry.State != DiagEntry.Close;
+                    held.Add(s);
+                }
+                else if (entry.Held)
+                {
+                    gone.Add((s, "closed")); // reset or aborted: the file is open, the connection is not
+                }
+                else if (s.OrphanSince == 0)
+                {
+                    // Every holder closed it; the kernel is still finishing. Its destroy event (with the final TCP_INFO)
+                    // gets OrphanWait to come; otherwise the last TCP_INFO a lookup read is the one reported.
+                    s.OrphanSince = now;
+                    ns.SoonCheck = now + (long)(OrphanWait.TotalSeconds * Stopwatch.Frequency);
+                }
+                else if (Stopwatch.GetElapsedTime(s.OrphanSince, now) >= OrphanWait)
+                {
+                    gone.Add((s, "orphaned"));
                 }
             }
             foreach ((WatchedSocket s, _) in gone)
             {
                 Drop(s);
-            }
-            if (orphans.Count > 0)
-            {
-                ns.SoonCheck = now + (long)(OrphanWait.TotalSeconds * Stopwatch.Frequency);
-            }
-        }
-        foreach ((WatchedSocket s, DiagEntry entry) in orphans)
-        {
-            // Every holder closed it; the kernel is still finishing. Its TCP_INFO now is the last a check can read, in case
-            // its destroy event (which has the final one) does not come within OrphanWait.
-            if (SockDiag.Lookup(ns.QueryFd, s.Family, entry.SockId, ++_seq, _buffer)?.Stats is FlowStats stats)
-            {
-                lock (_lock)
-                {
-                    s.LastStats = stats;
-                }
             }
         }
         foreach ((WatchedSocket s, string how) in gone)

@@ -56,10 +56,11 @@ public sealed class LeaseHolders
     public int Watched => _watched.Count;
 
     /// <summary>
-    /// Watches holder <paramref name="holder"/> of a per-flow lease through the broker's duplicate of its socket. Returns
-    /// "kernel" when watched, else why not (the holder then ends at its release).
+    /// Watches holder <paramref name="holder"/> of a per-flow lease through the broker's duplicate of its socket, whose
+    /// flow the holder asked for as <paramref name="flow"/>. Returns "kernel" when watched, else why not (the holder then
+    /// ends at its release).
     /// </summary>
-    public string Attach(LeaseEntry entry, int holder, int socketFd)
+    public string Attach(LeaseEntry entry, int holder, int socketFd, Flow? flow = null)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (_watcher is null)
@@ -67,7 +68,7 @@ public sealed class LeaseHolders
             return "not watched: the broker runs without a connection watcher";
         }
         var key = new HolderKey(entry.Id, holder);
-        if (_watcher.Watch(socketFd, key, out string failure) is not WatchedSocket socket)
+        if (_watcher.Watch(socketFd, key, out string failure, EndPoint(flow?.Local), EndPoint(flow?.Remote)) is not WatchedSocket socket)
         {
             _logger.LogDebug("lease {Lease} holder {Holder}: not watched: {Failure}", Short(entry.Id), holder, failure);
             return "not watched: " + failure;
@@ -292,4 +293,7 @@ public sealed class LeaseHolders
     }
 
     private static string Short(string id) => id.Length > 8 ? id[..8] + "…" : id;
+
+    private static System.Net.IPEndPoint? EndPoint(Endpoint? endpoint) =>
+        endpoint is { Address.Length: 4 or 16, Port: > 0 and <= 65535 } e ? new System.Net.IPEndPoint(new System.Net.IPAddress(e.Address.Span), (int)e.Port) : null;
 }

@@ -32,6 +32,9 @@ internal sealed class NamespaceWatch(NetnsId id, int nsFd, long created)
     /// <summary>The next periodic check (Stopwatch ticks).</summary>
     public long NextCheck { get; set; }
 
+    /// <summary>When its tables were last dumped (Stopwatch ticks), or 0.</summary>
+    public long LastDump { get; set; }
+
     /// <summary>An earlier check asked for (a holder released), or 0.</summary>
     public long SoonCheck { get; set; }
 

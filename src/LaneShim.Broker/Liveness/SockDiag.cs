@@ -85,12 +85,18 @@ internal static unsafe class SockDiag
         }
     }
 
-    /// <summary>The socket with this sockid (5-tuple and cookie), with its TCP_INFO; null when the kernel has none (ENOENT) or on error.</summary>
-    public static DiagEntry? Lookup(int fd, byte family, ReadOnlySpan<byte> sockId, uint seq, byte[] buffer)
+    /// <summary>ENOENT: the kernel has no socket with that sockid (5-tuple and cookie).</summary>
+    public const int Enoent = 2;
+
+    /// <summary>
+    /// The socket with this sockid (5-tuple and cookie), with its TCP_INFO: a hash lookup, not a walk of the tables.
+    /// Null with <paramref name="errno"/> <see cref="Enoent"/> when the kernel has none, or another errno on failure.
+    /// </summary>
+    public static DiagEntry? Lookup(int fd, byte family, ReadOnlySpan<byte> sockId, uint seq, byte[] buffer, out int errno)
     {
         Span<byte> request = stackalloc byte[HeaderSize + RequestSize];
         Request(request, NlmFRequest, seq, family, ExtInfo, uint.MaxValue, sockId);
-        if (Send(fd, request) != 0)
+        if ((errno = Send(fd, request)) != 0)
         {
             return null;
         }
@@ -103,6 +109,7 @@ internal static unsafe class SockDiag
             }
             if (n < HeaderSize)
             {
+                errno = n < 0 ? Marshal.GetLastPInvokeError() : 5;
                 return null;
             }
             int len = (int)BinaryPrimitives.ReadUInt32LittleEndian(buffer);
@@ -111,9 +118,37 @@ internal static unsafe class SockDiag
             {
                 continue; // an answer to an earlier request that timed out
             }
+            if (type == NlmsgError)
+            {
+                errno = -BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(HeaderSize));
+                return null;
+            }
+            errno = 0;
             return type == SockDiagByFamily ? Parse(buffer.AsSpan(0, len)) : null;
         }
     }
+
+    /// <summary>
+    /// A struct inet_diag_sockid: ports in network order, addresses as the family lays them out (IPv4 in the first
+    /// 4 bytes), the cookie in two native-order words.
+    /// </summary>
+    public static byte[] SockId(byte family, System.Net.IPEndPoint local, System.Net.IPEndPoint remote, ulong cookie)
+    {
+        var id = new byte[SockIdSize];
+        BinaryPrimitives.WriteUInt16BigEndian(id, (ushort)local.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(id.AsSpan(2), (ushort)remote.Port);
+        Address(family, local.Address).CopyTo(id.AsSpan(4));
+        Address(family, remote.Address).CopyTo(id.AsSpan(20));
+        // Bytes 36-39: the interface, 0 (any).
+        MemoryMarshal.Write(id.AsSpan(40, 4), (uint)cookie);
+        MemoryMarshal.Write(id.AsSpan(44, 4), (uint)(cookie >> 32));
+        return id;
+    }
+
+    // An IPv4 socket's addresses as 4 bytes; an IPv6 socket's as 16 (IPv4 peers as ::ffff:a.b.c.d).
+    private static byte[] Address(byte family, System.Net.IPAddress address) => family == 2
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).GetAddressBytes()
+        : (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? address.MapToIPv6() : address).GetAddressBytes();
 
     /// <summary>Every SOCK_DIAG_BY_FAMILY message in a datagram (destroy events come several to a read).</summary>
     public static void ParseAll(ReadOnlySpan<byte> datagram, Action<DiagEntry> each)

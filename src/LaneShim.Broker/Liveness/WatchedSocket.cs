@@ -30,6 +30,9 @@ public sealed class WatchedSocket
     /// <summary>What the watcher's user attached.</summary>
     public object Owner { get; }
 
+    /// <summary>Its struct inet_diag_sockid (5-tuple and cookie) to look it up by; null until known.</summary>
+    internal byte[]? SockId { get; set; }
+
     /// <summary>When watching began (Stopwatch ticks).</summary>
     internal long Since { get; }
 

@@ -20,20 +20,20 @@ public sealed partial class LaneBrokerService
         new(flow.Direction, program.Uid, caller.Local?.Pid ?? (int)program.Pid, caller.Principal);
 
     // A per-flow lease (steered, admitted, or set up by the broker on this one socket) is watched through the proven socket.
-    private void Watch(LeaseEntry entry, int holder, ProvenSocket? proven)
+    private void Watch(LeaseEntry entry, int holder, ProvenSocket? proven, Flow flow)
     {
         if (proven is not null && (entry.Grant.PerFlow || entry.Grant.BrokerApplied != 0))
         {
-            _holders.Attach(entry, holder, proven.Fd);
+            _holders.Attach(entry, holder, proven.Fd, flow);
         }
     }
 
     // The caller gave up before its lane was ready: when the broker can watch the connection, it sets the lane on the
     // socket itself (LateLane) and the kernel's word ends it; false when it cannot (then the caller's part is withdrawn).
-    private bool KeepLate(ProvenSocket? proven, LeaseEntry entry, int holder, out string late)
+    private bool KeepLate(ProvenSocket? proven, LeaseEntry entry, int holder, Flow flow, out string late)
     {
         late = "";
-        if (proven is null || entry.Flow.Direction == Direction.Listen || _holders.Attach(entry, holder, proven.Fd) != "kernel")
+        if (proven is null || flow.Direction == Direction.Listen || _holders.Attach(entry, holder, proven.Fd, flow) != "kernel")
         {
             return false;
         }

@@ -59,7 +59,7 @@ public sealed partial class LaneBrokerService
     }
 
     // FORCE buffers, SO_MARK and SO_PRIORITY go onto the caller's socket before the answer, so the SYN carries them.
-    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry, int holder, ServerCallContext context, Action auditWithdrawal)
+    private void ApplyOnProvenSocket(ProvenSocket? proven, LeaseEntry entry, int holder, Flow flow, ServerCallContext context, Action auditWithdrawal)
     {
         if (proven is null)
         {
@@ -71,7 +71,7 @@ public sealed partial class LaneBrokerService
             // The agent has given up and connects without the lane. A watched connection keeps it, set by the broker
             // (issue 14); otherwise its socket stays as the program made it, and a lease this caller joined stays with
             // the connection's other end.
-            if (KeepLate(proven, entry, holder, out string late))
+            if (KeepLate(proven, entry, holder, flow, out string late))
             {
                 _logger.LogInformation("RequestLane: the caller's deadline passed before the broker applied its settings; lease {Lease} kept, the broker {Late}", ShortId(entry.Id), late);
                 throw new GrpcException(GrpcStatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; the broker set it on the socket");

@@ -281,7 +281,7 @@ public sealed partial class LaneBrokerService
             {
                 // The agent has given up and connected without the lane. A watched connection keeps it (issue 14: the
                 // broker sets it on the socket, the kernel ends it); otherwise nobody would ever release this one.
-                if (KeepLate(proven, entry, granted.Holder, out string late))
+                if (KeepLate(proven, entry, granted.Holder, request.Flow, out string late))
                 {
                     _logger.LogInformation("RequestLane {Who}: the caller's deadline passed while its path was programmed; lease {Lease} kept, the broker {Late}", who, ShortId(entry.Id), late);
                     Audit(LaneBrokerMethods.RequestLane, "late", caller, context, request, decision, entry.Grant, proof: proof, reason: $"deadline passed while the path was programmed; the broker {late}");
@@ -295,8 +295,8 @@ public sealed partial class LaneBrokerService
             }
         }
 
-        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, granted.Holder, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
-        Watch(entry, granted.Holder, proven);
+        ApplyOnProvenSocket(brokerApplies ? proven : null, entry, granted.Holder, request.Flow, context, () => Audit(LaneBrokerMethods.RequestLane, "error", caller, context, request, decision, proof: proof, reason: "deadline passed before the broker applied its settings; withdrawn"));
+        Watch(entry, granted.Holder, proven, request.Flow);
         _logger.LogDebug("RequestLane {Who}: grant by {Source}, lease {Lease}: {Reason}", who, decision.Source, ShortId(entry.Id), entry.Grant.Reason);
         Audit(LaneBrokerMethods.RequestLane, "grant", caller, context, request, decision, entry.Grant, proof: proof, reason: entry.Grant.Reason);
         return entry.Grant.Clone();
