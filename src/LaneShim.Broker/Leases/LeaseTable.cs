@@ -447,13 +447,13 @@ public sealed class LeaseTable
         }
     }
 
-    // Callers hold _lock. The other end of a live per-flow lease's connection joins it: the lease was granted for one
-    // socket (steered, admitted, or set up by the broker), an end of the opposite direction still holds it, and no live
-    // holder is on the caller's side (that would be a new connection reusing the 5-tuple, which gets its own lease).
+    // Callers hold _lock. The other end of a live per-flow lease's connection joins it: the lease holds rules or capacity
+    // for this one connection, an end of the opposite direction still holds it, and no live holder is on the caller's
+    // side (that would be a new connection reusing the 5-tuple, which gets its own lease).
     private LeaseGrantResult? TryJoin(Flow flow, LaneGrant grant, LeaseHolder holder, DateTimeOffset now)
     {
         if (FlowKey.Of(flow) is not FlowKey key || !_byFlow.TryGetValue(key, out string? id) || FindLive(id, now) is not LeaseEntry existing
-            || !(existing.Grant.PerFlow || existing.Grant.BrokerApplied != 0)
+            || !existing.Grant.PerFlow
             || !existing.Holders.Any(h => !h.Ended && h.Direction != flow.Direction)
             || existing.Holders.Any(h => !h.Ended && h.Direction == flow.Direction))
         {

@@ -19,10 +19,11 @@ public sealed partial class LaneBrokerService
     private static LeaseHolder HolderOf(Flow flow, ProgramInfo program, CallerIdentity caller) =>
         new(flow.Direction, program.Uid, caller.Local?.Pid ?? (int)program.Pid, caller.Principal);
 
-    // A per-flow lease (steered, admitted, or set up by the broker on this one socket) is watched through the proven socket.
+    // A per-flow lease (steered or admitted: it holds rules or capacity) is watched through the proven socket. A lease
+    // that only carries what the broker set on one socket holds nothing the connection could outlive.
     private void Watch(LeaseEntry entry, int holder, ProvenSocket? proven, Flow flow)
     {
-        if (proven is not null && (entry.Grant.PerFlow || entry.Grant.BrokerApplied != 0))
+        if (proven is not null && entry.Grant.PerFlow)
         {
             _holders.Attach(entry, holder, proven.Fd, flow);
         }

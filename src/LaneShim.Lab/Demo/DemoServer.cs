@@ -31,6 +31,12 @@ internal sealed class DemoServer : IDisposable
     {
         File.WriteAllText(logFile, $"# {string.Join(' ', spec.Argv)}\n");
         string? shimLog = wrapped ? Path.ChangeExtension(logFile, null) + "-shim.log" : null;
+        if (shimLog is not null && OperatingSystem.IsLinux())
+        {
+            // Servers that drop to nobody (XRootD, GridFTP's session) open it after they did: it must be theirs to write.
+            File.WriteAllText(shimLog, "");
+            File.SetUnixFileMode(shimLog, (UnixFileMode)0x1b6 /* 0666 */);
+        }
         IReadOnlyList<string> argv = context.ServerCommand(wrapped, spec.Argv, shimLog);
         var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile, wrapped);
         try

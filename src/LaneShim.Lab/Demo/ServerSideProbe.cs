@@ -108,6 +108,13 @@ internal sealed class ServerSideProbe : IDisposable
     // Both ends in a fixed order: the client's view of a connection and the server's are one key.
     private static string Key(string a, string b) => string.CompareOrdinal(a, b) <= 0 ? $"{a} {b}" : $"{b} {a}";
 
-    private static string Describe(Endpoint? endpoint) =>
-        endpoint is { Address.Length: 4 or 16 } e ? $"{new System.Net.IPAddress(e.Address.Span)}:{e.Port}" : "";
+    private static string Describe(Endpoint? endpoint)
+    {
+        if (endpoint is not { Address.Length: 4 or 16 } e)
+        {
+            return "";
+        }
+        var address = new System.Net.IPAddress(e.Address.Span);
+        return new System.Net.IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, (int)e.Port).ToString();
+    }
 }

@@ -36,13 +36,19 @@ internal sealed partial record ServerSocket(string Local, string Peer, string Co
                 continue;
             }
             Match pacing = PacingField().Match(details);
-            sockets.Add(new ServerSocket(head[2], head[3], CongestionField().Match(details) is { Success: true } cc ? cc.Groups[1].Value : "",
+            sockets.Add(new ServerSocket(Plain(head[2]), Plain(head[3]), CongestionField().Match(details) is { Success: true } cc ? cc.Groups[1].Value : "",
                 long.Parse(tb.Groups[1].Value, CultureInfo.InvariantCulture),
                 pacing.Success && pacing.Groups[1].Success ? long.Parse(pacing.Groups[1].Value, CultureInfo.InvariantCulture) : null,
                 Counter(details, "bytes_acked"), Counter(details, "bytes_received")));
         }
         return sockets;
     }
+
+    // A dual-stack socket's IPv4 peer as IPv4 ([::ffff:10.50.1.2]:80 as 10.50.1.2:80), so it compares with a lease's ends.
+    private static string Plain(string endpoint) =>
+        System.Net.IPEndPoint.TryParse(endpoint, out System.Net.IPEndPoint? e) && e.Address.IsIPv4MappedToIPv6
+            ? new System.Net.IPEndPoint(e.Address.MapToIPv4(), e.Port).ToString()
+            : endpoint;
 
     private static long Counter(string details, string name)
     {
