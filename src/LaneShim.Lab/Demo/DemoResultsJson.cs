@@ -40,7 +40,7 @@ internal static class DemoResultsJson
         File.Move(temporary, path, overwrite: true);
     }
 
-    // "server": {"wrapped", "cc", "sndbuf" (sk_sndbuf: twice what was set), "pacing_bps" (SO_MAX_PACING_RATE), "granted": {...}}.
+    // "server": {"wrapped", "cc", "sndbuf" (sk_sndbuf: twice what was set), "pacing_bps" (SO_MAX_PACING_RATE), "granted": {"by", ...}}.
     private static void WriteServer(Utf8JsonWriter json, ServerSide server)
     {
         json.WriteStartObject("server");
@@ -59,9 +59,10 @@ internal static class DemoResultsJson
                 json.WriteNull("pacing_bps");
             }
         }
-        if (server.Granted is Protocol.V1.LaneGrant granted)
+        if (server.Granted is { Grant: var granted, By: var by })
         {
             json.WriteStartObject("granted");
+            json.WriteString("by", by);
             json.WriteString("cc", granted.Congestion);
             json.WriteNumber("sndbuf", granted.SndbufBytes);
             json.WriteString("sndbuf_mode", granted.SndbufMode.ToString().ToLowerInvariant());

@@ -77,14 +77,14 @@ internal static class DemoTargets
             { Wrapped: false } => "the server was not under laneshim run",
             { Socket: null } => "no data socket was seen on the server",
             { Granted: null } => "the broker granted the server's end nothing",
-            { Socket.Congestion: var cc, Granted.Congestion: var granted } when cc != granted => $"cc {cc}, granted {granted}",
+            { Socket.Congestion: var cc, Granted.Grant.Congestion: var granted } when cc != granted => $"cc {cc}, granted {granted}",
             { Socket.Congestion: var cc } when cc == labDefaultCc => $"cc {cc} is the lab's default: the lane changed nothing",
-            { ExpectedSendBuffer: null } => $"the grant left the send buffer to autotuning ({server.Granted.SndbufMode})",
+            { ExpectedSendBuffer: null } => $"the grant left the send buffer to autotuning ({server.Granted.Grant.SndbufMode})",
             { Socket.SendBuffer: var sndbuf, ExpectedSendBuffer: long expected } when sndbuf != expected => $"sndbuf {sndbuf}, granted {expected / 2} (the kernel holds {expected})",
             _ => null,
         };
         string measured = server.Socket is { } s
-            ? $"{s.Congestion} (lab default {labDefaultCc}), sndbuf {s.SendBuffer}{(server.ExpectedSendBuffer is long e ? $" = 2 x granted {e / 2}" : "")}"
+            ? $"{s.Congestion} (lab default {labDefaultCc}), sndbuf {s.SendBuffer}{(server.ExpectedSendBuffer is long e ? $" = 2 x granted {e / 2}" : "")}{(server.Granted?.By == "listener" ? " (the listener's lane)" : "")}"
             : "-";
         return new DemoTarget(mover, Requirement, problem is null, measured, problem);
     }

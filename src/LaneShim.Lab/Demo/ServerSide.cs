@@ -7,14 +7,14 @@ namespace LaneShim.Lab.Demo;
 /// </summary>
 /// <param name="Wrapped">The server ran under `laneshim run`.</param>
 /// <param name="Socket">The kernel's view of the data socket; null when none was seen.</param>
-/// <param name="Granted">What the broker granted the server's end: its lease holder's grant.</param>
-internal sealed record ServerSide(bool Wrapped, ServerSocket? Socket, Protocol.V1.LaneGrant? Granted)
+/// <param name="Granted">What the broker granted the server's end: its lease holder's grant, or its listening socket's.</param>
+internal sealed record ServerSide(bool Wrapped, ServerSocket? Socket, ServerGrant? Granted)
 {
     /// <summary>
     /// The send buffer the kernel should hold for the grant: twice the granted bytes (Linux doubles SO_SNDBUF for its
     /// bookkeeping) when the grant sets it; null when the grant leaves it to autotuning.
     /// </summary>
-    public long? ExpectedSendBuffer => Granted is { SndbufBytes: > 0, SndbufMode: Protocol.V1.BufferMode.Set or Protocol.V1.BufferMode.Force } g ? 2 * g.SndbufBytes : null;
+    public long? ExpectedSendBuffer => Granted?.Grant is { SndbufBytes: > 0, SndbufMode: Protocol.V1.BufferMode.Set or Protocol.V1.BufferMode.Force } g ? 2 * g.SndbufBytes : null;
 
     /// <summary>"bbr, sndbuf 10.0 MB, pacing 1000.0 Mbit/s" for the table.</summary>
     public string Describe() => Socket is null

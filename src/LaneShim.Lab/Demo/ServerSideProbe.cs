@@ -18,7 +18,7 @@ internal sealed class ServerSideProbe : IDisposable
     private readonly DemoContext _context;
     private readonly bool _wrapped;
     private readonly Dictionary<string, ServerSocket> _sockets = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LaneGrant> _grants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ServerGrant> _grants = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
@@ -41,7 +41,7 @@ internal sealed class ServerSideProbe : IDisposable
         lock (_sockets)
         {
             ServerSocket? data = _sockets.Values.OrderByDescending(s => s.Moved).FirstOrDefault();
-            return new ServerSide(_wrapped, data, data is not null && _grants.TryGetValue(Key(data.Local, data.Peer), out LaneGrant? g) ? g : null);
+            return new ServerSide(_wrapped, data, data is not null && _grants.TryGetValue(Key(data.Local, data.Peer), out ServerGrant? g) ? g : null);
         }
     }
 
@@ -81,7 +81,8 @@ internal sealed class ServerSideProbe : IDisposable
                 {
                     string key = Key(s.Local, s.Peer);
                     _sockets[key] = s;
-                    if (ServerGrant(leases, s) is LaneGrant grant)
+                    // The connection's own grant, once seen, is not replaced by the listener's.
+                    if (ServerGrant(leases, s) is ServerGrant grant && !(_grants.TryGetValue(key, out ServerGrant? known) && known.By == "connection"))
                     {
                         _grants[key] = grant;
                     }
@@ -91,18 +92,23 @@ internal sealed class ServerSideProbe : IDisposable
         while (!_stop.Token.WaitHandle.WaitOne(Interval));
     }
 
-    // The grant of the lease holder that is the server's end (inbound) of this socket's connection.
-    private static LaneGrant? ServerGrant(IReadOnlyList<Lease> leases, ServerSocket socket)
+    // The grant of the lease holder that is the server's end (inbound) of this socket's connection; failing that (the
+    // accepted socket's own ask did not make its deadline), the grant of the listening socket it was accepted from,
+    // whose lane the kernel copies into every socket it accepts (cc, send buffer, pacing).
+    private static ServerGrant? ServerGrant(IReadOnlyList<Lease> leases, ServerSocket socket)
     {
         string key = Key(socket.Local, socket.Peer);
         foreach (Lease lease in leases)
         {
-            if (Key(Describe(lease.Flow.Local), Describe(lease.Flow.Remote)) == key)
+            if (Key(Describe(lease.Flow.Local), Describe(lease.Flow.Remote)) == key
+                && lease.Holders.FirstOrDefault(h => h.Direction == Direction.Inbound)?.Grant is LaneGrant own)
             {
-                return lease.Holders.FirstOrDefault(h => h.Direction == Direction.Inbound)?.Grant;
+                return new ServerGrant(own, "connection");
             }
         }
-        return null;
+        string port = socket.Local[(socket.Local.LastIndexOf(':') + 1)..];
+        Lease? listener = leases.FirstOrDefault(l => l.Flow.Direction == Direction.Listen && l.Flow.Local.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == port);
+        return listener is null ? null : new ServerGrant(listener.Grant, "listener");
     }
 
     // Both ends in a fixed order: the client's view of a connection and the server's are one key.
