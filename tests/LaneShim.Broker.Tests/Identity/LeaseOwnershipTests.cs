@@ -89,6 +89,27 @@ public sealed class LeaseOwnershipTests
         StringAssert.Contains(result.GetProperty("after_detail").GetString(), "now runs as uid 65534 (effective 65534), not as the caller's uid 0");
     }
 
+    [TestMethod]
+    public async Task RootDaemonThatDroppedOnlyItsEffectiveUid_IsGrantedAsThatUid()
+    {
+        // xrootd -R nobody: real uid 0, effective uid nobody; SO_PEERCRED says nobody, and the proof accepts it as nobody.
+        Privileges.RequireRoot("setresuid from root");
+        Privileges.RequireProgram(RepoPaths.SystemPython);
+        await using BrokerUnderTest broker = await BrokerUnderTest.StartAsync(Policy);
+        string descriptor = Path.Combine(broker.Directory, "broker.pb");
+        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
+        Assert.AreEqual(0, made.ExitCode, made.Describe());
+        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+
+        ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, [RepoPaths.File("tests", "interop", "identity_setuid.py"), "--target", $"unix:{broker.Socket}",
+            "--descriptor-set", descriptor, "--effective-only"], new Dictionary<string, string?> { ["PYTHONPATH"] = null, ["PYTHONHOME"] = null }, TimeSpan.FromSeconds(120));
+        Assert.AreEqual(0, run.ExitCode, run.Describe());
+        JsonElement result = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]).RootElement;
+
+        Assert.AreEqual("OK", result.GetProperty("effective_only").GetString(), result.ToString());
+        Assert.AreEqual(65534u, broker.Server.Service.Leases.List().Single(l => l.Program.Path == "/usr/bin/python3").Program.Uid);
+    }
+
     private static JsonElement AsNobody(BrokerUnderTest broker, string[] args)
     {
         ProcessResult run = ProcessRunner.Run("/usr/bin/setpriv",
