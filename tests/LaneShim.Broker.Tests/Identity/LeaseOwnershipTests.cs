@@ -31,10 +31,7 @@ public sealed class LeaseOwnershipTests
         LaneGrant grant = await broker.Client.RequestLaneAsync(BrokerUnderTest.RequestFor(socket), Deadline);
         string id = grant.LeaseId;
 
-        string descriptor = Path.Combine(broker.Directory, "broker.pb");
-        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
-        Assert.AreEqual(0, made.ExitCode, made.Describe());
-        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        string descriptor = WriteDescriptor(broker);
 
         string lease = JsonSerializer.Serialize(new { lease_id = id });
         JsonElement result = AsNobody(broker,
@@ -74,10 +71,7 @@ public sealed class LeaseOwnershipTests
         Privileges.RequireRoot("setresuid from root");
         Privileges.RequireProgram(RepoPaths.SystemPython);
         await using BrokerUnderTest broker = await BrokerUnderTest.StartAsync(Policy);
-        string descriptor = Path.Combine(broker.Directory, "broker.pb");
-        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
-        Assert.AreEqual(0, made.ExitCode, made.Describe());
-        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        string descriptor = WriteDescriptor(broker);
 
         ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, [RepoPaths.File("tests", "interop", "identity_setuid.py"), "--target", $"unix:{broker.Socket}", "--descriptor-set", descriptor],
             new Dictionary<string, string?> { ["PYTHONPATH"] = null, ["PYTHONHOME"] = null }, TimeSpan.FromSeconds(120));
@@ -96,10 +90,7 @@ public sealed class LeaseOwnershipTests
         Privileges.RequireRoot("setresuid from root");
         Privileges.RequireProgram(RepoPaths.SystemPython);
         await using BrokerUnderTest broker = await BrokerUnderTest.StartAsync(Policy);
-        string descriptor = Path.Combine(broker.Directory, "broker.pb");
-        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
-        Assert.AreEqual(0, made.ExitCode, made.Describe());
-        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        string descriptor = WriteDescriptor(broker);
 
         ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, [RepoPaths.File("tests", "interop", "identity_setuid.py"), "--target", $"unix:{broker.Socket}",
             "--descriptor-set", descriptor, "--effective-only"], new Dictionary<string, string?> { ["PYTHONPATH"] = null, ["PYTHONHOME"] = null }, TimeSpan.FromSeconds(120));
@@ -108,6 +99,16 @@ public sealed class LeaseOwnershipTests
 
         Assert.AreEqual("OK", result.GetProperty("effective_only").GetString(), result.ToString());
         Assert.AreEqual(65534u, broker.Server.Service.Leases.List().Single(l => l.Program.Path == "/usr/bin/python3").Program.Uid);
+    }
+
+    // The broker's gRPC descriptor set, readable by every uid, for the python peers.
+    private static string WriteDescriptor(BrokerUnderTest broker)
+    {
+        string descriptor = Path.Combine(broker.Directory, "broker.pb");
+        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
+        Assert.AreEqual(0, made.ExitCode, made.Describe());
+        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        return descriptor;
     }
 
     private static JsonElement AsNobody(BrokerUnderTest broker, string[] args)
