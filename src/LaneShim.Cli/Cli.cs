@@ -13,6 +13,31 @@ internal static class Cli
         return exitCode;
     }
 
+    /// <summary>
+    /// Writes a line to stderr, and never throws: under a tight RLIMIT_AS the console's first use can fail to start
+    /// what it needs (measured: Win32Exception ENOMEM from ConsolePal), and `laneshim run` must still run its command.
+    /// </summary>
+    public static void Warn(string message)
+    {
+        try
+        {
+            Console.Error.WriteLine(message);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or OutOfMemoryException or IOException)
+        {
+            byte[] line = System.Text.Encoding.UTF8.GetBytes(message + "\n");
+            using var stderr = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(2, ownsHandle: false), FileAccess.Write, 1);
+            try
+            {
+                stderr.Write(line);
+            }
+            catch (IOException)
+            {
+                // stderr is gone: nothing else to tell
+            }
+        }
+    }
+
     /// <summary>Console logging to stderr, one line per message.</summary>
     public static ILoggerFactory Loggers(LogLevel minimum) => LoggerFactory.Create(b =>
     {

@@ -1,5 +1,6 @@
 // ServerSideProbe.cs - watches the server's end of a laneshim run while it lasts: its sockets (ss in the server
 // namespace) and the broker's leases, so the run can say what the kernel and the broker held for the server.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Lab.Lab;
 using LaneShim.Protocol.V1;
@@ -56,7 +57,7 @@ internal sealed class ServerSideProbe : IDisposable
 
     private void Run()
     {
-        using var broker = new LaneBrokerClient(BrokerAddress.Parse($"unix:{_context.BrokerSocket}"));
+        using BrokerChannel broker = BrokerChannel.Open(BrokerAddress.Parse($"unix:{_context.BrokerSocket}"));
         string ss = LabTools.Find("ss", "iproute2");
         do
         {
@@ -68,9 +69,9 @@ internal sealed class ServerSideProbe : IDisposable
             {
                 try
                 {
-                    leases = broker.ListLeases(new ListLeasesRequest(), Deadline).Leases;
+                    leases = broker.Call((c, o) => c.ListLeases(new ListLeasesRequest(), o), Deadline).Leases;
                 }
-                catch (GrpcException)
+                catch (RpcException)
                 {
                     // the broker's own log says why; the sockets still count
                 }

@@ -4,12 +4,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
+using Grpc.Core;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Leases;
 using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Services;
 using LaneShim.Core;
-using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -54,12 +54,12 @@ public sealed class LateLaneTests
         using TcpPair pair = TcpPair.Open();
         string before = Congestion(pair.Client);
         // The agent's deadline is over by the time the broker is ready: it has connected without the lane.
-        var late = new ServerCallContext(LaneBrokerMethods.RequestLane, "unix:", new PeerCredentials(Environment.ProcessId, 0, 0), DateTimeOffset.UtcNow.AddSeconds(-1), CancellationToken.None);
+        var late = new InProcessCallContext("/laneshim.v1.LaneBroker/RequestLane", new PeerCredentials(Environment.ProcessId, 0, 0), DateTime.UtcNow.AddSeconds(-1));
 
-        GrpcException e = await Assert.ThrowsExactlyAsync<GrpcException>(() => service.RequestLane(RequestFor(pair), late));
+        RpcException e = await Assert.ThrowsExactlyAsync<RpcException>(() => service.RequestLane(RequestFor(pair), late));
 
-        Assert.AreEqual(GrpcStatusCode.DeadlineExceeded, e.StatusCode);
-        StringAssert.Contains(e.Detail, "the broker set it on the socket");
+        Assert.AreEqual(StatusCode.DeadlineExceeded, e.StatusCode);
+        StringAssert.Contains(e.Status.Detail, "the broker set it on the socket");
         Assert.AreNotEqual("reno", before, "pick a class cc the test's socket does not already have");
         Assert.AreEqual("reno", Congestion(pair.Client), "the broker did not set the lane's cc on the caller's socket");
         LeaseEntry lease = leases.List().Single();

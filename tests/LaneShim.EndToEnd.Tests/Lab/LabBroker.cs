@@ -30,7 +30,7 @@ internal sealed class LabBroker : IDisposable
         _broker = new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile,
             "--topology", Lab.TopologyFile, "--enforce", "linux-router", "--verbose"]);
         _broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));
-        Client = new LaneBrokerClient(BrokerAddress.Parse($"unix:{Socket}"));
+        Client = BrokerChannel.Open(BrokerAddress.Parse($"unix:{Socket}"));
     }
 
     public string Name { get; }
@@ -40,7 +40,7 @@ internal sealed class LabBroker : IDisposable
     /// <summary>The broker's Unix socket.</summary>
     public string Socket { get; }
 
-    public LaneBrokerClient Client { get; }
+    public BrokerChannel Client { get; }
 
     /// <summary>The broker's output so far (for assertion messages).</summary>
     public string Log => _broker.Stdout + _broker.Stderr;
@@ -58,7 +58,7 @@ internal sealed class LabBroker : IDisposable
 
     /// <summary>The live leases of connections (not listeners) with <paramref name="port"/> at either end.</summary>
     public IReadOnlyList<Lease> LeasesOn(int port) =>
-        Client.ListLeases(new ListLeasesRequest(), Deadline).Leases
+        Client.Call((c, o) => c.ListLeases(new ListLeasesRequest(), o), Deadline).Leases
             .Where(l => l.Flow.Direction != Direction.Listen && (l.Flow.Local.Port == port || l.Flow.Remote.Port == port)).ToList();
 
     /// <summary>Whether any edge router still steers a flow to or from <paramref name="clientPort"/> of the lab's client.</summary>
