@@ -1,4 +1,5 @@
 // TelemetryFixture.cs - a real broker process (Unix socket, optional /metrics) and a plain loopback sink, for telemetry tests.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
@@ -37,12 +38,12 @@ internal sealed class TelemetryFixture : IDisposable
     private readonly BackgroundProcess _broker;
     private readonly BackgroundProcess _sink;
 
-    public TelemetryFixture(string policy, bool metrics = false, string? topology = null, bool slowSink = false)
+    public TelemetryFixture(string policy, bool metrics = false, string? topology = null, bool slowSink = false, bool socketProof = false)
     {
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
         {
-            string policyFile = Path.Combine(_dir, "lanes.conf");
+            string policyFile = PolicyFile = Path.Combine(_dir, "lanes.conf");
             File.WriteAllText(policyFile, policy);
             Socket = Path.Combine(_dir, "broker.sock");
             string topologyFile = TopologyFile = Path.Combine(_dir, "site.topo");
@@ -51,7 +52,8 @@ internal sealed class TelemetryFixture : IDisposable
                 File.WriteAllText(topologyFile, topology);
             }
             // --no-socket-proof: besides real programs under the shim, the tests ask for made-up flows (no real socket to prove).
-            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", "--no-socket-proof",
+            // With the proof (socketProof), the broker watches proven per-flow connections in the kernel.
+            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", .. socketProof ? Array.Empty<string>() : ["--no-socket-proof"],
                 .. metrics ? new[] { "--metrics", "http://127.0.0.1:0" } : [], .. topology is not null ? new[] { "--topology", topologyFile, "--enforce", "dry-run" } : []];
             _broker = new BackgroundProcess(RepoPaths.Cli, args);
             _broker.WaitForOutput(metrics ? "metrics on" : "listening on", TimeSpan.FromSeconds(30));
@@ -63,7 +65,7 @@ internal sealed class TelemetryFixture : IDisposable
             _sink = new BackgroundProcess(RepoPaths.SystemPython, ["-c", slowSink ? SlowSink : Sink]);
             _sink.WaitUntil(() => _sink.Stdout.Contains('\n'), TimeSpan.FromSeconds(10), "sink listening");
             SinkPort = int.Parse(_sink.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Client = new LaneBrokerClient(BrokerAddress.Unix(Socket));
+            Client = BrokerChannel.Open(BrokerAddress.Unix(Socket));
         }
         catch
         {
@@ -78,11 +80,13 @@ internal sealed class TelemetryFixture : IDisposable
 
     public string TopologyFile { get; } = "";
 
+    public string PolicyFile { get; } = "";
+
     public int BrokerPid => _broker.Pid;
 
     public int SinkPort { get; }
 
-    public LaneBrokerClient Client { get; } = null!;
+    public BrokerChannel Client { get; } = null!;
 
     public string BrokerLog => _broker.Stdout + _broker.Stderr;
 
