@@ -53,7 +53,8 @@ public sealed unsafe class ConnectionWatcher : IDisposable
     private readonly byte[] _buffer = new byte[64 * 1024]; // the watcher thread's alone
     private readonly int _wake;
     private volatile bool _stopping;
-    private bool _stranded; // the thread could not return to its own namespace: it opens no more
+    private volatile bool _stranded; // the thread could not return to its own namespace: it opens no more
+    private readonly Lazy<NetnsId?> _home = new(() => SocketIdentity.Of(-1)); // the broker's own namespace
     private uint _seq;
 
     /// <summary>Starts the watcher's thread.</summary>
@@ -131,6 +132,11 @@ public sealed unsafe class ConnectionWatcher : IDisposable
             {
                 failure = refused;
             }
+            else if (ns is null && CannotEnter(netns) is string cannot)
+            {
+                // Known now, not after the grant: a grant says lease_follows_connection only for what will be watched.
+                failure = cannot;
+            }
             else
             {
                 if (ns is null)
@@ -156,6 +162,21 @@ public sealed unsafe class ConnectionWatcher : IDisposable
             Wake();
         }
         return socket;
+    }
+
+    // Why the watcher's thread could not enter this (new) namespace, when that is known without trying: it is not the
+    // broker's own and the broker lacks CAP_SYS_ADMIN, or the thread is stranded. Null when it may be entered.
+    private string? CannotEnter(NetnsId netns)
+    {
+        if (_home.Value is NetnsId home && home == netns)
+        {
+            return null;
+        }
+        if (_stranded)
+        {
+            return "the watcher's thread is stranded in another namespace";
+        }
+        return BrokerPrivilege.HasSysAdmin ? null : "setns: entering another network namespace needs CAP_SYS_ADMIN";
     }
 
     // The socket's own names where it has them, the caller's where it has not (yet).
