@@ -19,19 +19,8 @@ public sealed class LeaseFollowsConnectionTests
     // Connects once, waits until the socket carries the lane (reno), prints READY, then sends and samples
     // /proc/self/task/*/comm every 20 ms until the file DONE exists (the test holds it longer than the TTL), closes,
     // samples a little more and prints one "TASK tid comm" line per thread ever seen.
-    private const string Script = """
-        import os, socket, sys, time
+    private const string Script = ThreadSampler.Python + """
         port, done = int(sys.argv[1]), sys.argv[2]
-        seen = {}
-        def sample():
-            for tid in os.listdir("/proc/self/task"):
-                try:
-                    with open(f"/proc/self/task/{tid}/comm") as f:
-                        seen.setdefault(int(tid), f.read().strip())
-                except FileNotFoundError:
-                    pass
-        def cc(s):
-            return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
         a = socket.create_connection(("127.0.0.1", port))
         deadline = time.monotonic() + 10
         while cc(a) != "reno" and time.monotonic() < deadline:
