@@ -5,6 +5,7 @@ using LaneShim.Broker.Identity;
 using LaneShim.Broker.Hosting;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Services;
 using LaneShim.Broker.Telemetry;
 using LaneShim.Broker.Storage;
@@ -30,10 +31,12 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILogger _logger;
 
     private readonly AuditLog? _audit;
+    private readonly ConnectionWatcher? _watcher;
 
-    private BrokerServer(BrokerHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit)
+    private BrokerServer(BrokerHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit, ConnectionWatcher? watcher)
     {
         _audit = audit;
+        _watcher = watcher;
         _host = host;
         _metrics = metrics;
         _options = options;
@@ -66,6 +69,8 @@ public sealed class BrokerServer : IAsyncDisposable
         var leases = new LeaseTable(TimeProvider.System, options.MaxLeases, store);
         // Before listening: no request may see a half-restored table or race the routers' reprogramming.
         await StateReconciler.ReconcileAsync(leases, paths, loggers.CreateLogger<BrokerServer>(), cancellationToken).ConfigureAwait(false);
+        // Proven sockets are what the watcher follows: without the proof there is nothing to watch.
+        ConnectionWatcher? watcher = options.ProveSockets ? new ConnectionWatcher(loggers.CreateLogger<ConnectionWatcher>()) : null;
         var service = new LaneBrokerService(
             new PolicyStore(policy),
             leases,
@@ -73,7 +78,8 @@ public sealed class BrokerServer : IAsyncDisposable
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
             paths,
-            new BrokerTelemetry(TimeProvider.System))
+            new BrokerTelemetry(TimeProvider.System),
+            watcher)
         {
             Security = new BrokerSecurity { RequireIdentity = true, ProveSockets = options.ProveSockets, Audit = audit },
             ReserveLinks = options.LinkAdmission,
@@ -90,6 +96,7 @@ public sealed class BrokerServer : IAsyncDisposable
         }
         catch
         {
+            watcher?.Dispose();
             if (audit is not null)
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
@@ -116,6 +123,7 @@ public sealed class BrokerServer : IAsyncDisposable
         catch
         {
             await host.DisposeAsync().ConfigureAwait(false);
+            watcher?.Dispose();
             if (audit is not null)
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
@@ -123,7 +131,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit, watcher);
     }
 
     /// <summary>
@@ -266,6 +274,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await _metrics.DisposeAsync().ConfigureAwait(false);
         }
         await _host.DisposeAsync().ConfigureAwait(false);
+        _watcher?.Dispose();
         if (_audit is not null)
         {
             // After the host: calls in flight have logged their decisions; every queued line reaches the file.

@@ -75,6 +75,7 @@ internal sealed partial class DemoRunner
             BrokerSocket = socket,
             Laneshim = laneshim,
             RttMs = rtt,
+            LabDefaultCc = DefaultCongestion(lab),
         };
         foreach (Mover mover in movers.Where(m => !_unavailable.ContainsKey(m.Name)))
         {
@@ -94,6 +95,10 @@ internal sealed partial class DemoRunner
         WriteHeader(context);
         return context;
     }
+
+    /// <summary>What a plain socket gets in the server namespace (net.ipv4.tcp_congestion_control there).</summary>
+    private static string DefaultCongestion(LabState lab) =>
+        LabTools.Run(LabTools.Ip, ["netns", "exec", lab.Namespaces.Server, LabTools.Sysctl, "-n", "net.ipv4.tcp_congestion_control"]).Stdout.Trim();
 
     /// <summary>Marks movers whose programs are missing (naming the Debian package) as unavailable.</summary>
     private void CheckTools()
@@ -181,9 +186,10 @@ internal sealed partial class DemoRunner
         output.WriteLine($"  path 1 (default route, through the middlebox): {DemoFormat.Fixed(lab.Path1.RateBps / 1e6, 0)} Mbit/s, {DemoFormat.Fixed(lab.Path1.RttMs, 0)} ms, {DemoFormat.Fixed(lab.Path1.Loss * 100, 2)}% loss");
         output.WriteLine($"  path 2 (the bypass, where lanes go):            {DemoFormat.Fixed(lab.Path2.RateBps / 1e6, 0)} Mbit/s, {DemoFormat.Fixed(lab.Path2.RttMs, 0)} ms");
         output.WriteLine($"lane: line rate {DemoFormat.Mbps(c.LineRateMbps)}, RTT {DemoFormat.Fixed(c.RttMs, 2)} ms (ping over the bypass), BDP {DemoFormat.Bytes(c.BdpBytes)}");
+        output.WriteLine($"hosts: stock Linux senders (congestion control {c.LabDefaultCc}, tcp_wmem {LabSettings.StockTcpWmem}); what a lane changes shows on both ends' sockets");
         output.WriteLine("modes: plain      = the command as it ships, on the default route");
         string deadline = settings.DeadlineMs is int ms ? $" --deadline-ms {DemoFormat.Invariant(ms)}" : "";
-        output.WriteLine($"       laneshim   = the same command under `laneshim run --broker unix:{c.BrokerSocket}{deadline}`");
+        output.WriteLine($"       laneshim   = the same command under `laneshim run --broker unix:{c.BrokerSocket}{deadline}`, and its server too");
         output.WriteLine("       hand-tuned = the tool's best flags, on a static route over the bypass (so only the tuning differs from the lane)");
         foreach ((string mover, string why) in _unavailable)
         {
