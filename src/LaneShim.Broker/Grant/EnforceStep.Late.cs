@@ -26,8 +26,9 @@ internal sealed partial class EnforceStep
         string late = LateLane.Apply(proven, entry.Grant);
         entry.Grant.LeaseFollowsConnection = true;
         entry.Grant.Reason += "; set late by the broker (the caller's deadline had passed): " + late;
-        return grant.Refusal("late", StatusCode.DeadlineExceeded, SetLate, reason: $"deadline passed before the lane was ready; the broker {late}",
+        CallOutcome refusal = grant.Refusal("late", StatusCode.DeadlineExceeded, SetLate, reason: $"deadline passed before the lane was ready; the broker {late}",
             level: LogLevel.Information,
-            log: $"RequestLane {grant.Who}: the caller's deadline passed before its lane was ready; lease {Services.LaneBrokerService.ShortId(entry.Id)} kept, the broker {late}") with { Grant = entry.Grant };
+            log: $"RequestLane {grant.Who}: the caller's deadline passed before its lane was ready; lease {Services.LaneBrokerService.ShortId(entry.Id)} kept, the broker {late}");
+        return refusal with { Grant = entry.Grant };
     }
 }
