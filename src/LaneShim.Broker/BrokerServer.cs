@@ -1,5 +1,6 @@
 // BrokerServer.cs - a running broker: policy, lease table and LaneBroker service behind a gRPC host.
 using LaneShim.Broker.Audit;
+using LaneShim.Broker.Bpf;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Hosting;
@@ -29,10 +30,12 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILogger _logger;
 
     private readonly AuditLog? _audit;
+    private readonly BpfLanePath? _bpf;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit)
+    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit, BpfLanePath? bpf)
     {
         _audit = audit;
+        _bpf = bpf;
         _host = host;
         _metrics = metrics;
         _options = options;
@@ -51,6 +54,9 @@ public sealed class BrokerServer : IAsyncDisposable
 
     /// <summary>The service, for in-process inspection.</summary>
     public LaneBrokerService Service { get; }
+
+    /// <summary>The kernel lane path, when the broker runs one.</summary>
+    public BpfLanePath? Bpf => _bpf;
 
     /// <summary>Loads the policy (throws <see cref="PolicyException"/>), then listens.</summary>
     /// <param name="ownedDirectory">A directory made for this broker's socket, deleted when it stops.</param>
@@ -82,13 +88,21 @@ public sealed class BrokerServer : IAsyncDisposable
         {
             throw new ArgumentException($"--metrics {options.MetricsUrl}: {metricsError}");
         }
+        BpfLanePath? bpf = null;
         GrpcHost host;
         try
         {
-            host = await GrpcHost.StartAsync(listen, service.Bind(new GrpcServiceDefinition()), new GrpcHostOptions { Tls = tls }, loggers, cancellationToken).ConfigureAwait(false);
+            // The kernel path starts before the listener: a connect report is served by the same grant path as a request.
+            bpf = options.Bpf is null ? null : BpfLanePath.Start(options.Bpf, service.Policies, new ServiceKernelFlowGrants(service), loggers.CreateLogger<BpfLanePath>());
+            var scope = new BpfScopeService(() => bpf, loggers.CreateLogger<BpfScopeService>());
+            host = await GrpcHost.StartAsync(listen, scope.Bind(service.Bind(new GrpcServiceDefinition())), new GrpcHostOptions { Tls = tls }, loggers, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
+            if (bpf is not null)
+            {
+                await bpf.DisposeAsync().ConfigureAwait(false);
+            }
             if (audit is not null)
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
@@ -114,6 +128,10 @@ public sealed class BrokerServer : IAsyncDisposable
         }
         catch
         {
+            if (bpf is not null)
+            {
+                await bpf.DisposeAsync().ConfigureAwait(false);
+            }
             await host.DisposeAsync().ConfigureAwait(false);
             if (audit is not null)
             {
@@ -122,7 +140,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit, bpf);
     }
 
     /// <summary>
@@ -234,6 +252,11 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _sweeper.DisposeAsync().ConfigureAwait(false);
+        if (_bpf is not null)
+        {
+            // First: its leases end and their rules leave the routers while the store is still open.
+            await _bpf.DisposeAsync().ConfigureAwait(false);
+        }
         if (_metrics is not null)
         {
             await _metrics.DisposeAsync().ConfigureAwait(false);

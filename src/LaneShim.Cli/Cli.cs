@@ -7,6 +7,10 @@ namespace LaneShim.Cli;
 internal static class Cli
 {
     /// <summary>Prints the message to stderr and returns the exit code for a usage or input error.</summary>
+    /// <summary>Where the installed libraries are: $LANESHIM_LIB_DIR, else ../lib beside the CLI.</summary>
+    public static string LibraryDirectory =>
+        Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+
     public static int Fail(string message, int exitCode = 2)
     {
         Console.Error.WriteLine(message);

@@ -85,6 +85,10 @@ public sealed class LaneBrokerClient : IDisposable
     public Task<SetLinkStateReply> SetLinkStateAsync(SetLinkStateRequest request, TimeSpan deadline, CancellationToken cancellationToken = default)
         => CallAsync(LaneBrokerMethods.SetLinkState, request, SetLinkStateReply.Parser, deadline, cancellationToken);
 
+    /// <summary>Moves the caller into a cgroup of the broker's BPF lane path (Unix socket only).</summary>
+    public Task<BpfScopeReply> EnterBpfScopeAsync(BpfScopeRequest request, TimeSpan deadline, CancellationToken cancellationToken = default)
+        => CallAsync(LaneBrokerMethods.EnterBpfScope, request, BpfScopeReply.Parser, deadline, cancellationToken);
+
     /// <summary>Disposes the transport when this client owns it.</summary>
     public void Dispose()
     {

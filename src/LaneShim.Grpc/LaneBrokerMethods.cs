@@ -22,4 +22,6 @@ public static class LaneBrokerMethods
     public const string ListFlows = "/" + Service + "/ListFlows";
     /// <summary>rpc SetLinkState(SetLinkStateRequest) returns (SetLinkStateReply).</summary>
     public const string SetLinkState = "/" + Service + "/SetLinkState";
+    /// <summary>rpc EnterBpfScope(BpfScopeRequest) returns (BpfScopeReply).</summary>
+    public const string EnterBpfScope = "/" + Service + "/EnterBpfScope";
 }

@@ -32,6 +32,12 @@ public sealed partial class LaneBrokerService
     // The local caller's socket must be theirs and match the flow; remote (mTLS) callers cannot be proven this way.
     private ProvenSocket? Prove(CallerIdentity caller, LaneRequest request, ServerCallContext context, out string proof)
     {
+        if (context.Peer == KernelPeer)
+        {
+            proof = "kernel: sock_ops report";
+            return null;
+        }
+
         if (!Security.ProveSockets || caller.Local is not PeerCredentials credentials)
         {
             proof = caller.Principals is not null ? "skipped: remote caller" : "skipped";

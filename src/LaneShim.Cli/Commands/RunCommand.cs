@@ -15,29 +15,31 @@ namespace LaneShim.Cli.Commands;
 internal static class RunCommand
 {
     private static readonly TimeSpan ProbeDeadline = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan BpfScopeDeadline = TimeSpan.FromSeconds(5);
 
     public static Command Create()
     {
         var broker = new Option<string?>("--broker") { Description = "Broker to ask (unix:/path or http://host:port). Default: $LANESHIM_BROKER, then unix:/run/laneshim/broker.sock; if none answers, an embedded broker runs for the life of the command." };
         var embedded = new Option<bool>("--embedded") { Description = "Always start an embedded broker serving the ad-hoc lane below, even if a site broker answers." };
+        var bpf = new Option<bool>("--bpf") { Description = "Also give lanes in the kernel (BPF), for programs LD_PRELOAD cannot reach (static and Go binaries): the broker moves the command into its lane path's cgroup. Needs a broker started with --bpf, or root for an embedded one." };
         var lane = new LaneOptions();
         var logLevel = new Option<string?>("--log") { Description = "Shim and agent log level for the command: off, error, info, debug (to stderr, or $LANESHIM_LOG_FILE)." };
         var deadline = new Option<int?>("--deadline-ms") { Description = "The most a broker call may add to one connect (default 20)." };
         var command = new Argument<string[]>("command") { Arity = ArgumentArity.OneOrMore, Description = "The program and its arguments; put them after --." };
         var cmd = new Command("run", "Run a program under LaneShim: its TCP sockets get lanes before their first SYN.")
         {
-            broker, embedded, logLevel, deadline, command,
+            broker, embedded, bpf, logLevel, deadline, command,
         };
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, broker, embedded, lane, logLevel, deadline, command, ct));
+        cmd.SetAction((parse, ct) => RunAsync(parse, broker, embedded, bpf, lane, logLevel, deadline, command, ct));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> brokerOption, Option<bool> embeddedOption, LaneOptions lane,
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> brokerOption, Option<bool> embeddedOption, Option<bool> bpfOption, LaneOptions lane,
         Option<string?> logOption, Option<int?> deadlineOption, Argument<string[]> commandArgument, CancellationToken ct)
     {
         string[] argv = parse.GetValue(commandArgument) ?? [];
-        string libDir = Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+        string libDir = Cli.LibraryDirectory;
         string shim = Path.Combine(libDir, "liblaneshim.so");
         string agent = Path.Combine(libDir, "liblaneshim-agent.so");
         if (!File.Exists(shim) || !File.Exists(agent))
@@ -54,9 +56,31 @@ internal static class RunCommand
             return Cli.Fail($"laneshim run: {e.Message}");
         }
 
+        bool useBpf = parse.GetValue(bpfOption);
+        if (useBpf && Libc.GetEuid() == 0)
+        {
+            // An embedded broker runs the kernel path too (root only); a site broker runs it when started with --bpf.
+            options.Bpf = new LaneShim.Broker.Bpf.BpfLanePathOptions { LibraryDirectory = libDir };
+        }
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
-        await using BrokerServer? server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+        BrokerServer? server;
+        try
+        {
+            server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+        }
+        catch (LaneShim.Broker.Bpf.BpfException e)
+        {
+            // Fail open: without the kernel path the command still runs, with the preload path alone.
+            Console.Error.WriteLine($"laneshim run: --bpf: {e.Message}; running without the kernel lane path");
+            options.Bpf = null;
+            server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+        }
+        await using BrokerServer? ownedServer = server;
         string brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
+        if (useBpf)
+        {
+            await EnterBpfScopeAsync(brokerAddress, ct);
+        }
 
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
@@ -88,7 +112,7 @@ internal static class RunCommand
             PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
         };
         // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
-        if (argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
+        if (!useBpf && argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
         {
             Console.Error.WriteLine(warning);
         }
@@ -109,11 +133,35 @@ internal static class RunCommand
         {
             r.Dispose();
         }
-        if (server is not null)
-        {
-            await server.DisposeAsync();
-        }
         return ChildProcess.Mirror(status);
+    }
+
+    // Asks the broker to move this process into its kernel lane path's cgroup; the command inherits it. Fails open.
+    private static async Task EnterBpfScopeAsync(string broker, CancellationToken ct)
+    {
+        if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out string error) || address is null)
+        {
+            Console.Error.WriteLine($"laneshim run: --bpf: broker {broker}: {error}; running without the kernel lane path");
+            return;
+        }
+        if (address.Kind != BrokerAddressKind.Unix)
+        {
+            Console.Error.WriteLine($"laneshim run: --bpf needs a local broker on a Unix socket (the kernel names the caller there), not {broker}; running without the kernel lane path");
+            return;
+        }
+        try
+        {
+            using var client = new GrpcClient(address, null);
+            BpfScopeReply reply = await new LaneBrokerClient(client).EnterBpfScopeAsync(new BpfScopeRequest(), BpfScopeDeadline, ct);
+            if (Environment.GetEnvironmentVariable("LANESHIM_LOG") is "info" or "debug")
+            {
+                Console.Error.WriteLine($"laneshim run: --bpf: in {reply.Cgroup}");
+            }
+        }
+        catch (GrpcException e)
+        {
+            Console.Error.WriteLine($"laneshim run: --bpf: the broker refused ({e.StatusCode}): {e.Detail}; running without the kernel lane path");
+        }
     }
 
     /// <summary>The site broker if one answers (and --embedded was not given); otherwise a fresh embedded broker.</summary>
