@@ -44,8 +44,11 @@ public sealed class BpfLanePath : IAsyncDisposable
     private long _userTuned;
     private long _granted;
 
-    private BpfLanePath(BpfProgram program, string cgroupRoot, string scope, PolicyStore policies, IKernelFlowGrants grants, ILogger logger)
+    private readonly bool _includeLoopback;
+
+    private BpfLanePath(BpfProgram program, string cgroupRoot, string scope, PolicyStore policies, IKernelFlowGrants grants, ILogger logger, bool includeLoopback)
     {
+        _includeLoopback = includeLoopback;
         _program = program;
         CgroupRoot = cgroupRoot;
         ScopeCgroup = scope;
@@ -127,7 +130,7 @@ public sealed class BpfLanePath : IAsyncDisposable
         try
         {
             Directory.CreateDirectory(scope);
-            path = new BpfLanePath(program, root, scope, policies, grants, logger);
+            path = new BpfLanePath(program, root, scope, policies, grants, logger, options.IncludeLoopback);
             path.WriteMaps();
             path._attachments.Add(program.Attach(scope));
             foreach (string site in options.SiteCgroups)
@@ -221,6 +224,7 @@ public sealed class BpfLanePath : IAsyncDisposable
         {
             _logger.LogWarning("could not remove {Scope}: processes are still inside", ScopeCgroup);
         }
+        BpfPins.RemoveEmptyParents(CgroupRoot);
         _stop.Dispose();
     }
 
@@ -422,7 +426,7 @@ public sealed class BpfLanePath : IAsyncDisposable
 
     private BpfMapImage Compile(Policy policy)
     {
-        BpfMapImage image = BpfPolicyCompiler.Compile(policy, HostSysctls.Read());
+        BpfMapImage image = BpfPolicyCompiler.Compile(policy, HostSysctls.Read(), _includeLoopback);
         foreach (string note in image.Notes)
         {
             _logger.LogInformation("BPF lane path: {Note}", note);

@@ -16,6 +16,9 @@ public sealed class BpfLanePathOptions
     /// <summary>Pin the maps in bpffs (default on), where tools such as bpftool can inspect them.</summary>
     public bool PinMaps { get; init; } = true;
 
+    /// <summary>Also give lanes to loopback flows (127.0.0.0/8, ::1), as the shim's include_loopback does; off by default.</summary>
+    public bool IncludeLoopback { get; init; }
+
     /// <summary>The object file's path.</summary>
     public string ObjectPath => Path.Combine(LibraryDirectory, "laneshim.bpf.o");
 }

@@ -57,6 +57,25 @@ public static class BpfPins
         return removed;
     }
 
+    /// <summary>Removes the shared parents (<c>laneshim</c> in bpffs and cgroup2) when no broker uses them any more.</summary>
+    public static void RemoveEmptyParents(string? cgroupRoot)
+    {
+        foreach (string? parent in new[] { Path.Combine(BpfFs, "laneshim"), cgroupRoot is null ? null : Path.Combine(cgroupRoot, "laneshim") })
+        {
+            try
+            {
+                if (parent is not null && Directory.Exists(parent) && Directory.GetDirectories(parent).Length == 0)
+                {
+                    Directory.Delete(parent, recursive: false);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // another broker is using it, or still making its directory there
+            }
+        }
+    }
+
     // Processes still in a dead broker's run cgroups go to the hierarchy's root: nothing is attached there by us.
     private static void MoveOut(string dir, string root)
     {

@@ -16,8 +16,11 @@ public static class BpfPolicyCompiler
 {
     private static readonly byte[] MappedPrefix = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
 
-    /// <summary>Compiles <paramref name="policy"/> for a host with <paramref name="host"/> limits.</summary>
-    public static BpfMapImage Compile(Policy policy, HostLimits host)
+    /// <summary>
+    /// Compiles <paramref name="policy"/> for a host with <paramref name="host"/> limits. Unless
+    /// <paramref name="includeLoopback"/>, loopback destinations match no rule (as the shim never gives them lanes).
+    /// </summary>
+    public static BpfMapImage Compile(Policy policy, HostLimits host, bool includeLoopback = false)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(host);
@@ -83,8 +86,23 @@ public static class BpfPolicyCompiler
         }
 
         var compiled = new List<(byte[], int, ulong)>();
+        var loopback = new List<(byte[] Address, int Length)>();
+        if (!includeLoopback)
+        {
+            loopback.Add(ToKey(Cidr.Parse("127.0.0.0/8")));
+            loopback.Add(ToKey(Cidr.Parse("::1/128")));
+            foreach ((byte[] address, int length) in loopback)
+            {
+                AddPrefix(prefixes, address, length);
+            }
+        }
         foreach ((byte[] address, int length) in prefixes.Values)
         {
+            if (loopback.Any(l => length >= l.Length && SamePrefix(l.Address, address, l.Length)))
+            {
+                compiled.Add((address, length, 0));
+                continue;
+            }
             ulong mask = noDestination;
             for (int i = 0; i < rules.Count; i++)
             {

@@ -60,7 +60,12 @@ internal static class RunCommand
         if (useBpf && Libc.GetEuid() == 0)
         {
             // An embedded broker runs the kernel path too (root only); a site broker runs it when started with --bpf.
-            options.Bpf = new LaneShim.Broker.Bpf.BpfLanePathOptions { LibraryDirectory = libDir };
+            options.Bpf = new LaneShim.Broker.Bpf.BpfLanePathOptions
+            {
+                LibraryDirectory = libDir,
+                // The shim's own switch for loopback lanes decides for the kernel path too.
+                IncludeLoopback = Environment.GetEnvironmentVariable("LANESHIM_INCLUDE_LOOPBACK") is "1" or "true" or "yes" or "on",
+            };
         }
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
         BrokerServer? server;
