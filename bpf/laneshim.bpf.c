@@ -332,6 +332,7 @@ static __always_inline int open_flow(struct bpf_sock_ops *skops, __u32 kind, __u
 				flags |= LANESHIM_BPF_FLAG_MATCHED;
 				note->class_index = (__s32)class_index;
 				note->applied = apply_class(skops, c, direction == LANESHIM_BPF_DIR_LISTEN);
+				note->cookie = bpf_get_socket_cookie(skops);
 			}
 		} else if (rule >= 0 && action == LANESHIM_BPF_ACTION_DENY) {
 			flags |= LANESHIM_BPF_FLAG_DENIED;
@@ -475,7 +476,26 @@ int laneshim_setsockopt(struct bpf_sockopt *ctx)
 	if (!sk || sk->type != SOCK_STREAM)
 		return 1;
 	struct laneshim_bpf_sk_note *note = bpf_sk_storage_get(&laneshim_notes, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (note)
-		note->user_set |= bit;
+	if (!note)
+		return 1;
+	note->user_set |= bit;
+	if (note->applied && note->cookie) {
+		/* An agent that missed its deadline applies its grant after connect(): its values win, and the broker
+		 * must end the lease it opened from the kernel's report so the flow keeps exactly one. */
+		note->applied = 0;
+		struct laneshim_bpf_event *e = bpf_ringbuf_reserve(&laneshim_events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memset(e, 0, sizeof(*e));
+			e->kind = LANESHIM_BPF_EVENT_USER;
+			e->flags = LANESHIM_BPF_FLAG_USER_TUNED;
+			e->cookie = note->cookie;
+			e->pid = note->pid;
+			e->uid = note->uid;
+			e->user_set = note->user_set;
+			e->class_index = note->class_index;
+			e->rule_index = -1;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
 	return 1;
 }

@@ -55,6 +55,7 @@
 #define LANESHIM_BPF_EVENT_LISTEN 3  /* TCP_LISTEN_CB */
 #define LANESHIM_BPF_EVENT_CLOSE 4   /* STATE_CB into TCP_CLOSE, with the flow's stats */
 #define LANESHIM_BPF_EVENT_VERDICT 5 /* the socket saw the broker's verdict (refused: reverted) */
+#define LANESHIM_BPF_EVENT_USER 6    /* user space (a late agent) set lane options on a socket the kernel had tuned */
 
 /* laneshim_bpf_event.flags */
 #define LANESHIM_BPF_FLAG_USER_TUNED (1u << 0)   /* user space (the agent) tuned it: the kernel left it alone */
@@ -117,6 +118,7 @@ struct laneshim_bpf_sk_note {
 	__u32 applied;
 	__s32 class_index;
 	__u64 started_ns;
+	__u64 cookie; /* set when the kernel tuned the socket: the setsockopt program reports a takeover with it */
 	char comm[LANESHIM_BPF_COMM_LEN];
 };
 

@@ -1,6 +1,7 @@
 # sockopt_client.py - the BPF lane path tests' dynamic client (preloadable): connects, prints what the kernel says of
 # its socket in bpf_client's format, keeps the flow alive with small writes, prints again, closes.
-# Usage: sockopt_client.py HOST PORT SECONDS
+# Usage: sockopt_client.py HOST PORT SECONDS [HOLD [LATE_CC]]: HOLD more seconds after the second report, before
+# closing; LATE_CC: set that congestion control right after the first report, as an agent that missed its deadline does
 import socket
 import struct
 import sys
@@ -17,10 +18,14 @@ def report(sock, when):
 def main():
     sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
     report(sock, "connect")
+    if len(sys.argv) > 5:
+        time.sleep(0.5)
+        sock.setsockopt(socket.IPPROTO_TCP, 13, sys.argv[5].encode())
     for _ in range(int(float(sys.argv[3]) * 20)):
         sock.sendall(b"x" * 100)
         time.sleep(0.05)
     report(sock, "later")
+    time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
     sock.close()
 
 

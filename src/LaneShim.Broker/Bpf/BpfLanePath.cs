@@ -203,7 +203,7 @@ public sealed class BpfLanePath : IAsyncDisposable
         foreach ((ulong cookie, LiveFlow flow) in _flows)
         {
             // The broker goes away; the flows stay up untouched, their leases and rules must not outlive it.
-            await _grants.ReleaseAsync(flow.LeaseId, flow.Flow, new FlowStats(), CancellationToken.None).ConfigureAwait(false);
+            await _grants.ReleaseAsync(flow.LeaseId, flow.Flow, null, CancellationToken.None).ConfigureAwait(false);
             _flows.TryRemove(cookie, out _);
         }
         _program.Dispose();
@@ -279,6 +279,16 @@ public sealed class BpfLanePath : IAsyncDisposable
                 {
                     await _grants.ReleaseAsync(flow.LeaseId, flow.Flow, Stats(e), CancellationToken.None).ConfigureAwait(false);
                     _logger.LogDebug("BPF flow {Flow} closed: lease {Lease} released", Describe(e), Short(flow.LeaseId));
+                }
+                break;
+            case BpfLayout.EventUser:
+                // The verdict (if still unread) stays: reading it turns the socket's RTT callbacks off.
+                if (_flows.TryRemove(e.Cookie, out LiveFlow? taken))
+                {
+                    Interlocked.Increment(ref _userTuned);
+                    await _grants.ReleaseAsync(taken.LeaseId, taken.Flow, null, CancellationToken.None).ConfigureAwait(false);
+                    _logger.LogDebug("BPF flow of pid {Pid}: tuned in user space after connect (options 0x{Set:x}); lease {Lease} withdrawn, the agent's lane stands",
+                        e.Pid, e.UserSet, Short(taken.LeaseId));
                 }
                 break;
             case BpfLayout.EventVerdict:

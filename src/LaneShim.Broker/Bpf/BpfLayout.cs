@@ -35,7 +35,7 @@ public static class BpfLayout
     public const uint ClassTos = 1, ClassMark = 2, ClassPriority = 4, ClassBulk = 8;
 
     /// <summary>Event kinds.</summary>
-    public const uint EventConnect = 1, EventAccept = 2, EventListen = 3, EventClose = 4, EventVerdict = 5;
+    public const uint EventConnect = 1, EventAccept = 2, EventListen = 3, EventClose = 4, EventVerdict = 5, EventUser = 6;
 
     /// <summary>Event flags.</summary>
     public const uint FlagUserTuned = 1, FlagMatched = 2, FlagDenied = 4, FlagUserspace = 8, FlagReverted = 16;

@@ -13,6 +13,10 @@ public interface IKernelFlowGrants
     /// <summary>Extends the flow's lease (and its rules) while its socket lives; false when the lease is gone.</summary>
     Task<bool> RenewAsync(string leaseId, KernelFlow flow, CancellationToken cancellationToken);
 
-    /// <summary>Ends the lease at close with the flow's final stats: its rules go, the flow log and metrics get it.</summary>
-    Task ReleaseAsync(string leaseId, KernelFlow flow, FlowStats stats, CancellationToken cancellationToken);
+    /// <summary>
+    /// Ends the lease: at close with the flow's final stats (the flow log and metrics get it), or with null stats when
+    /// the lease is withdrawn while the flow lives on (the agent took it over, the broker stops). Its rules are gone
+    /// when this returns.
+    /// </summary>
+    Task ReleaseAsync(string leaseId, KernelFlow flow, FlowStats? stats, CancellationToken cancellationToken);
 }

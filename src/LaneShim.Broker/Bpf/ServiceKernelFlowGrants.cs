@@ -55,7 +55,7 @@ public sealed class ServiceKernelFlowGrants : IKernelFlowGrants
 
     /// <inheritdoc/>
     /// <remarks>The lease's rules are removed from the routers before this returns.</remarks>
-    public async Task ReleaseAsync(string leaseId, KernelFlow flow, FlowStats stats, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(string leaseId, KernelFlow flow, FlowStats? stats, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flow);
         if (_service.Paths is { } paths)

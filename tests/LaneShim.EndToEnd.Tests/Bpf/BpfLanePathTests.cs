@@ -160,34 +160,61 @@ public sealed class BpfLanePathTests
             int port = BpfHost.FreePort();
             using BackgroundProcess sink = BpfHost.StartSink(port);
             string client = RepoPaths.File("tests", "e2e", "sockopt_client.py");
-            var env = new Dictionary<string, string?> { ["LANESHIM_INCLUDE_LOOPBACK"] = "1" };
+            // A deadline no load can miss: this test is about the two paths, not about the agent's budget.
+            var env = new Dictionary<string, string?> { ["LANESHIM_INCLUDE_LOOPBACK"] = "1", ["LANESHIM_DEADLINE_MS"] = "5000" };
 
             // Inside B's cgroup, with the shim preloaded and its agent asking A.
             using var twoBrokers = new BackgroundProcess(RepoPaths.Cli, ["run", "--bpf", "--broker", $"unix:{bpfSocket}", "--",
-                "/usr/bin/env", $"LANESHIM_BROKER=unix:{agentSocket}", RepoPaths.SystemPython, client, "127.0.0.1", $"{port}", "2"], env);
-            twoBrokers.WaitForOutput("connect cc=", TimeSpan.FromSeconds(30));
-            int localPort = BpfHost.Parse(twoBrokers.Stdout, "connect").LocalPort;
+                "/usr/bin/env", $"LANESHIM_BROKER=unix:{agentSocket}", RepoPaths.SystemPython, client, "127.0.0.1", $"{port}", "1", "3"], env);
+            twoBrokers.WaitForOutput("later cc=", TimeSpan.FromSeconds(30));
+            int localPort = BpfHost.Parse(twoBrokers.Stdout, "later").LocalPort;
+            twoBrokers.WaitUntil(() => !BpfHost.Leases(bpfSocket).Any(l => l.Flow.Local.Port == (uint)localPort), TimeSpan.FromSeconds(2), "no kernel-path lease for the agent's flow");
             List<Lease> agentLeases = BpfHost.Leases(agentSocket).Where(l => l.Flow.Local.Port == (uint)localPort).ToList();
-            List<Lease> bpfLeases = BpfHost.Leases(bpfSocket).Where(l => l.Flow.Local.Port == (uint)localPort).ToList();
+            SocketView later = BpfHost.Parse(twoBrokers.Stdout, "later");
             Assert.AreEqual(0, twoBrokers.WaitForExit(TimeSpan.FromSeconds(30)), twoBrokers.Stdout + twoBrokers.Stderr);
-            foreach (string when in new[] { "connect", "later" })
-            {
-                SocketView view = BpfHost.Parse(twoBrokers.Stdout, when);
-                Assert.AreEqual("reno", view.Congestion, $"{when}: {twoBrokers.Stdout}");
-                Assert.AreEqual(25_000_000UL, view.Pacing, $"{when}: {twoBrokers.Stdout}");
-                Assert.AreEqual(10 << 2, view.Tos, $"{when}: {twoBrokers.Stdout}");
-            }
+            Assert.AreEqual("reno", later.Congestion, twoBrokers.Stdout);
+            Assert.AreEqual(25_000_000UL, later.Pacing, twoBrokers.Stdout);
+            Assert.AreEqual(10 << 2, later.Tos, twoBrokers.Stdout);
             Assert.HasCount(1, agentLeases, "the agent's lease");
-            Assert.IsEmpty(bpfLeases, "the kernel path leased a flow the agent had tuned");
 
             // One broker for both paths: its agent asks it, its kernel path sees the agent's socket and stands aside.
             ProcessResult oneBroker = ProcessRunner.Run(RepoPaths.Cli, ["run", "--bpf", "--broker", $"unix:{bpfSocket}", "--", RepoPaths.SystemPython, client, "127.0.0.1", $"{port}", "0"], env, TimeSpan.FromSeconds(30));
             Assert.AreEqual(0, oneBroker.ExitCode, oneBroker.Describe());
             int onePort = BpfHost.Parse(oneBroker.Stdout, "connect").LocalPort;
             bpfBroker.WaitUntil(() => BpfHost.Flows(bpfSocket).Any(f => f.Flow.Local.Port == (uint)onePort), TimeSpan.FromSeconds(5), "the agent's flow reported closed");
-            Assert.HasCount(1, BpfHost.Flows(bpfSocket).Where(f => f.Flow.Local.Port == (uint)onePort).ToList(),
-                string.Join('\n', BpfHost.Flows(bpfSocket)) + "\n" + bpfBroker.Stdout);
+            List<FlowRecord> records = BpfHost.Flows(bpfSocket).Where(f => f.Flow.Local.Port == (uint)onePort).ToList();
+            Assert.HasCount(1, records.Select(f => f.LeaseId).Distinct().ToList(), string.Join('\n', records));
+            Assert.AreEqual(BpfHost.Parse(oneBroker.Stdout, "connect").Congestion, "cubic", "the agent's grant from the same broker");
             Assert.Contains("tuned in user space", bpfBroker.Stdout + bpfBroker.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void LaneOptionsSetAfterConnect_AsALateAgentDoes_WithdrawTheKernelPathsLease()
+    {
+        BpfHost.Require();
+        string dir = Directory.CreateTempSubdirectory("laneshim-bpf-late-").FullName;
+        try
+        {
+            using BackgroundProcess broker = BpfHost.StartBroker(dir, Policy);
+            string socket = Path.Combine(dir, "broker.sock");
+            int port = BpfHost.FreePort();
+            using BackgroundProcess sink = BpfHost.StartSink(port);
+            using var late = new BackgroundProcess(RepoPaths.Cli, ["run", "--bpf", "--broker", $"unix:{socket}", "--", "/usr/bin/env", "LANESHIM_DISABLE=1",
+                RepoPaths.SystemPython, RepoPaths.File("tests", "e2e", "sockopt_client.py"), "127.0.0.1", $"{port}", "1", "3", "reno"]);
+            late.WaitForOutput("connect cc=", TimeSpan.FromSeconds(30));
+            int localPort = BpfHost.Parse(late.Stdout, "connect").LocalPort;
+            Assert.AreEqual("cubic", BpfHost.Parse(late.Stdout, "connect").Congestion, late.Stdout);
+            broker.WaitUntil(() => BpfHost.Leases(socket).Any(l => l.Flow.Local.Port == (uint)localPort), TimeSpan.FromSeconds(5), "the kernel path's lease");
+            late.WaitForOutput("later cc=", TimeSpan.FromSeconds(30));
+            broker.WaitUntil(() => !BpfHost.Leases(socket).Any(l => l.Flow.Local.Port == (uint)localPort), TimeSpan.FromSeconds(2), "the lease withdrawn");
+            Assert.AreEqual("reno", BpfHost.Parse(late.Stdout, "later").Congestion, late.Stdout);
+            Assert.AreEqual(0, late.WaitForExit(TimeSpan.FromSeconds(30)), late.Stdout + late.Stderr);
+            Assert.IsFalse(BpfHost.Flows(socket).Any(f => f.Flow.Local.Port == (uint)localPort), "a withdrawn lease is no closed flow");
         }
         finally
         {
