@@ -26,6 +26,9 @@ public sealed unsafe class BpfProgram : IDisposable
     /// <summary>Where the maps are pinned, or null.</summary>
     public string? PinDirectory { get; }
 
+    /// <summary>Where to find liblaneshim-bpf.so first (set before the first load).</summary>
+    public static void UseLibraryDirectory(string directory) => BpfNative.UseDirectory(directory);
+
     /// <summary>Loads the object file and pins its maps under <paramref name="pinDirectory"/> (null: no pins).</summary>
     /// <exception cref="BpfException">The library, the object or the kernel refused; the message carries libbpf's log tail.</exception>
     public static BpfProgram Load(string objectPath, string? pinDirectory)

@@ -13,7 +13,7 @@ internal static class DoctorJson
     private static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The report, with what --apply did when it ran.</summary>
-    public static void Write(Stream output, DoctorReport report, SysctlFileOutcome? applied, int exitCode)
+    public static void Write(Stream output, DoctorReport report, SysctlFileOutcome? applied, int exitCode, IReadOnlyList<BpfCheck>? bpf = null)
     {
         using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();
@@ -66,6 +66,23 @@ internal static class DoctorJson
         {
             w.WritePropertyName("applied");
             WriteOutcome(w, applied);
+        }
+
+        if (bpf is not null)
+        {
+            w.WriteStartObject("bpfPath");
+            w.WriteBoolean("ready", bpf.All(c => c.Ok));
+            w.WriteStartArray("checks");
+            foreach (BpfCheck c in bpf)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", c.Name);
+                w.WriteBoolean("ok", c.Ok);
+                w.WriteString("detail", c.Detail);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
         }
 
         w.WriteEndObject();

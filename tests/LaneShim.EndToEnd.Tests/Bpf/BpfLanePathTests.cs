@@ -69,6 +69,39 @@ public sealed class BpfLanePathTests
     }
 
     [TestMethod]
+    public void UnprivilegedUser_RunBpf_IsMovedInByTheBroker_AndOwnsItsLease()
+    {
+        BpfHost.Require();
+        Privileges.RequireProgram("/usr/bin/setpriv");
+        string dir = Directory.CreateTempSubdirectory("laneshim-bpf-user-").FullName;
+        try
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101); // nobody reaches the broker's socket (0666) through it
+            using BackgroundProcess broker = BpfHost.StartBroker(dir, Policy);
+            string socket = Path.Combine(dir, "broker.sock");
+            int port = BpfHost.FreePort();
+            using BackgroundProcess sink = BpfHost.StartSink(port);
+            string client = Path.Combine(dir, "bpf_client");
+            File.Copy(BpfHost.Client, client);
+            var env = new Dictionary<string, string?> { ["HOME"] = "/tmp", ["DOTNET_CLI_HOME"] = "/tmp" };
+            ProcessResult r = ProcessRunner.Run("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", "--",
+                RepoPaths.Cli, "run", "--bpf", "--broker", $"unix:{socket}", "--", client, "127.0.0.1", $"{port}", "0", "1000"], env, TimeSpan.FromSeconds(60));
+            Assert.AreEqual(0, r.ExitCode, r.Describe());
+            SocketView view = BpfHost.Parse(r.Stdout, "connect");
+            Assert.AreEqual("cubic", view.Congestion, r.Describe());
+            Assert.AreEqual(PacingOneGbit, view.Pacing, r.Describe());
+            FlowRecord? flow = null;
+            broker.WaitUntil(() => (flow = BpfHost.Flows(socket).FirstOrDefault(f => f.Flow.Local.Port == (uint)view.LocalPort)) is not null, TimeSpan.FromSeconds(5), "the flow listed");
+            Assert.AreEqual(65534U, flow!.Program.Uid, "the lease belongs to the user the kernel named");
+            Assert.Contains("(uid 65534) entered the BPF lane path", broker.Stdout + broker.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void Rclone_BothEndsUnderRunBpf_GetTheLaneOnTheirSockets_AndLeasesAndFlows()
     {
         BpfHost.Require();
