@@ -475,6 +475,10 @@ int laneshim_setsockopt(struct bpf_sockopt *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	if (!sk || sk->type != SOCK_STREAM)
 		return 1;
+	/* The hook runs for the socket's cgroup whoever calls: the broker's own calls on a duplicate are not user space's. */
+	struct laneshim_bpf_config *cfg = config();
+	if (cfg && cfg->broker_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == cfg->broker_tgid)
+		return 1;
 	struct laneshim_bpf_sk_note *note = bpf_sk_storage_get(&laneshim_notes, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!note)
 		return 1;

@@ -107,6 +107,8 @@ struct laneshim_bpf_config {
 	__u32 rule_count;
 	__u64 no_dst_mask; /* rules without a dst matcher: the only ones a listening socket can match */
 	char default_cc[LANESHIM_BPF_CC_LEN]; /* what a refused socket goes back to */
+	__u32 broker_tgid;                    /* the broker's own setsockopt calls (FORCE buffers) are not user space's */
+	__u32 reserved;
 };
 
 /* Per-socket storage (cloned to accepted sockets): who made it, what user space set, what the kernel applied. */

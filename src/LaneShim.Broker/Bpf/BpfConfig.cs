@@ -18,4 +18,10 @@ public unsafe struct BpfConfig
 
     /// <summary>The system's congestion control, which a refused socket goes back to.</summary>
     public fixed byte DefaultCongestion[BpfLayout.CcLength];
+
+    /// <summary>The broker's process id: its own setsockopt calls on a socket are not user space tuning it.</summary>
+    public uint BrokerTgid;
+
+    /// <summary>Padding.</summary>
+    public uint Reserved;
 }

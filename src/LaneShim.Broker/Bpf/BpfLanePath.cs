@@ -320,6 +320,12 @@ public sealed class BpfLanePath : IAsyncDisposable
         {
             Interlocked.Increment(ref _granted);
             _flows[e.Cookie] = new LiveFlow(grant.LeaseId, flow, DateTimeOffset.FromUnixTimeMilliseconds(grant.ExpiresUnixMs), DateTimeOffset.UtcNow);
+            if (grant.SndbufMode == Protocol.V1.BufferMode.Force || grant.RcvbufMode == Protocol.V1.BufferMode.Force)
+            {
+                // What the kernel may not set (buffers above net.core.wmem_max/rmem_max), the broker sets on the socket itself.
+                uint applied = KernelSockets.ApplyPrivileged((int)e.Pid, e.Uid, flow.Request.Flow, grant, out string note);
+                _logger.LogDebug("BPF flow {Flow}: broker applied 0x{Applied:x}{Note}", Describe(e), applied, note.Length > 0 ? "; " + note : "");
+            }
             if (e.Applied != 0)
             {
                 _program.SetVerdict(e.Cookie, BpfLayout.VerdictAdmitted);
@@ -349,7 +355,8 @@ public sealed class BpfLanePath : IAsyncDisposable
                 Protocol = 6,
             },
             Program = new ProgramInfo { Path = ExecutableOf((int)e.Pid, e.CommText), Pid = e.Pid, Uid = e.Uid, Gid = e.Gid, Fd = -1 },
-            Host = HostSysctls.ToWire(HostSysctls.Read()),
+            // Privileged: what the kernel cannot set (FORCE buffers) the broker sets on the socket after the report.
+            Host = HostSysctls.ToWire(HostSysctls.Read() with { Privileged = true }),
         };
         return new KernelFlow(request, new PeerCredentials((int)e.Pid, e.Uid, e.Gid), e.Cookie);
     }

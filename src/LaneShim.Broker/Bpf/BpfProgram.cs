@@ -109,7 +109,7 @@ public sealed unsafe class BpfProgram : IDisposable
             }
             _written.Clear();
             _written.UnionWith(now);
-            var config = new BpfConfig { Enabled = 1, RuleCount = (uint)image.Rules.Count, NoDestinationMask = image.NoDestinationMask };
+            var config = new BpfConfig { Enabled = 1, RuleCount = (uint)image.Rules.Count, NoDestinationMask = image.NoDestinationMask, BrokerTgid = (uint)Environment.ProcessId };
             BpfPolicyCompiler.WriteName(config.DefaultCongestion, defaultCongestion);
             uint zero = 0;
             Check(BpfNative.Update(h, BpfNative.MapConfig, &zero, &config), "config");

@@ -27,7 +27,7 @@ public static class HostSysctls
             WmemMax = host.WmemMax,
             TcpRmemMax = host.TcpRmemMax,
             TcpWmemMax = host.TcpWmemMax,
-            Privileged = false,
+            Privileged = host.Privileged,
         };
         wire.CongestionAvailable.AddRange(host.CongestionAvailable);
         return wire;

@@ -24,6 +24,7 @@ internal static class DemoCommand
         new ScpMover(),
         new GridFtpMover(),
         new XrootdMover(),
+        new RcloneMover(),
     ];
 
     public static Command Create()

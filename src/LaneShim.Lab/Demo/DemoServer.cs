@@ -26,7 +26,7 @@ internal sealed class DemoServer : IDisposable
     public static DemoServer Start(DemoContext context, DemoServerSpec spec, string logFile, CancellationToken cancel)
     {
         File.WriteAllText(logFile, $"# {string.Join(' ', spec.Argv)}\n");
-        IReadOnlyList<string> argv = context.ServerCommand(spec.Wrapped, spec.Argv);
+        IReadOnlyList<string> argv = context.ServerCommand(spec.Wrapped, spec.Argv, spec.KernelPath);
         var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile);
         try
         {

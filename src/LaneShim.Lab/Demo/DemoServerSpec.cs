@@ -5,4 +5,4 @@ namespace LaneShim.Lab.Demo;
 /// The server's command line (run in the server namespace), the TCP port that shows it is ready, and whether it
 /// runs under `laneshim run` (<see cref="Wrapped"/>).
 /// </summary>
-internal sealed record DemoServerSpec(string Name, IReadOnlyList<string> Argv, int Port, bool Wrapped = false);
+internal sealed record DemoServerSpec(string Name, IReadOnlyList<string> Argv, int Port, bool Wrapped = false, bool KernelPath = false);
