@@ -31,7 +31,7 @@ public sealed class BpfLanePath : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly List<int> _attachments = [];
     private readonly Channel<BpfEvent> _events = Channel.CreateUnbounded<BpfEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly ConcurrentDictionary<ulong, LiveFlow> _flows = new();
+    private readonly ConcurrentDictionary<ulong, KernelLease> _flows = new();
     private readonly ConcurrentDictionary<string, RunCgroup> _runs = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _reader;
@@ -72,7 +72,7 @@ public sealed class BpfLanePath : IAsyncDisposable
     public string? PinDirectory => _program.PinDirectory;
 
     /// <summary>Kernel-reported flows holding a lease now.</summary>
-    public int LiveFlows => _flows.Count;
+    public int LiveLeases => _flows.Count;
 
     /// <summary>Reports granted so far.</summary>
     public long Granted => Interlocked.Read(ref _granted);
@@ -200,7 +200,7 @@ public sealed class BpfLanePath : IAsyncDisposable
         }
         _events.Writer.TryComplete();
         await _consumer.ConfigureAwait(false);
-        foreach ((ulong cookie, LiveFlow flow) in _flows)
+        foreach ((ulong cookie, KernelLease flow) in _flows)
         {
             // The broker goes away; the flows stay up untouched, their leases and rules must not outlive it.
             await _grants.ReleaseAsync(flow.LeaseId, flow.Flow, null, CancellationToken.None).ConfigureAwait(false);
@@ -275,7 +275,7 @@ public sealed class BpfLanePath : IAsyncDisposable
                 break;
             case BpfLayout.EventClose:
                 _program.ClearVerdict(e.Cookie);
-                if (_flows.TryRemove(e.Cookie, out LiveFlow? flow))
+                if (_flows.TryRemove(e.Cookie, out KernelLease? flow))
                 {
                     await _grants.ReleaseAsync(flow.LeaseId, flow.Flow, Stats(e), CancellationToken.None).ConfigureAwait(false);
                     _logger.LogDebug("BPF flow {Flow} closed: lease {Lease} released", Describe(e), Short(flow.LeaseId));
@@ -283,7 +283,7 @@ public sealed class BpfLanePath : IAsyncDisposable
                 break;
             case BpfLayout.EventUser:
                 // The verdict (if still unread) stays: reading it turns the socket's RTT callbacks off.
-                if (_flows.TryRemove(e.Cookie, out LiveFlow? taken))
+                if (_flows.TryRemove(e.Cookie, out KernelLease? taken))
                 {
                     Interlocked.Increment(ref _userTuned);
                     await _grants.ReleaseAsync(taken.LeaseId, taken.Flow, null, CancellationToken.None).ConfigureAwait(false);
@@ -319,7 +319,7 @@ public sealed class BpfLanePath : IAsyncDisposable
         if (outcome.Grant is { } grant)
         {
             Interlocked.Increment(ref _granted);
-            _flows[e.Cookie] = new LiveFlow(grant.LeaseId, flow, DateTimeOffset.FromUnixTimeMilliseconds(grant.ExpiresUnixMs), DateTimeOffset.UtcNow);
+            _flows[e.Cookie] = new KernelLease(grant.LeaseId, flow, DateTimeOffset.FromUnixTimeMilliseconds(grant.ExpiresUnixMs), DateTimeOffset.UtcNow);
             if (grant.SndbufMode == Protocol.V1.BufferMode.Force || grant.RcvbufMode == Protocol.V1.BufferMode.Force)
             {
                 // What the kernel may not set (buffers above net.core.wmem_max/rmem_max), the broker sets on the socket itself.
@@ -411,7 +411,7 @@ public sealed class BpfLanePath : IAsyncDisposable
                 _logger.LogInformation("BPF lane path: policy {File} written to the maps ({Rules} rules, {Classes} classes)", current.FileName, _image.Rules.Count, _image.Classes.Count);
             }
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            foreach ((ulong cookie, LiveFlow flow) in _flows)
+            foreach ((ulong cookie, KernelLease flow) in _flows)
             {
                 if (flow.ExpiresAt - now < (flow.ExpiresAt - flow.RenewedAt) / 2)
                 {
@@ -457,8 +457,4 @@ public sealed class BpfLanePath : IAsyncDisposable
         $"{e.LocalEndPoint} -> {e.RemoteEndPoint} ({e.CommText}, pid {e.Pid}, uid {e.Uid})";
 
     private static string Short(string id) => id.Length > 8 ? id[..8] + "…" : id;
-
-    private sealed record LiveFlow(string LeaseId, KernelFlow Flow, DateTimeOffset ExpiresAt, DateTimeOffset RenewedAt);
-
-    private sealed record RunCgroup(string Directory, string Origin, uint Uid);
 }
