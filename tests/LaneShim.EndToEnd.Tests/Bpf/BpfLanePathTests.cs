@@ -134,6 +134,8 @@ public sealed class BpfLanePathTests
             Assert.AreEqual(0, copy.WaitForExit(TimeSpan.FromSeconds(60)), copy.Stdout + copy.Stderr);
 
             Assert.Contains("bps/1000000000bps", seen, "the lane's SO_MAX_PACING_RATE (ss: pacing_rate now/max)");
+            long sndbuf = long.Parse(System.Text.RegularExpressions.Regex.Match(seen, @",tb(\d+),").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.IsGreaterThanOrEqualTo(8_000_000L, sndbuf, $"the server socket's send buffer (skmem tb) is not the lane's: {seen}");
             Assert.AreEqual(250_000_000L, new FileInfo(Path.Combine(dir, "dst", "data.bin")).Length);
             Assert.IsTrue(leases.Any(l => l.Program.Path.EndsWith("rclone", StringComparison.Ordinal) && l.Flow.Direction == Direction.Outbound), string.Join('\n', leases));
             Assert.IsTrue(leases.Any(l => l.Program.Path.EndsWith("rclone", StringComparison.Ordinal) && l.Flow.Direction == Direction.Inbound), string.Join('\n', leases));
