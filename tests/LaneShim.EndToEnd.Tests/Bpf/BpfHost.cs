@@ -26,9 +26,9 @@ internal static partial class BpfHost
         {
             Assert.Inconclusive("no cgroup v2 hierarchy is mounted");
         }
-        if (!File.Exists("/sys/kernel/btf/vmlinux") || !File.Exists("/proc/sys/net/core/bpf_jit_enable") && !Directory.Exists("/sys/fs/bpf"))
+        if (!Directory.Exists("/sys/fs/bpf") || !File.Exists("/proc/sys/kernel/unprivileged_bpf_disabled"))
         {
-            Assert.Inconclusive("this kernel has no BPF support the lane path needs (BTF, bpffs)");
+            Assert.Inconclusive("this kernel has no bpf() system call or no bpffs (CONFIG_BPF_SYSCALL)");
         }
         if (!File.Exists(Path.Combine(RepoPaths.Out, "lib", "laneshim.bpf.o")) || !File.Exists(Path.Combine(RepoPaths.Out, "lib", "liblaneshim-bpf.so")))
         {
