@@ -184,7 +184,16 @@ internal static class RunCommand
         string dir = Path.Combine(Path.GetTempPath(), $"laneshim-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(dir);
         BrokerAddress listen = BrokerAddress.Parse($"unix:{Path.Combine(dir, "broker.sock")}");
-        return await BrokerServer.StartAsync(listen, options, loggers, ct, ownedDirectory: dir);
+        try
+        {
+            return await BrokerServer.StartAsync(listen, options, loggers, ct, ownedDirectory: dir);
+        }
+        catch
+        {
+            // The broker owns the directory only once it runs; a refused start (--bpf on a host that cannot) leaves none.
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
     }
 
     private static string? ResolveBroker(string? explicitBroker) =>
