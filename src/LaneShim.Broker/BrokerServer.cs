@@ -123,7 +123,7 @@ public sealed class BrokerServer : IAsyncDisposable
             paths?.WarmUp();
             if (metricsAt is not null)
             {
-                metrics = await MetricsEndpoint.StartAsync(metricsAt, () => service.Telemetry.Metrics.Render(service.Leases, service.Paths), loggers, cancellationToken).ConfigureAwait(false);
+                metrics = await MetricsEndpoint.StartAsync(metricsAt, () => service.Telemetry.Metrics.Render(service.Leases, service.Paths) + bpf?.RenderMetrics(), loggers, cancellationToken).ConfigureAwait(false);
             }
         }
         catch

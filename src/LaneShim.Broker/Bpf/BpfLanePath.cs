@@ -83,6 +83,19 @@ public sealed class BpfLanePath : IAsyncDisposable
     /// <summary>Reports of sockets user space (the agent) had tuned, left alone.</summary>
     public long UserTuned => Interlocked.Read(ref _userTuned);
 
+    /// <summary>The lane path's counters in the Prometheus text format, appended to the broker's /metrics.</summary>
+    public string RenderMetrics()
+    {
+        var w = new Telemetry.PrometheusWriter();
+        w.Family("laneshim_bpf_reports_total", "counter", "Connect and accept reports of the kernel lane path by outcome (granted, refused and reverted, left to user space's tuning).");
+        w.Sample("laneshim_bpf_reports_total", Granted, ("result", "granted"));
+        w.Sample("laneshim_bpf_reports_total", Refused, ("result", "refused"));
+        w.Sample("laneshim_bpf_reports_total", UserTuned, ("result", "user_tuned"));
+        w.Family("laneshim_bpf_active_leases", "gauge", "Leases the kernel lane path holds for open flows.");
+        w.Sample("laneshim_bpf_active_leases", LiveLeases);
+        return w.ToString();
+    }
+
     /// <summary>
     /// Cleans up after killed brokers, loads the object, attaches it to the broker's own cgroup and to
     /// <see cref="BpfLanePathOptions.SiteCgroups"/>, writes the policy and starts serving reports.

@@ -21,7 +21,8 @@ public sealed class BpfLanePathTests
         string dir = Directory.CreateTempSubdirectory("laneshim-bpf-").FullName;
         try
         {
-            using BackgroundProcess broker = BpfHost.StartBroker(dir, Policy);
+            int metricsPort = BpfHost.FreePort();
+            using BackgroundProcess broker = BpfHost.StartBroker(dir, Policy, "broker.sock", "--metrics", $"http://127.0.0.1:{metricsPort}");
             string socket = Path.Combine(dir, "broker.sock");
             int port = BpfHost.FreePort();
             using BackgroundProcess sink = BpfHost.StartSink(port);
@@ -63,6 +64,11 @@ public sealed class BpfLanePathTests
             Assert.IsGreaterThan(0U, closed.Stats.MinRttUs, closed.ToString());
             Assert.IsGreaterThan(2_000UL, closed.Stats.DurationMs, closed.ToString());
             Assert.IsEmpty(BpfHost.Leases(socket), "the lease outlived its flow");
+            using var http = new HttpClient();
+            string metrics = http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics").GetAwaiter().GetResult();
+            Assert.Contains("laneshim_bpf_reports_total{result=\"granted\"} 1", metrics, metrics);
+            // The broker's own counters: its start-up warm-up grant and the kernel path's.
+            Assert.Contains("laneshim_grants_total{class=\"bpf\",result=\"granted\"} 2", metrics, metrics);
         }
         finally
         {
