@@ -35,7 +35,8 @@ public sealed class BpfScopeService
     {
         try
         {
-            return Task.FromResult(Enter(request, context));
+            ArgumentNullException.ThrowIfNull(context);
+            return Task.FromResult(Enter(request, context.Credentials));
         }
         catch (Exception e)
         {
@@ -43,11 +44,14 @@ public sealed class BpfScopeService
         }
     }
 
-    private BpfScopeReply Enter(BpfScopeRequest request, ServerCallContext context)
+    /// <summary>
+    /// The handler's logic for any transport: <paramref name="credentials"/> are the kernel's (SO_PEERCRED) for a
+    /// Unix-socket caller, null otherwise. Throws <see cref="GrpcException"/> with the refusal's status.
+    /// </summary>
+    public BpfScopeReply Enter(BpfScopeRequest request, PeerCredentials? credentials)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.Credentials is not PeerCredentials caller || caller.Pid <= 0)
+        if (credentials is not PeerCredentials caller || caller.Pid <= 0)
         {
             throw new GrpcException(GrpcStatusCode.PermissionDenied,
                 "EnterBpfScope is served only on the broker's Unix socket, where the kernel names the caller");
