@@ -40,6 +40,7 @@ public sealed class BpfLanePathTests
             broker.WaitUntil(() => (lease = BpfHost.Leases(socket).FirstOrDefault(l => l.Flow.Local.Port == (uint)atConnect.LocalPort)) is not null,
                 TimeSpan.FromSeconds(5), "the static program's lease listed");
             Assert.AreEqual(1, BpfHost.Leases(socket).Count, "the outsider got a lease");
+            client.WaitForOutput("later cc=", TimeSpan.FromSeconds(30));
             Assert.AreEqual(0, client.WaitForExit(TimeSpan.FromSeconds(30)), client.Stdout + client.Stderr);
             SocketView later = BpfHost.Parse(client.Stdout, "later");
 
@@ -180,6 +181,7 @@ public sealed class BpfLanePathTests
             Assert.AreEqual(0, reverted.Tos, second.Stdout);
             Assert.Contains("ResourceExhausted", broker.Stdout + broker.Stderr);
             Assert.AreEqual(1, BpfHost.Leases(socket).Count, "the refused flow got a lease");
+            first.WaitForOutput("later cc=", TimeSpan.FromSeconds(30));
             Assert.AreEqual(0, first.WaitForExit(TimeSpan.FromSeconds(30)), first.Stdout);
             Assert.AreEqual(BpfHost.Parse(first.Stdout, "connect") with { LocalPort = 0 }, BpfHost.Parse(first.Stdout, "later") with { LocalPort = 0 }, "the admitted flow lost its lane");
         }
