@@ -1,4 +1,5 @@
-/* connect_bench.c - the connect() loops: a listener that accepts and closes, N timed connects, one connect with RSS. */
+/* connect_bench.c - the connect() loops: a listener that accepts and closes, N timed connects, one connect with RSS,
+ * forked first connects. */
 #include "bench.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int laneshim_bench_serve(int argc, char **argv)
@@ -19,7 +21,8 @@ int laneshim_bench_serve(int argc, char **argv)
 	int zero = 0, one = 1;
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in6 a = {
+		.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 4096) != 0) {
 		fprintf(stderr, "laneshim-bench serve: port %ld: %s\n", port, strerror(errno));
 		return 1;
@@ -99,6 +102,55 @@ int laneshim_bench_once(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%lld %ld\n", (long long)ns, laneshim_bench_rss_kb());
+	printf("%lld %ld %ld\n", (long long)ns, laneshim_bench_rss_kb(), laneshim_bench_vsz_kb());
+	return 0;
+}
+
+/*
+ * fork HOST PORT N: one connect (the agent starts, a lane), then N children one after the other; each makes its
+ * own first connect (a private agent of its own) and the parent prints, per child, 'connect_ns rss_added_kb'.
+ */
+int laneshim_bench_fork(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: laneshim-bench fork HOST PORT N\n");
+		return 2;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long n = laneshim_bench_arg_long("N", argv[2]);
+	if (laneshim_bench_parse_addr(argv[0], argv[1], &ss, &len) != 0)
+		return 2;
+	if (timed_connect(&ss, len) < 0) {
+		fprintf(stderr, "laneshim-bench fork %s:%s: %s\n", argv[0], argv[1], strerror(errno));
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		int out[2];
+		if (pipe(out) != 0)
+			return 1;
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			char line[64];
+			long before = laneshim_bench_rss_kb();
+			int64_t ns = timed_connect(&ss, len);
+			int k = snprintf(line, sizeof(line), "%lld %ld\n", (long long)ns,
+					 laneshim_bench_rss_kb() - before);
+			_exit(ns < 0 || write(out[1], line, (size_t)k) != k ? 1 : 0);
+		}
+		close(out[1]);
+		char line[64] = {0};
+		ssize_t got = read(out[0], line, sizeof(line) - 1);
+		close(out[0]);
+		int status;
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got <= 0) {
+			fprintf(stderr, "laneshim-bench fork: child %d failed\n", (int)pid);
+			return 1;
+		}
+		fputs(line, stdout);
+	}
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* spawn_bench.c - process start cost with and without the shim preloaded, interleaved round by round to cancel drift. */
+/* spawn_bench.c - process start cost with and without the shim preloaded, interleaved round by round to cancel drift.
+ */
 #include "bench.h"
 
 #include <spawn.h>
@@ -38,19 +39,21 @@ static int64_t spawn_ns(const char *program, char **env)
 	int64_t t0 = laneshim_bench_now_ns();
 	pid_t pid;
 	int status;
-	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+	if (posix_spawn(&pid, program, NULL, NULL, args, env) != 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status))
 		return -1;
 	return laneshim_bench_now_ns() - t0;
 }
 
 int laneshim_bench_spawn(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM [BASELINE_PRELOAD]\n");
 		return 2;
 	}
 	long pairs = laneshim_bench_arg_long("PAIRS", argv[0]);
-	char **plain = environment(NULL), **shim = environment(argv[1]);
+	/* The "plain" side preloads BASELINE_PRELOAD when given: the shim against the least a preload can cost, pair by pair. */
+	char **plain = environment(argc == 4 ? argv[3] : NULL), **shim = environment(argv[1]);
 	int64_t *samples = calloc((size_t)pairs * 2, sizeof(*samples));
 	if (!samples)
 		return 1;

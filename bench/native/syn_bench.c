@@ -1,4 +1,5 @@
-/* syn_bench.c - lane setup as the wire sees it: from the connect() call to its SYN on the client's interface (AF_PACKET timestamps). */
+/* syn_bench.c - lane setup as the wire sees it: from the connect() call to its SYN on the client's interface (AF_PACKET
+ * timestamps). */
 #include "bench.h"
 
 #include <arpa/inet.h>
@@ -15,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Waits for the SYN from local port sport on the capture socket; returns its kernel timestamp (CLOCK_REALTIME ns) or -1. */
+/* Waits for the SYN from local port sport on the capture socket; returns its kernel timestamp (CLOCK_REALTIME ns) or
+ * -1. */
 static int64_t syn_time(int cap, uint16_t sport)
 {
 	unsigned char buf[2048];
@@ -23,8 +25,12 @@ static int64_t syn_time(int cap, uint16_t sport)
 	for (;;) {
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
 		struct sockaddr_ll from;
-		struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = control, .msg_controllen = sizeof(control)};
+		struct msghdr msg = {.msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = control,
+				     .msg_controllen = sizeof(control)};
 		ssize_t n = recvmsg(cap, &msg, 0);
 		if (n < 0)
 			return -1; /* timeout: no SYN seen */
@@ -57,7 +63,8 @@ int laneshim_bench_syn(int argc, char **argv)
 	long ifindex = laneshim_bench_arg_long("IFINDEX", argv[0]);
 	struct sockaddr_storage local, remote;
 	socklen_t llen, rlen;
-	if (laneshim_bench_parse_addr(argv[1], "1", &local, &llen) != 0 || laneshim_bench_parse_addr(argv[2], argv[3], &remote, &rlen) != 0)
+	if (laneshim_bench_parse_addr(argv[1], "1", &local, &llen) != 0 ||
+	    laneshim_bench_parse_addr(argv[2], argv[3], &remote, &rlen) != 0)
 		return 2;
 	((struct sockaddr_in *)&local)->sin_port = 0;
 	long n = laneshim_bench_arg_long("N", argv[4]);
@@ -67,9 +74,11 @@ int laneshim_bench_syn(int argc, char **argv)
 	int cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
 	int one = 1;
 	struct timeval tv = {.tv_sec = 2};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
 	if (cap < 0 || setsockopt(cap, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0 ||
-	    setsockopt(cap, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 || bind(cap, (struct sockaddr *)&ll, sizeof(ll)) != 0) {
+	    setsockopt(cap, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    bind(cap, (struct sockaddr *)&ll, sizeof(ll)) != 0) {
 		fprintf(stderr, "laneshim-bench syn: capture on ifindex %ld: %s\n", ifindex, strerror(errno));
 		return 1;
 	}
@@ -78,7 +87,8 @@ int laneshim_bench_syn(int argc, char **argv)
 		struct sockaddr_in bound;
 		socklen_t blen = sizeof(bound);
 		/* Bound first so the SYN can be told apart by its source port. */
-		if (fd < 0 || bind(fd, (struct sockaddr *)&local, llen) != 0 || getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+		if (fd < 0 || bind(fd, (struct sockaddr *)&local, llen) != 0 ||
+		    getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
 			fprintf(stderr, "laneshim-bench syn: bind %s: %s\n", argv[1], strerror(errno));
 			return 1;
 		}
@@ -89,13 +99,15 @@ int laneshim_bench_syn(int argc, char **argv)
 		}
 		int64_t syn = syn_time(cap, ntohs(bound.sin_port));
 		if (syn < 0) {
-			fprintf(stderr, "laneshim-bench syn: no SYN from port %u seen on ifindex %ld\n", ntohs(bound.sin_port), ifindex);
+			fprintf(stderr, "laneshim-bench syn: no SYN from port %u seen on ifindex %ld\n",
+				ntohs(bound.sin_port), ifindex);
 			return 1;
 		}
 		printf("%lld\n", (long long)(syn - t0));
 		fflush(stdout);
 		if (i == n - 1 && hold_ms > 0) {
-			/* Keep the last flow (and its lease and router rules) alive while the harness inspects the routers. */
+			/* Keep the last flow (and its lease and router rules) alive while the harness inspects the
+			 * routers. */
 			fprintf(stderr, "holding port %u\n", ntohs(bound.sin_port));
 			struct timespec ts = {.tv_sec = hold_ms / 1000, .tv_nsec = (hold_ms % 1000) * 1000000};
 			nanosleep(&ts, NULL);

@@ -46,21 +46,33 @@ int laneshim_bench_parse_addr(const char *host, const char *port, struct sockadd
 	return -1;
 }
 
-long laneshim_bench_rss_kb(void)
+/* A "Name:   N kB" line of /proc/self/status, in KiB; -1 if missing. */
+static long status_kb(const char *name)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	if (!f)
 		return -1;
 	char line[256];
+	size_t n = strlen(name);
 	long kb = -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			kb = strtol(line + n + 1, NULL, 10);
 			break;
 		}
 	}
 	fclose(f);
 	return kb;
+}
+
+long laneshim_bench_rss_kb(void)
+{
+	return status_kb("VmRSS");
+}
+
+long laneshim_bench_vsz_kb(void)
+{
+	return status_kb("VmSize");
 }
 
 long laneshim_bench_arg_long(const char *name, const char *text)

@@ -12,8 +12,8 @@ extern "C" {
 #define LANESHIM_ABI_VERSION 2
 
 /* Results of agent exports. >= 0: the call worked; < 0: fail open. */
-#define LANESHIM_OK            0   /* a lane was granted and applied */
-#define LANESHIM_NO_LANE       1   /* the broker answered "no lane" (denied, no rule): connect as usual */
+#define LANESHIM_OK            0    /* a lane was granted and applied */
+#define LANESHIM_NO_LANE       1    /* the broker answered "no lane" (denied, no rule): connect as usual */
 #define LANESHIM_E_UNAVAILABLE (-1) /* broker unreachable */
 #define LANESHIM_E_DEADLINE    (-2) /* broker did not answer within the deadline */
 #define LANESHIM_E_BAD_REPLY   (-3) /* broker answered with something that is not a valid reply */
@@ -31,8 +31,11 @@ extern "C" {
 #define LANESHIM_FLOW_APP_SNDBUF 0x1u /* app_sndbuf holds what the program asked for */
 #define LANESHIM_FLOW_APP_RCVBUF 0x2u /* app_rcvbuf holds what the program asked for */
 #define LANESHIM_FLOW_NONBLOCK   0x4u /* the socket is O_NONBLOCK */
-#define LANESHIM_FLOW_LATE       0x8u /* the agent was not ready in time: the socket is already connected, accepted
-				       * or listening; apply what still can be (the window scale is fixed at the SYN) */
+/* The agent was not ready in time: the socket is already connected, accepted or listening; apply what still can be. */
+#define LANESHIM_FLOW_LATE 0x8u
+
+/* laneshim_agent_config.flags */
+#define LANESHIM_INIT_INLINE 0x1u /* init runs on a program's thread inside its first eligible call: stay within the deadline */
 
 /* laneshim_agent_config.log_level */
 #define LANESHIM_LOG_OFF   0
@@ -54,38 +57,40 @@ extern "C" {
 
 /* Passed once to laneshim_agent_init. Strings are NUL-terminated and owned by the shim. */
 typedef struct laneshim_agent_config {
-	uint32_t abi_version;  /* LANESHIM_ABI_VERSION */
-	uint32_t deadline_ms;  /* the most a broker call may add to connect() */
-	int32_t log_level;     /* LANESHIM_LOG_* */
-	int32_t log_fd;        /* where to log; -1: stderr */
-	const char *broker;    /* "unix:/path" or "http://host:port" */
-	const char *program;   /* the host program's executable path */
+	uint32_t abi_version; /* LANESHIM_ABI_VERSION */
+	uint32_t deadline_ms; /* the most a broker call may add to connect() */
+	int32_t log_level;    /* LANESHIM_LOG_* */
+	int32_t log_fd;       /* where to log; -1: stderr */
+	uint32_t flags;       /* LANESHIM_INIT_* */
+	uint32_t reserved;
+	const char *broker;   /* "unix:/path" or "http://host:port" */
+	const char *program;  /* the host program's executable path */
 } laneshim_agent_config;
 
 /* One TCP flow as the shim sees it. Addresses in network byte order, ports in host byte order. */
 typedef struct laneshim_flow {
 	int32_t fd;
-	int32_t direction;        /* LANESHIM_DIR_* */
-	uint32_t flags;           /* LANESHIM_FLOW_* */
-	uint16_t family;          /* the socket's domain: AF_INET or AF_INET6 (v4-mapped addresses stay as given) */
-	uint16_t local_port;      /* 0 when not bound yet */
-	uint16_t remote_port;     /* 0 for LANESHIM_DIR_LISTEN */
+	int32_t direction;    /* LANESHIM_DIR_* */
+	uint32_t flags;       /* LANESHIM_FLOW_* */
+	uint16_t family;      /* the socket's domain: AF_INET or AF_INET6 (v4-mapped addresses stay as given) */
+	uint16_t local_port;  /* 0 when not bound yet */
+	uint16_t remote_port; /* 0 for LANESHIM_DIR_LISTEN */
 	uint16_t reserved;
-	uint8_t local_addr[16];   /* IPv4 uses the first 4 bytes */
+	uint8_t local_addr[16]; /* IPv4 uses the first 4 bytes */
 	uint8_t remote_addr[16];
-	int32_t app_sndbuf;       /* valid with LANESHIM_FLOW_APP_SNDBUF */
-	int32_t app_rcvbuf;       /* valid with LANESHIM_FLOW_APP_RCVBUF */
-	uint32_t budget_us;       /* what is left of the deadline when the agent is called (loading it counts) */
+	int32_t app_sndbuf; /* valid with LANESHIM_FLOW_APP_SNDBUF */
+	int32_t app_rcvbuf; /* valid with LANESHIM_FLOW_APP_RCVBUF */
+	uint32_t budget_us; /* what is left of the deadline when the agent is called (loading it counts) */
 } laneshim_flow;
 
 /* What the agent did to the socket, read back from the kernel. */
 typedef struct laneshim_outcome {
-	uint32_t applied;         /* LANESHIM_SET_* */
-	int32_t sndbuf;           /* getsockopt(SO_SNDBUF) after applying */
-	int32_t rcvbuf;           /* getsockopt(SO_RCVBUF) after applying */
-	uint32_t tos;             /* DSCP << 2 as set in IP_TOS / IPV6_TCLASS */
-	uint64_t pacing_rate;     /* SO_MAX_PACING_RATE in bytes per second; 0: none */
-	uint32_t mark;            /* SO_MARK; 0: none */
+	uint32_t applied;     /* LANESHIM_SET_* */
+	int32_t sndbuf;       /* getsockopt(SO_SNDBUF) after applying */
+	int32_t rcvbuf;       /* getsockopt(SO_RCVBUF) after applying */
+	uint32_t tos;         /* DSCP << 2 as set in IP_TOS / IPV6_TCLASS */
+	uint64_t pacing_rate; /* SO_MAX_PACING_RATE in bytes per second; 0: none */
+	uint32_t mark;        /* SO_MARK; 0: none */
 	uint32_t reserved;
 	char congestion[LANESHIM_CC_NAME_MAX];
 } laneshim_outcome;
@@ -100,6 +105,7 @@ typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connec
 typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
 typedef int32_t (*laneshim_agent_exiting_fn)(void);
 typedef int32_t (*laneshim_agent_serve_fn)(void);
+typedef int32_t (*laneshim_agent_will_serve_fn)(void);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
@@ -121,6 +127,12 @@ int32_t laneshim_agent_exiting(void);
  * its own besides its runtime's finalizer. Returns only if the agent cannot serve.
  */
 int32_t laneshim_agent_serve(void);
+/*
+ * Optional. Called on the loader thread right after laneshim_agent_init when that thread will call
+ * laneshim_agent_serve (after serving late flows, at most LATE_LINGER_MS): the agent then starts no service thread of
+ * its own for a lease granted in between. Not called when the agent started inline.
+ */
+int32_t laneshim_agent_will_serve(void);
 
 #ifdef __cplusplus
 }

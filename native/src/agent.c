@@ -43,11 +43,12 @@ enum agent_state {
  * takes more than half of what the program was allowed.
  */
 #define AGENT_ADDRESS_SPACE (192UL << 20)
-#define AGENT_MIN_ROOM (2 * AGENT_ADDRESS_SPACE)
-#define LOADER_STACK (512UL << 10)
-#define LATE_MAX 64
-#define LATE_LINGER_MS 50
-#define FORK_WAIT_MS 200 /* the most fork() waits for the loader to leave dlopen */
+#define AGENT_MIN_ROOM      (2 * AGENT_ADDRESS_SPACE)
+#define LOADER_STACK        (512UL << 10)
+#define LATE_MAX            64
+#define LATE_LINGER_MS      50
+#define LATE_BUDGET_US      1000000U
+#define FORK_WAIT_MS        200 /* the most fork() waits for the loader to leave dlopen */
 
 static int state = AGENT_UNLOADED; /* the futex word callers wait on */
 static pid_t known_pid;            /* this process, as of the constructor or the last fork(): not a vfork child */
@@ -59,6 +60,7 @@ static laneshim_agent_notify_connected_fn agent_notify;
 static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
 static laneshim_agent_exiting_fn agent_exiting;      /* optional too */
 static laneshim_agent_serve_fn agent_serve;          /* optional: the agent's background work on the loader thread */
+static laneshim_agent_will_serve_fn agent_will_serve; /* optional: tells the agent the loader thread will serve */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;
 
@@ -74,7 +76,7 @@ struct late_flow {
 static struct late_flow late[LATE_MAX];
 static unsigned late_count;
 static bool late_open; /* from the loader's start until it has served the last late flow */
-static int late_lock; /* a spin lock held for a copy, never across a call */
+static int late_lock;  /* a spin lock held for a copy, never across a call */
 
 __attribute__((constructor)) static void agent_process_start(void)
 {
@@ -233,7 +235,7 @@ static void *open_agent(const char *path)
 	return handle;
 }
 
-static bool load(const struct laneshim_config *c)
+static bool load(const struct laneshim_config *c, uint32_t init_flags)
 {
 	static bool exit_registered;
 	ssize_t n;
@@ -262,6 +264,9 @@ static bool load(const struct laneshim_config *c)
 	if (agent_closed == NULL)
 		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
 	agent_exiting = (laneshim_agent_exiting_fn)dlsym(handle, "laneshim_agent_exiting");
+	/* Looked up before laneshim_agent_serve: glibc keeps a failed lookup's message in the calling (loader) thread
+	 * until a later dl call succeeds, and a forked child, where that thread is gone, would leak it (valgrind). */
+	agent_will_serve = (laneshim_agent_will_serve_fn)dlsym(handle, "laneshim_agent_will_serve");
 	agent_serve = (laneshim_agent_serve_fn)dlsym(handle, "laneshim_agent_serve");
 	if (agent_exiting != NULL && !exit_registered)
 		exit_registered = atexit(agent_exit) == 0;
@@ -271,6 +276,7 @@ static bool load(const struct laneshim_config *c)
 	agent_config.deadline_ms = c->deadline_ms;
 	agent_config.log_level = c->log_level;
 	agent_config.log_fd = laneshim_log_fd();
+	agent_config.flags = init_flags;
 	agent_config.broker = c->broker;
 	agent_config.program = program;
 	rc = agent_init(&agent_config);
@@ -279,8 +285,9 @@ static bool load(const struct laneshim_config *c)
 			     rc, rc == LANESHIM_E_ABI ? ": ABI version mismatch" : "");
 		return false;
 	}
-	laneshim_log(LANESHIM_LOG_INFO, "agent: %s ready%s (broker %s, deadline %u ms; loaded in %ld us, started in %ld us)",
-		     c->agent, fresh_copy ? " (private copy after fork)" : "", c->broker, c->deadline_ms, opened_us,
+	laneshim_log(LANESHIM_LOG_INFO,
+		     "agent: %s ready%s (broker %s, deadline %u ms; loaded in %ld us, started in %ld us)", c->agent,
+		     fresh_copy ? " (private copy after fork)" : "", c->broker, c->deadline_ms, opened_us,
 		     elapsed_us(&t0) - opened_us);
 	return true;
 }
@@ -309,8 +316,10 @@ static void queue_late(const laneshim_flow *flow)
 		queued = true;
 	}
 	unlock_late();
-	laneshim_log(LANESHIM_LOG_DEBUG, "fd=%d: agent still starting; %s", flow->fd,
-		     queued ? "its lane follows when it is ready" : "no lane (too many flows waiting)");
+	laneshim_log(LANESHIM_LOG_DEBUG, "fd=%d: the agent was not ready within the deadline; %s", flow->fd,
+		     queued                   ? "its lane follows when it is ready"
+		     : late_count >= LATE_MAX ? "no lane (too many flows waiting)"
+					      : "no lane");
 }
 
 /* Publishes the loader's outcome and wakes the flows waiting for it. */
@@ -375,7 +384,7 @@ static bool serve_late(void)
 			memcpy(flow->local_addr, local.addr, sizeof(flow->local_addr));
 		}
 		flow->flags |= LANESHIM_FLOW_LATE;
-		flow->budget_us = laneshim_config()->deadline_ms * 1000U;
+		flow->budget_us = LATE_BUDGET_US; /* nobody waits for it: not the deadline (the agent caps it) */
 		memset(&outcome, 0, sizeof(outcome));
 		rc = agent_prepare(flow, &outcome);
 		if (rc == LANESHIM_OK && agent_closed != NULL && cookie_of(flow->fd) == flows[i].cookie)
@@ -418,11 +427,16 @@ static void *loader_main(void *arg)
 
 	(void)arg;
 	laneshim_guard++; /* the agent's own sockets (to the broker) go straight to libc */
-	ok = load(laneshim_config());
+	ok = load(laneshim_config(), 0);
+	/* Before any flow can get a lane: a lease granted while this thread serves late flows must not make the agent
+	 * start a service thread of its own. */
+	if (ok && agent_serve != NULL && agent_will_serve != NULL)
+		agent_will_serve();
 	publish(ok);
 	if (ok) {
 		serve_late_until_quiet();
-		/* From here on this thread is the agent's: it renews leases and sends reports until the process ends. */
+		/* From here on this thread is the agent's: it renews leases and sends reports until the process ends.
+		 */
 		if (agent_serve != NULL)
 			agent_serve();
 	}
@@ -486,34 +500,23 @@ static bool room_for_agent(void)
 	used = address_space_used();
 	if (used != 0 && limit.rlim_cur > used && limit.rlim_cur - used >= AGENT_MIN_ROOM)
 		return true;
-	laneshim_log(LANESHIM_LOG_INFO,
-		     "agent: not loaded: RLIMIT_AS %lu MiB leaves %lu MiB, and the agent needs %lu MiB of at least %lu MiB",
-		     (unsigned long)(limit.rlim_cur >> 20),
-		     limit.rlim_cur > used ? (unsigned long)((limit.rlim_cur - used) >> 20) : 0UL,
-		     AGENT_ADDRESS_SPACE >> 20, AGENT_MIN_ROOM >> 20);
+	laneshim_log(
+		LANESHIM_LOG_INFO,
+		"agent: not loaded: RLIMIT_AS %lu MiB leaves %lu MiB, and the agent needs %lu MiB of at least %lu MiB",
+		(unsigned long)(limit.rlim_cur >> 20),
+		limit.rlim_cur > used ? (unsigned long)((limit.rlim_cur - used) >> 20) : 0UL, AGENT_ADDRESS_SPACE >> 20,
+		AGENT_MIN_ROOM >> 20);
 	return false;
 }
 
 /* The loader thread: signals stay with the program's threads, except what the .NET runtime needs itself. */
 static bool start_loader(void)
 {
-	static bool handlers;
 	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t thread;
 	int rc;
 
-	if (sandboxed() || !room_for_agent())
-		return false;
-	if (__libc_single_threaded)
-		register_membarrier();
-	if (!handlers) {
-		if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-			laneshim_log(LANESHIM_LOG_ERROR, "agent: pthread_atfork failed; agent disabled");
-			return false;
-		}
-		handlers = true;
-	}
 	if (pthread_attr_init(&attr) != 0)
 		return false;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -538,15 +541,61 @@ static bool start_loader(void)
 	return true;
 }
 
-/* Starts the loader the first time; false (fail open) when it cannot. */
+static bool register_fork_handlers(void)
+{
+	static bool registered;
+
+	if (!registered && pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+		laneshim_log(LANESHIM_LOG_ERROR, "agent: pthread_atfork failed; agent disabled");
+		return false;
+	}
+	registered = true;
+	return true;
+}
+
+/* Whether the agent starts on the calling thread (agent_start = inline, or auto under a finite RLIMIT_AS). */
+static bool start_inline(void)
+{
+	struct rlimit limit;
+
+	switch (laneshim_config()->agent_start) {
+	case LANESHIM_AGENT_START_INLINE:
+		return true;
+	case LANESHIM_AGENT_START_THREAD:
+		return false;
+	default:
+		return getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+	}
+}
+
+/*
+ * Starts the agent the first time; false (fail open) when it cannot. By default in a loader thread: the flows
+ * wait for it at most their deadline, the rest get their lanes late. That thread costs the process a second
+ * 64 MiB glibc malloc arena of address space (the agent's dynamic TLS is allocated in every thread that enters
+ * it; the runtime's finalizer thread has the first), which a program under RLIMIT_AS cannot afford: there the
+ * agent starts on the calling thread instead, and the first flow waits for it (docs/architecture.md).
+ */
 static bool begin_loading(void)
 {
 	int expected = AGENT_UNLOADED;
+	bool ok;
 
-	if (!__atomic_compare_exchange_n(&state, &expected, AGENT_LOADING, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&state, &expected, AGENT_LOADING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return expected == AGENT_LOADING;
 	owner_pid = known_pid;
+	if (sandboxed() || !room_for_agent() || !register_fork_handlers()) {
+		publish(false);
+		return false;
+	}
+	if (__libc_single_threaded)
+		register_membarrier(); /* cheap now; with a second thread it waits for an RCU grace period */
+	if (start_inline()) {
+		laneshim_guard++;
+		ok = load(laneshim_config(), LANESHIM_INIT_INLINE);
+		laneshim_guard--;
+		publish(ok);
+		return ok;
+	}
 	lock_late();
 	late_open = true;
 	unlock_late();
@@ -618,10 +667,9 @@ static void log_outcome(const laneshim_flow *flow, const laneshim_outcome *out, 
 		memcpy(remote.addr, flow->local_addr, sizeof(remote.addr));
 	}
 	laneshim_log(LANESHIM_LOG_DEBUG,
-		     "%s fd=%d %s: agent rc=%d applied=0x%x sndbuf=%d rcvbuf=%d congestion=%.*s in %ld us",
-		     dirs[dir], flow->fd, laneshim_endpoint_str(&remote, where, sizeof(where)), rc,
-		     out->applied, out->sndbuf, out->rcvbuf, (int)strnlen(out->congestion, LANESHIM_CC_NAME_MAX),
-		     out->congestion, us);
+		     "%s fd=%d %s: agent rc=%d applied=0x%x sndbuf=%d rcvbuf=%d congestion=%.*s in %ld us", dirs[dir],
+		     flow->fd, laneshim_endpoint_str(&remote, where, sizeof(where)), rc, out->applied, out->sndbuf,
+		     out->rcvbuf, (int)strnlen(out->congestion, LANESHIM_CC_NAME_MAX), out->congestion, us);
 }
 
 int32_t laneshim_agent_prepare(const laneshim_flow *flow, laneshim_outcome *outcome)

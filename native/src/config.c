@@ -15,15 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BROKER "unix:/run/laneshim/broker.sock"
-#define DEFAULT_CONFIG "/etc/laneshim/client.conf"
+#define DEFAULT_BROKER      "unix:/run/laneshim/broker.sock"
+#define DEFAULT_CONFIG      "/etc/laneshim/client.conf"
 #define DEFAULT_DEADLINE_MS 20
-#define MAX_DEADLINE_MS 10000
-#define AGENT_FILE "liblaneshim-agent.so"
-#define CONFIG_FILE_MAX 65536
-#define NOTES_MAX 16
-#define NOTE_MAX 256
-#define ERR_MAX 128
+#define MAX_DEADLINE_MS     10000
+#define AGENT_FILE          "liblaneshim-agent.so"
+#define CONFIG_FILE_MAX     65536
+#define NOTES_MAX           16
+#define NOTE_MAX            256
+#define ERR_MAX             128
 
 /* Everything here is written once, inside config_once; static so no hook uses much stack. */
 static struct laneshim_config config;
@@ -203,6 +203,19 @@ static bool set_include_loopback(struct laneshim_config *c, const char *v, char 
 	return true;
 }
 
+static bool set_agent_start(struct laneshim_config *c, const char *v, char *err)
+{
+	static const char *const names[] = {"auto", "thread", "inline"};
+
+	for (int i = 0; i < 3; i++) {
+		if (strcasecmp(v, names[i]) == 0) {
+			c->agent_start = i;
+			return true;
+		}
+	}
+	return snprintf(err, ERR_MAX, "expected auto, thread or inline, got '%.64s'", v), false;
+}
+
 static bool set_log(struct laneshim_config *c, const char *v, char *err)
 {
 	static const char *const names[] = {"off", "error", "info", "debug"};
@@ -335,6 +348,7 @@ static const struct option {
 	{"deny_programs", "LANESHIM_DENY_PROGRAMS", set_deny_programs},
 	{"default_excludes", "LANESHIM_DEFAULT_EXCLUDES", set_default_excludes},
 	{"disable_file", "LANESHIM_DISABLE_FILE", set_disable_file},
+	{"agent_start", "LANESHIM_AGENT_START", set_agent_start},
 };
 #define OPTIONS_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -447,8 +461,8 @@ static void default_agent(struct laneshim_config *c)
 	if (slash == NULL)
 		snprintf(c->agent, sizeof(c->agent), "%s", AGENT_FILE);
 	else
-		snprintf(c->agent, sizeof(c->agent), "%.*s/%s", (int)(slash - info.dli_fname),
-			 info.dli_fname, AGENT_FILE);
+		snprintf(c->agent, sizeof(c->agent), "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
+			 AGENT_FILE);
 }
 
 static void load(void)

@@ -1,4 +1,5 @@
-/* fdstate.c - per-fd memory: what kind of socket each fd is, what the program asked for (SO_SNDBUF/SO_RCVBUF) and which fds are lanes. */
+/* fdstate.c - per-fd memory: what kind of socket each fd is, what the program asked for (SO_SNDBUF/SO_RCVBUF) and which
+ * fds are lanes. */
 #include "laneshim.h"
 
 #include <errno.h>
@@ -12,14 +13,14 @@
  * 1024 entries. Only the top level is static (16 KB of bss); the rest is mmapped on first use
  * and installed with a compare-and-swap, and never freed, so a pointer once read stays valid.
  */
-#define CHUNK_BITS 10
+#define CHUNK_BITS    10
 #define CHUNK_ENTRIES (1u << CHUNK_BITS)
-#define MID_BITS 10
-#define MID_ENTRIES (1u << MID_BITS)
-#define TOP_ENTRIES (1u << (31 - CHUNK_BITS - MID_BITS))
-#define FD_LIMIT (1u << 31)
-#define READ_TRIES 4
-#define LOCK_SPINS 100000
+#define MID_BITS      10
+#define MID_ENTRIES   (1u << MID_BITS)
+#define TOP_ENTRIES   (1u << (31 - CHUNK_BITS - MID_BITS))
+#define FD_LIMIT      (1u << 31)
+#define READ_TRIES    4
+#define LOCK_SPINS    100000
 
 /*
  * An entry names the socket it belongs to (st_dev, st_ino) and is ignored when the fd number
@@ -98,8 +99,8 @@ void laneshim_fdstate_remember(int fd, int optname, int value)
 	if (fstat(fd, &st) != 0 || (e = entry(fd, true)) == NULL)
 		return;
 	seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
-	if ((seq & 1) != 0 || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
-							    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if ((seq & 1) != 0 ||
+	    !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	flags = __atomic_load_n(&e->flags, __ATOMIC_RELAXED);
@@ -136,8 +137,7 @@ uint32_t laneshim_fdstate_get(int fd, int32_t *sndbuf, int32_t *rcvbuf)
 		if ((seq & 1) != 0 || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq)
 			continue;
 		/* Only sockets with something remembered pay for the fstat. */
-		if (flags == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_dev != dev ||
-		    (uint64_t)st.st_ino != ino)
+		if (flags == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino)
 			return 0;
 		*sndbuf = snd;
 		*rcvbuf = rcv;

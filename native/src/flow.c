@@ -45,14 +45,13 @@ bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
-		      : getsockname(fd, (struct sockaddr *)&ss, &len);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
 
 	return rc == 0 && laneshim_endpoint_from((struct sockaddr *)&ss, len, ep);
 }
 
-void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
-			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote)
+void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction, const struct laneshim_endpoint *local,
+			const struct laneshim_endpoint *remote)
 {
 	int fl = laneshim_real_fcntl(fd, F_GETFL, NULL);
 

@@ -1,4 +1,5 @@
-/* hooks_close.c - close, close_range, dup, dup2, dup3 and fcntl(F_DUPFD*): the agent hears when a lane's last fd closes. */
+/* hooks_close.c - close, close_range, dup, dup2, dup3 and fcntl(F_DUPFD*): the agent hears when a lane's last fd
+ * closes. */
 #include "laneshim.h"
 
 #include <errno.h>

@@ -6,8 +6,8 @@
 
 static bool is_buffer_option(int level, int name)
 {
-	return level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_SNDBUFFORCE ||
-				       name == SO_RCVBUFFORCE);
+	return level == SOL_SOCKET &&
+	       (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE);
 }
 
 LANESHIM_API int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -29,5 +29,4 @@ LANESHIM_API int setsockopt(int fd, int level, int name, const void *val, sockle
 	return ret;
 }
 
-int laneshim_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
-	LANESHIM_ALIAS(setsockopt);
+int laneshim_hook_setsockopt(int fd, int level, int name, const void *val, socklen_t len) LANESHIM_ALIAS(setsockopt);

@@ -96,8 +96,8 @@ struct laneshim_cidr {
 	uint8_t addr[16];
 };
 
-#define LANESHIM_EXCLUDE_MAX 64
-#define LANESHIM_BROKER_MAX 512
+#define LANESHIM_EXCLUDE_MAX  64
+#define LANESHIM_BROKER_MAX   512
 #define LANESHIM_PATTERNS_MAX 1024
 
 /* The site's kill switch: while this file exists the shim starts no lanes (scope.c). */
@@ -128,9 +128,17 @@ struct laneshim_config {
 	char agent[PATH_MAX];
 	char log_file[PATH_MAX];
 	char disable_file[PATH_MAX]; /* a kill switch of the site's own, besides LANESHIM_KILL_SWITCH */
+	int agent_start;             /* LANESHIM_AGENT_START_*: where the agent's runtime starts (agent.c) */
 	struct laneshim_patterns allow_programs;
 	struct laneshim_patterns deny_programs;
 };
+/* laneshim_config.agent_start */
+enum laneshim_agent_start {
+	LANESHIM_AGENT_START_AUTO,   /* a thread of its own, inline under a finite RLIMIT_AS */
+	LANESHIM_AGENT_START_THREAD, /* a loader thread; connect() waits at most its deadline, late lanes after */
+	LANESHIM_AGENT_START_INLINE, /* on the thread of the first eligible call: one malloc arena less */
+};
+
 const struct laneshim_config *laneshim_config(void);
 bool laneshim_cidr_parse(const char *text, size_t len, struct laneshim_cidr *out);
 
@@ -155,8 +163,8 @@ bool laneshim_filter_tcp(int fd, int kind);
 bool laneshim_active(void);
 bool laneshim_endpoint_from(const struct sockaddr *sa, socklen_t len, struct laneshim_endpoint *ep);
 bool laneshim_endpoint_of(int fd, bool peer, struct laneshim_endpoint *ep);
-void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction,
-			const struct laneshim_endpoint *local, const struct laneshim_endpoint *remote);
+void laneshim_flow_fill(laneshim_flow *flow, int fd, int32_t direction, const struct laneshim_endpoint *local,
+			const struct laneshim_endpoint *remote);
 const char *laneshim_endpoint_str(const struct laneshim_endpoint *ep, char *buf, size_t len);
 
 /*
@@ -186,7 +194,7 @@ bool laneshim_lane_marked(int fd);
 bool laneshim_lanes_any(void);
 int laneshim_lane_next(unsigned from, unsigned last); /* first marked fd in [from, last], or -1 */
 void laneshim_lane_add(int fd);
-bool laneshim_lane_release(int fd);   /* fd is about to close: true if it is the lane's last fd */
+bool laneshim_lane_release(int fd);      /* fd is about to close: true if it is the lane's last fd */
 void laneshim_lane_dup(int fd, int fd2); /* fd2 was just made a copy of fd */
 void laneshim_lanes_forget(void);        /* fork child: the inherited marks are the parent's */
 

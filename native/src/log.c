@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 512
+#define LOG_LINE_MAX  512
 #define LOG_FD_STDERR (-1)
-#define LOG_FD_LOST (-2)
+#define LOG_FD_LOST   (-2)
 
 /*
  * The log file is moved to a high fd number so that it does not take the low numbers a

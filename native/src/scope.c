@@ -17,10 +17,9 @@
  * which is how interpreted tools such as dnf and pip are recognised.
  */
 static const char *const default_excludes[] = {
-	"gdb", "gdb-*", "gdbserver", "lldb", "lldb-*", "strace", "ltrace", "valgrind*", "rr", "perf",
-	"init", "systemd", "systemd-*",
-	"apt", "apt-get", "apt-cache", "aptitude", "dpkg", "dpkg-*", "rpm", "dnf", "yum", "zypper",
-	"pacman", "snap", "snapd", "pip", "pip[0-9]*",
+	"gdb",  "gdb-*",   "gdbserver", "lldb",   "lldb-*",  "strace",    "ltrace",   "valgrind*", "rr",     "perf",
+	"init", "systemd", "systemd-*", "apt",    "apt-get", "apt-cache", "aptitude", "dpkg",      "dpkg-*", "rpm",
+	"dnf",  "yum",     "zypper",    "pacman", "snap",    "snapd",     "pip",      "pip[0-9]*",
 };
 
 /* Past the ']' closing the class that starts at p ('['), or NULL if it is not closed. */
@@ -187,8 +186,8 @@ bool laneshim_kill_switch(const struct laneshim_config *c)
 	struct stat st;
 	int saved, off;
 
-	if (then == now || !__atomic_compare_exchange_n(&checked_at, &then, now, false, __ATOMIC_RELAXED,
-							 __ATOMIC_RELAXED))
+	if (then == now ||
+	    !__atomic_compare_exchange_n(&checked_at, &then, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return __atomic_load_n(&switched_off, __ATOMIC_RELAXED) != 0;
 	saved = errno;
 	off = stat(LANESHIM_KILL_SWITCH, &st) == 0 || (c->disable_file[0] != '\0' && stat(c->disable_file, &st) == 0);

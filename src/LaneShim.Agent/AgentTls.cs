@@ -13,24 +13,25 @@ namespace LaneShim.Agent;
 /// </summary>
 internal static class AgentTls
 {
-    /// <summary>The client options for <paramref name="address"/>, reading at most <paramref name="maxReplyBytes"/> per reply.</summary>
-    public static GrpcClientOptions Options(BrokerAddress address, int maxReplyBytes)
+    /// <summary>The channel options for <paramref name="address"/>, reading at most <paramref name="maxReplyBytes"/> per reply.</summary>
+    public static BrokerChannelOptions Options(BrokerAddress address, int maxReplyBytes, BrokerTransport transport)
     {
-        GrpcClientOptions? tls = address.Tls ? TlsOptions() : null;
-        return new GrpcClientOptions
+        BrokerChannelOptions? tls = address.Tls ? TlsOptions() : null;
+        return new BrokerChannelOptions
         {
+            Transport = transport,
             MaxReceiveMessageSize = maxReplyBytes,
             ClientCertificate = tls?.ClientCertificate,
             TrustedAuthorities = tls?.TrustedAuthorities,
         };
     }
 
-    private static GrpcClientOptions TlsOptions()
+    private static BrokerChannelOptions TlsOptions()
     {
         if (Libc.GetAuxVal(Libc.AT_SECURE) != 0)
         {
             AgentLog.Info("https broker in a setuid program: no client certificate is used");
-            return new GrpcClientOptions();
+            return new BrokerChannelOptions();
         }
         try
         {
@@ -39,7 +40,7 @@ internal static class AgentTls
         catch (InvalidOperationException e)
         {
             AgentLog.Error($"TLS settings: {e.Message}; asking the broker without a client certificate");
-            return new GrpcClientOptions { TrustedAuthorities = TryAuthorities(Environment.GetEnvironmentVariable("LANESHIM_TLS_CA")) };
+            return new BrokerChannelOptions { TrustedAuthorities = TryAuthorities(Environment.GetEnvironmentVariable("LANESHIM_TLS_CA")) };
         }
     }
 

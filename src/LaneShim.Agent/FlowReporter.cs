@@ -1,4 +1,5 @@
 // FlowReporter.cs - sends flow reports (batched) and lease releases to the broker from the agent's service thread, off the connect and close paths.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -21,16 +22,17 @@ internal sealed class FlowReporter
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ReportDeadline = TimeSpan.FromSeconds(2);
     private readonly ReportQueue _queue = new(Capacity);
-    private readonly LaneBrokerClient _client;
+    private readonly BrokerChannel _client;
     private readonly object _idle = new();
     private int _unfinished; // queued or being sent
     private volatile bool _noBatchRpc;
     private volatile bool _flushing;
     private readonly object _lingering = new();
     private readonly FlowReportBatch _batch = new();
+    private readonly Lock _draining = new(); // the service thread and a closing thread may both send
     private readonly List<object> _taken = new(MaxBatch);
 
-    public FlowReporter(LaneBrokerClient client) => _client = client;
+    public FlowReporter(BrokerChannel client) => _client = client;
 
     /// <summary>Queues a report; drops it when the queue is full.</summary>
     public void Enqueue(FlowReport report) => Add(report, $"report for lease {report.LeaseId}");
@@ -79,7 +81,42 @@ internal sealed class FlowReporter
     /// Sends what is queued: waits up to <paramref name="wait"/> for a first item, lingers for others to share its
     /// call, sends them, and returns (the service thread then does its other work).
     /// </summary>
-    public void DrainOnce(TimeSpan wait)
+    public void DrainOnce(TimeSpan wait) => DrainOnce(wait, linger: true, ReportDeadline);
+
+    /// <summary>Reports queued and not yet sent.</summary>
+    public int Pending => Volatile.Read(ref _unfinished);
+
+    /// <summary>
+    /// Sends one batch of what is queued now from the calling thread (a program's close() when the agent has no
+    /// service thread), without lingering, within <paramref name="deadline"/>.
+    /// </summary>
+    public void SendNow(TimeSpan deadline) => DrainOnce(TimeSpan.Zero, linger: false, deadline);
+
+    private void DrainOnce(TimeSpan wait, bool linger, TimeSpan deadline)
+    {
+        if (!linger)
+        {
+            // A program's close() never waits for another sender: it leaves the batch to whoever is sending.
+            if (!_draining.TryEnter())
+            {
+                return;
+            }
+        }
+        else
+        {
+            _draining.Enter();
+        }
+        try
+        {
+            DrainLocked(wait, linger, deadline);
+        }
+        finally
+        {
+            _draining.Exit();
+        }
+    }
+
+    private void DrainLocked(TimeSpan wait, bool linger, TimeSpan deadline)
     {
         if (!_queue.TryTake(out object? first, (int)Math.Max(0, wait.TotalMilliseconds)))
         {
@@ -87,7 +124,7 @@ internal sealed class FlowReporter
         }
         if (first is ReleaseRequest release)
         {
-            Send($"release of lease {release.LeaseId}", () => _client.ReleaseLane(release, ReportDeadline));
+            Send($"release of lease {release.LeaseId}", () => _client.Call((c, o) => c.ReleaseLane(release, o), deadline));
             Done(1);
             return;
         }
@@ -99,7 +136,7 @@ internal sealed class FlowReporter
         // Sleep through the linger once (Flush cuts it short), then take what came: one wake per batch, not per close.
         lock (_lingering)
         {
-            if (!_flushing)
+            if (linger && !_flushing)
             {
                 Monitor.Wait(_lingering, Linger);
             }
@@ -135,27 +172,27 @@ internal sealed class FlowReporter
 
         if (_batch.Reports.Count > 0)
         {
-            SendBatch(_batch);
+            SendBatch(_batch, deadline);
         }
 
         Done(_taken.Count);
         if (held is ReleaseRequest r)
         {
-            Send($"release of lease {r.LeaseId}", () => _client.ReleaseLane(r, ReportDeadline));
+            Send($"release of lease {r.LeaseId}", () => _client.Call((c, o) => c.ReleaseLane(r, o), deadline));
             Done(1);
         }
     }
 
-    private void SendBatch(FlowReportBatch batch)
+    private void SendBatch(FlowReportBatch batch, TimeSpan deadline)
     {
         if (!_noBatchRpc)
         {
             try
             {
-                _client.ReportFlows(batch, ReportDeadline);
+                _client.Call((c, o) => c.ReportFlows(batch, o), deadline);
                 return;
             }
-            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
             {
                 _noBatchRpc = true; // an older broker: one call per report from now on
             }
@@ -167,7 +204,7 @@ internal sealed class FlowReporter
         }
         foreach (FlowReport report in batch.Reports)
         {
-            Send($"report for lease {report.LeaseId}", () => _client.ReportFlow(report, ReportDeadline));
+            Send($"report for lease {report.LeaseId}", () => _client.Call((c, o) => c.ReportFlow(report, o), deadline));
         }
     }
 

@@ -1,4 +1,5 @@
 // LeaseRenewer.cs - keeps the leases of live flows alive: renews each at about half its TTL, on the agent's service thread.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -17,11 +18,11 @@ internal sealed class LeaseRenewer
     /// <summary>How often the service thread looks for leases due.</summary>
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxDeadline = TimeSpan.FromSeconds(2);
-    private readonly LaneBrokerClient _client;
+    private readonly BrokerChannel _client;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Tracked> _leases = new(StringComparer.Ordinal);
 
-    public LeaseRenewer(LaneBrokerClient client) => _client = client;
+    public LeaseRenewer(BrokerChannel client) => _client = client;
 
     /// <summary>Called with a lease id the broker has forgotten, so no new flow uses its grant.</summary>
     public Action<string>? Lost { get; set; }
@@ -103,7 +104,8 @@ internal sealed class LeaseRenewer
         var deadline = TimeSpan.FromMilliseconds(Math.Clamp((expires - now) / 4, 20, (long)MaxDeadline.TotalMilliseconds));
         try
         {
-            LaneGrant renewed = _client.RenewLane(new RenewRequest { LeaseId = id }, deadline);
+            var renew = new RenewRequest { LeaseId = id };
+            LaneGrant renewed = _client.Call((c, o) => c.RenewLane(renew, o), deadline);
             lock (_lock)
             {
                 if (_leases.TryGetValue(id, out Tracked? t))
@@ -115,13 +117,13 @@ internal sealed class LeaseRenewer
             Renewed?.Invoke(id, renewed.ExpiresUnixMs);
             AgentLog.Debug($"lease {id[..Math.Min(8, id.Length)]} renewed until {renewed.ExpiresUnixMs}");
         }
-        catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.NotFound)
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
             lock (_lock)
             {
                 _leases.Remove(id);
             }
-            AgentLog.Info($"lease {id[..Math.Min(8, id.Length)]} is gone at the broker ({e.Detail}); its flows keep their settings without a lease");
+            AgentLog.Info($"lease {id[..Math.Min(8, id.Length)]} is gone at the broker ({e.Status.Detail}); its flows keep their settings without a lease");
             Lost?.Invoke(id);
         }
         catch (Exception e)

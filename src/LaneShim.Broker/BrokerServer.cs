@@ -12,17 +12,18 @@ using LaneShim.Broker.Storage;
 using LaneShim.Core;
 using LaneShim.Core.Topology;
 using Google.Protobuf;
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
 namespace LaneShim.Broker;
 
-/// <summary>Wires <see cref="BrokerOptions"/> into a <see cref="LaneBrokerService"/> served by a <see cref="GrpcHost"/>.</summary>
+/// <summary>Wires <see cref="BrokerOptions"/> into a <see cref="LaneBrokerService"/> served by a <see cref="BrokerHost"/>.</summary>
 public sealed class BrokerServer : IAsyncDisposable
 {
     private static readonly TimeSpan WarmUpDeadline = TimeSpan.FromSeconds(10);
-    private readonly GrpcHost _host;
+    private readonly BrokerHost _host;
     private readonly string? _ownedDirectory;
     private readonly Timer _sweeper;
     private readonly MetricsEndpoint? _metrics;
@@ -32,7 +33,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly AuditLog? _audit;
     private readonly BpfLanePath? _bpf;
 
-    private BrokerServer(GrpcHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit, BpfLanePath? bpf)
+    private BrokerServer(BrokerHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit, BpfLanePath? bpf)
     {
         _audit = audit;
         _bpf = bpf;
@@ -89,13 +90,13 @@ public sealed class BrokerServer : IAsyncDisposable
             throw new ArgumentException($"--metrics {options.MetricsUrl}: {metricsError}");
         }
         BpfLanePath? bpf = null;
-        GrpcHost host;
+        BrokerHost host;
         try
         {
             // The kernel path starts before the listener: a connect report is served by the same grant path as a request.
             bpf = options.Bpf is null ? null : BpfLanePath.Start(options.Bpf, service.Policies, new ServiceKernelFlowGrants(service), loggers.CreateLogger<BpfLanePath>());
             var scope = new BpfScopeService(() => bpf, loggers.CreateLogger<BpfScopeService>());
-            host = await GrpcHost.StartAsync(listen, scope.Bind(service.Bind(new GrpcServiceDefinition())), new GrpcHostOptions { Tls = tls }, loggers, cancellationToken).ConfigureAwait(false);
+            host = await BrokerHost.StartAsync(listen, service, new BrokerHostOptions { Tls = tls, Services = [scope] }, loggers, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -141,6 +142,31 @@ public sealed class BrokerServer : IAsyncDisposable
             throw;
         }
         return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit, bpf);
+    }
+
+    /// <summary>
+    /// SIGHUP: reads the policy file again and swaps it in (a file with a mistake is refused with file:line in the log
+    /// and the running policy stays), then reloads the topology (<see cref="ReloadTopologyAsync"/>). Leases already
+    /// granted keep their class until they end. Returns whether the policy was reloaded (false in flag mode, which has
+    /// no file, or when refused).
+    /// </summary>
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken)
+    {
+        bool policy = false;
+        if (_options.PolicyFile is not null)
+        {
+            if (Service.Policies.TryReload(_options.LoadPolicy, out string? error))
+            {
+                _logger.LogInformation("policy reloaded from {File}", _options.PolicyFile);
+                policy = true;
+            }
+            else
+            {
+                _logger.LogError("policy reload refused, keeping the running policy: {Error}", error);
+            }
+        }
+        await ReloadTopologyAsync(cancellationToken).ConfigureAwait(false);
+        return policy;
     }
 
     /// <summary>
@@ -229,21 +255,22 @@ public sealed class BrokerServer : IAsyncDisposable
         socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
         request.Flow.Local = new Endpoint { Address = ByteString.CopyFrom(127, 0, 0, 1), Port = (uint)((System.Net.IPEndPoint)socket.LocalEndPoint!).Port };
         request.Program.Fd = (int)socket.Handle;
-        using var client = new LaneBrokerClient(address);
+        using var broker = BrokerChannel.Open(address);
+        LaneBroker.LaneBrokerClient client = broker.Client;
         try
         {
-            LaneGrant grant = await client.RequestLaneAsync(request, WarmUpDeadline, cancellationToken).ConfigureAwait(false);
-            await client.ReleaseLaneAsync(new ReleaseRequest { LeaseId = grant.LeaseId }, WarmUpDeadline, cancellationToken).ConfigureAwait(false);
+            LaneGrant grant = await client.RequestLaneAsync(request, deadline: DateTime.UtcNow + WarmUpDeadline, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.ReleaseLaneAsync(new ReleaseRequest { LeaseId = grant.LeaseId }, deadline: DateTime.UtcNow + WarmUpDeadline, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (GrpcException)
+        catch (RpcException)
         {
             // a policy that denies the made-up flow warms the same path
         }
         try
         {
-            await client.ListLeasesAsync(new ListLeasesRequest(), WarmUpDeadline, cancellationToken).ConfigureAwait(false);
+            await client.ListLeasesAsync(new ListLeasesRequest(), deadline: DateTime.UtcNow + WarmUpDeadline, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (GrpcException)
+        catch (RpcException)
         {
             // With thousands of leases restored from the store the list outgrows one message; the path is warm anyway.
         }

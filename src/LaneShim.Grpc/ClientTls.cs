@@ -8,7 +8,7 @@ namespace LaneShim.Grpc;
 public static class ClientTls
 {
     /// <summary>The SSL options: ALPN h2, the client certificate, and a private trust store when one is given.</summary>
-    public static SslClientAuthenticationOptions SslOptions(GrpcClientOptions options)
+    public static SslClientAuthenticationOptions SslOptions(BrokerChannelOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var ssl = new SslClientAuthenticationOptions
@@ -40,10 +40,10 @@ public static class ClientTls
     /// <c>LANESHIM_TLS_CA</c>, the variables the agent reads; unset ones are left out.
     /// </summary>
     /// <exception cref="InvalidOperationException">A named file does not load; the message names it.</exception>
-    public static GrpcClientOptions OptionsFromEnvironment()
+    public static BrokerChannelOptions OptionsFromEnvironment()
     {
         string? cert = Variable("LANESHIM_TLS_CERT"), key = Variable("LANESHIM_TLS_KEY"), ca = Variable("LANESHIM_TLS_CA");
-        return new GrpcClientOptions
+        return new BrokerChannelOptions
         {
             ClientCertificate = cert is null ? null : LoadCertificate(cert, key ?? cert),
             TrustedAuthorities = ca is null ? null : LoadAuthorities(ca),

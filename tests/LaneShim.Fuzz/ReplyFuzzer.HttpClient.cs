@@ -1,6 +1,6 @@
-// ReplyFuzzer.HttpClient.cs - the HttpClient path (CLI and tools): each FuzzCase as a decoded HttpResponseMessage through ReadResponseAsync.
+// ReplyFuzzer.HttpClient.cs - decoded responses: each FuzzCase as an HttpResponseMessage interpreted by Grpc.Net.Client.
 using System.Net;
-using LaneShim.Grpc;
+using Grpc.Core;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Fuzz;
@@ -14,14 +14,9 @@ public sealed partial class ReplyFuzzer
         try
         {
             using HttpResponseMessage response = ToResponse(input);
-            Task<LaneGrant> decoding = _client.ReadResponseAsync(response, LaneGrant.Parser, CancellationToken.None);
-            if (!decoding.IsCompleted)
-            {
-                return ("decoding did not complete synchronously on an in-memory body (it would wait on the network)", input.ToString());
-            }
-            grant = decoding.GetAwaiter().GetResult();
+            grant = Interpret(response);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             CountStatus(report, e.StatusCode);
             return (null, "");

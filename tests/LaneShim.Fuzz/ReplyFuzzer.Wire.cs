@@ -1,4 +1,5 @@
 // ReplyFuzzer.Wire.cs - the agent's path: a fake broker's bytes on a fresh socketpair, read by Http2UnaryConnection, interpreted by GrpcClient.
+using Grpc.Core;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -27,6 +28,7 @@ public sealed partial class ReplyFuzzer
     // Above this a write could fill the default Unix socket send buffer before the agent reads: enlarge it first.
     private const int LargeWrite = 128 * 1024;
 
+    private static readonly HttpRequestMessage _request = new(HttpMethod.Post, "http://localhost/laneshim.v1.LaneBroker/RequestLane");
     private readonly byte[] _requestBlock = BuildRequestBlock();
     private readonly byte[] _requestBody = GrpcFraming.Encode(new LaneRequest
     {
@@ -108,7 +110,7 @@ public sealed partial class ReplyFuzzer
         {
             report.Http2Failures++;
             CountStatus(report, e.Status);
-            if (e.Status == GrpcStatusCode.DeadlineExceeded && allBytesSent)
+            if (e.Status == StatusCode.DeadlineExceeded && allBytesSent)
             {
                 return (Hang(report, $"{call} waited for its deadline although every byte of the answer had been sent: {e.Message}"), false);
             }
@@ -129,16 +131,21 @@ public sealed partial class ReplyFuzzer
         LaneGrant grant;
         try
         {
-            grant = _client.Interpret(_reply, LaneGrant.Parser);
+            using HttpResponseMessage response = Http2CallHandler.ToResponse(_request, _reply);
+            grant = Interpret(response);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             CountStatus(report, e.StatusCode);
             return (null, true);
         }
         catch (Exception e)
         {
-            return ($"{call}: GrpcClient.Interpret threw {e.GetType().FullName}: {e.Message}\n{e.StackTrace}", true);
+            return ($"{call}: interpreting the answer threw {e.GetType().FullName}: {e.Message}\n{e.StackTrace}", true);
+        }
+        finally
+        {
+            _reply.Clear();
         }
 
         return (ValidateAndApply(grant, report), true);
@@ -193,9 +200,8 @@ public sealed partial class ReplyFuzzer
 
     private static byte[] BuildRequestBlock()
     {
-        // The block CallDirect sends for RequestLane: the fixed part and a grpc-timeout.
-        byte[] fixedPart = RequestHeaderBlock.Build(LaneBrokerMethods.RequestLane, "localhost", new GrpcClientOptions().UserAgent);
-        byte[] block = new byte[fixedPart.Length + RequestHeaderBlock.TimeoutRoom];
-        return block[..RequestHeaderBlock.WithTimeout(fixedPart, GrpcTimeout.Format(TimeSpan.FromMilliseconds(20)), block)];
+        // The block the handler sends for RequestLane, with a grpc-timeout.
+        byte[] block = new byte[256];
+        return block[..RequestHeaderBlock.Build(_request, GrpcTimeout.Format(TimeSpan.FromMilliseconds(20)), ref block)];
     }
 }

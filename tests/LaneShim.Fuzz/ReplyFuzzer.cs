@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using LaneShim.Agent;
 using LaneShim.Agent.Abi;
+using Grpc.Core;
+using Grpc.Net.Client;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -13,15 +15,26 @@ namespace LaneShim.Fuzz;
 /// then <c>GrantValidator</c>, and applies every grant the validator passes to a real TCP socket with
 /// <c>SocketTuner</c>. In wire mode (ReplyFuzzer.Wire.cs) the answer is the byte stream of a fake broker on a
 /// socketpair, read by the agent's own HTTP/2 client; in HttpClient mode (ReplyFuzzer.HttpClient.cs) it is a decoded
-/// HttpResponseMessage. Anything other than a <see cref="GrpcException"/> (or, on the wire, an HTTP/2 failure) from
+/// HttpResponseMessage. Anything other than an <see cref="RpcException"/> (or, on the wire, an HTTP/2 failure) from
 /// decoding, any exception from validation and tuning, and any call that overruns its deadline is a crash.
 /// </summary>
 public sealed partial class ReplyFuzzer : IDisposable
 {
-    private readonly GrpcClient _client = new(BrokerAddress.Parse("unix:/nonexistent/laneshim-fuzz.sock"),
-        new GrpcClientOptions { MaxReceiveMessageSize = AgentRuntime.MaxReplyBytes });
+    private readonly CannedResponseHandler _canned = new();
+    private readonly LaneBroker.LaneBrokerClient _grpc;
     private Socket _socket = NewSocket();
     private int _socketUses;
+
+    /// <summary>A fuzzer whose answers Grpc.Net.Client interprets with the agent's reply size limit.</summary>
+    public ReplyFuzzer()
+    {
+        _grpc = new LaneBroker.LaneBrokerClient(GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpClient = new HttpClient(_canned) { Timeout = Timeout.InfiniteTimeSpan },
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = AgentRuntime.MaxReplyBytes,
+        }));
+    }
 
     /// <summary>The name of <paramref name="mode"/> in reports and on the command line.</summary>
     public static string NameOf(FuzzMode mode) => mode == FuzzMode.Wire ? "wire" : "httpclient";
@@ -47,7 +60,14 @@ public sealed partial class ReplyFuzzer : IDisposable
         return report;
     }
 
-    private static void CountStatus(FuzzReport report, GrpcStatusCode status) =>
+    // The agent's interpretation of an answer: the generated client on Grpc.Net.Client, given this response.
+    private LaneGrant Interpret(HttpResponseMessage response)
+    {
+        _canned.Next = response;
+        return _grpc.RequestLane(new LaneRequest());
+    }
+
+    private static void CountStatus(FuzzReport report, StatusCode status) =>
         report.Statuses[status.ToString()] = report.Statuses.GetValueOrDefault(status.ToString()) + 1;
 
     // What the agent does with a decoded grant: validate it, then tune a real socket with it.
@@ -91,6 +111,6 @@ public sealed partial class ReplyFuzzer : IDisposable
     public void Dispose()
     {
         _socket.Dispose();
-        _client.Dispose();
+        _canned.Dispose();
     }
 }

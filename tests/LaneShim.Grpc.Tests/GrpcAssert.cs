@@ -1,4 +1,5 @@
 // GrpcAssert.cs - assertions on gRPC outcomes: the status code, and that a failure came back within its deadline.
+using Grpc.Core;
 using System.Diagnostics;
 
 namespace LaneShim.Grpc.Tests;
@@ -6,23 +7,23 @@ namespace LaneShim.Grpc.Tests;
 /// <summary>Runs a call expected to fail and checks how and how fast.</summary>
 internal static class GrpcAssert
 {
-    /// <summary>Awaits <paramref name="call"/>, requires a GrpcException (and nothing else) with one of <paramref name="expected"/>.</summary>
-    public static async Task<(GrpcException Error, TimeSpan Elapsed)> FailsAsync(Func<Task> call, params GrpcStatusCode[] expected)
+    /// <summary>Awaits <paramref name="call"/>, requires a RpcException (and nothing else) with one of <paramref name="expected"/>.</summary>
+    public static async Task<(RpcException Error, TimeSpan Elapsed)> FailsAsync(Func<Task> call, params StatusCode[] expected)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
             await call();
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Detail}");
+            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Status.Detail}");
             return (e, elapsed);
         }
         catch (Exception e)
         {
-            Assert.Fail($"expected a GrpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
+            Assert.Fail($"expected a RpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
         }
 
         Assert.Fail($"expected {string.Join(" or ", expected)}, but the call succeeded");
@@ -33,22 +34,22 @@ internal static class GrpcAssert
     /// The synchronous form of <see cref="FailsAsync"/>. The call runs on a thread of its own, as the agent's calls do (a
     /// program's thread in connect()), so a client takes its direct path; the test's pool thread waits on a task.
     /// </summary>
-    public static (GrpcException Error, TimeSpan Elapsed) Fails(Action call, params GrpcStatusCode[] expected)
+    public static (RpcException Error, TimeSpan Elapsed) Fails(Action call, params StatusCode[] expected)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
             OnOwnThread(call);
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
             TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Detail}");
+            Assert.IsTrue(expected.Contains(e.StatusCode), $"expected {string.Join(" or ", expected)}, got {e.StatusCode}: {e.Status.Detail}");
             return (e, elapsed);
         }
         catch (Exception e)
         {
-            Assert.Fail($"expected a GrpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
+            Assert.Fail($"expected a RpcException ({string.Join(" or ", expected)}), got {e.GetType().FullName}: {e}");
         }
 
         Assert.Fail($"expected {string.Join(" or ", expected)}, but the call succeeded");

@@ -1,4 +1,6 @@
 // PythonInteropTests.cs - our client and host against python3-grpcio, a gRPC implementation nobody here wrote.
+using Grpc.Core;
+using LaneShim.Grpc.Tests.Http2;
 using System.Text.Json;
 using Google.Protobuf;
 using LaneShim.Protocol.V1;
@@ -26,7 +28,7 @@ public sealed class PythonInteropTests
     {
         await using RunningHost host = await RunningHost.StartAsync(transport);
         LaneRequest? seen = null;
-        host.Broker.RequestLane = (request, _) =>
+        host.Broker.OnRequestLane = (request, _) =>
         {
             seen = request;
             return Task.FromResult(SampleMessages.GrantFor(request));
@@ -85,7 +87,7 @@ public sealed class PythonInteropTests
         LaneGrant expected = SampleMessages.GrantFor(sent);
         (BackgroundProcess server, BrokerAddress address) = PythonGrpcPeer.StartServer(Listen(transport, dir), "RequestLane=reply:" + Json.Format(expected));
         using (server)
-        using (var client = new LaneBrokerClient(address))
+        using (var client = DirectCalls.Open(address))
         {
             LaneGrant grant = await client.RequestLaneAsync(sent, Generous);
             LaneGrant again = GrpcAssert.OnOwnThread(() => client.RequestLane(sent, Generous));
@@ -97,7 +99,8 @@ public sealed class PythonInteropTests
             JsonElement root = seen.RootElement;
             Assert.AreEqual("RequestLane", root.GetProperty("method").GetString());
             Assert.AreEqual(sent, JsonParser.Default.Parse<LaneRequest>(root.GetProperty("request").GetRawText()), "python parsed a different request");
-            StringAssert.StartsWith(root.GetProperty("user_agent").GetString(), "laneshim-grpc/1");
+            // Grpc.Net.Client names itself (as it does on SocketsHttpHandler); the direct handler must carry it unchanged.
+            StringAssert.StartsWith(root.GetProperty("user_agent").GetString(), $"grpc-dotnet/{GrpcDotnetVersion} (.NET ");
             double remaining = root.GetProperty("timeout_remaining").GetDouble();
             Assert.IsTrue(remaining > 0 && remaining <= Generous.TotalSeconds, $"python saw {remaining} s left: grpc-timeout did not arrive intact");
         }
@@ -112,14 +115,14 @@ public sealed class PythonInteropTests
         using var dir = new TestDirectory();
         (BackgroundProcess server, BrokerAddress address) = PythonGrpcPeer.StartServer(Listen(transport, dir), "RenewLane=abort:RESOURCE_EXHAUSTED:" + why);
         using (server)
-        using (var client = new LaneBrokerClient(address))
+        using (var client = DirectCalls.Open(address))
         {
-            (GrpcException error, _) = await GrpcAssert.FailsAsync(
-                () => client.RenewLaneAsync(new RenewRequest { LeaseId = "l-1" }, Generous), GrpcStatusCode.ResourceExhausted);
-            Assert.AreEqual(why, error.Detail);
+            (RpcException error, _) = await GrpcAssert.FailsAsync(
+                () => client.RenewLaneAsync(new RenewRequest { LeaseId = "l-1" }, Generous), StatusCode.ResourceExhausted);
+            Assert.AreEqual(why, error.Status.Detail);
 
-            (error, _) = GrpcAssert.Fails(() => client.RenewLane(new RenewRequest { LeaseId = "l-1" }, Generous), GrpcStatusCode.ResourceExhausted);
-            Assert.AreEqual(why, error.Detail);
+            (error, _) = GrpcAssert.Fails(() => client.RenewLane(new RenewRequest { LeaseId = "l-1" }, Generous), StatusCode.ResourceExhausted);
+            Assert.AreEqual(why, error.Status.Detail);
         }
     }
 
@@ -131,16 +134,16 @@ public sealed class PythonInteropTests
         using var dir = new TestDirectory();
         (BackgroundProcess server, BrokerAddress address) = PythonGrpcPeer.StartServer(Listen(transport, dir), "ReleaseLane=sleep:5", "ReportFlow=reply:{}");
         using (server)
-        using (var client = new LaneBrokerClient(address))
+        using (var client = DirectCalls.Open(address))
         {
             await client.ReportFlowAsync(new FlowReport(), Generous); // connection up: measure the deadline, not the handshake
             TimeSpan deadline = TimeSpan.FromMilliseconds(100);
             for (int i = 0; i < 3; i++)
             {
                 (_, TimeSpan elapsed) = await GrpcAssert.FailsAsync(
-                    () => client.ReleaseLaneAsync(new ReleaseRequest { LeaseId = "slow" }, deadline), GrpcStatusCode.DeadlineExceeded);
+                    () => client.ReleaseLaneAsync(new ReleaseRequest { LeaseId = "slow" }, deadline), StatusCode.DeadlineExceeded);
                 GrpcAssert.WithinDeadline(elapsed, deadline, TimeSpan.FromMilliseconds(20), i);
-                (_, elapsed) = GrpcAssert.Fails(() => client.ReleaseLane(new ReleaseRequest { LeaseId = "slow" }, deadline), GrpcStatusCode.DeadlineExceeded);
+                (_, elapsed) = GrpcAssert.Fails(() => client.ReleaseLane(new ReleaseRequest { LeaseId = "slow" }, deadline), StatusCode.DeadlineExceeded);
                 GrpcAssert.WithinDeadline(elapsed, deadline, TimeSpan.FromMilliseconds(20), i);
             }
         }
@@ -152,11 +155,16 @@ public sealed class PythonInteropTests
         using var dir = new TestDirectory();
         (BackgroundProcess server, BrokerAddress address) = PythonGrpcPeer.StartServer(Listen("unix", dir), "ReportFlow=reply:{}");
         using (server)
-        using (var client = new LaneBrokerClient(address))
+        using (var client = DirectCalls.Open(address))
         {
-            await GrpcAssert.FailsAsync(() => client.ListLeasesAsync(new ListLeasesRequest(), Generous), GrpcStatusCode.Unimplemented);
+            await GrpcAssert.FailsAsync(() => client.ListLeasesAsync(new ListLeasesRequest(), Generous), StatusCode.Unimplemented);
         }
     }
+
+    // The informational version Grpc.Net.Client puts in its user-agent (e.g. 2.85.0), without any "+commit" suffix.
+    private static string GrpcDotnetVersion =>
+        typeof(global::Grpc.Net.Client.GrpcChannel).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
 
     private static string Listen(string transport, TestDirectory dir) => transport == "unix"
         ? "unix:" + dir.File("py.sock")

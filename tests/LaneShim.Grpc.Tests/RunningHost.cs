@@ -1,42 +1,64 @@
-// RunningHost.cs - a GrpcHost serving a TestLaneBroker in its own temp directory, over a Unix socket or loopback TCP.
-using LaneShim.Broker.Hosting;
+// RunningHost.cs - a TestLaneBroker served by Grpc.AspNetCore on a Unix socket or a TCP port, for the interop tests.
+using LaneShim.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LaneShim.Grpc.Tests;
 
-/// <summary>Starts and stops an in-process host for one test.</summary>
+/// <summary>A running test service; dispose it to stop.</summary>
 internal sealed class RunningHost : IAsyncDisposable
 {
-    private RunningHost(TestDirectory directory, GrpcHost host, TestLaneBroker broker)
+    private readonly WebApplication _app;
+
+    private RunningHost(TestDirectory directory, WebApplication app, TestLaneBroker broker, BrokerAddress address)
     {
         Directory = directory;
-        Host = host;
+        _app = app;
         Broker = broker;
+        Address = address;
     }
 
     public TestDirectory Directory { get; }
 
-    public GrpcHost Host { get; }
-
     public TestLaneBroker Broker { get; }
 
-    public BrokerAddress Address => Host.Address;
+    public BrokerAddress Address { get; }
 
-    /// <summary>Starts a host; <paramref name="transport"/> is "unix" (socket in a temp dir) or "tcp" (127.0.0.1, ephemeral port).</summary>
-    public static async Task<RunningHost> StartAsync(string transport, TestLaneBroker? broker = null, GrpcHostOptions? options = null)
+    public static async Task<RunningHost> StartAsync(string transport, TestLaneBroker? broker = null)
     {
         var directory = new TestDirectory();
         broker ??= new TestLaneBroker();
-        BrokerAddress listen = transport switch
-        {
-            "unix" => BrokerAddress.Parse("unix:" + directory.File("broker.sock")),
-            "tcp" => BrokerAddress.Parse("tcp:127.0.0.1:0"),
-            _ => throw new ArgumentException($"unknown transport {transport}", nameof(transport)),
-        };
-
         try
         {
-            GrpcHost host = await GrpcHost.StartAsync(listen, broker.Definition(), options ?? new GrpcHostOptions(), null, CancellationToken.None);
-            return new RunningHost(directory, host, broker);
+            WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.Services.AddRoutingCore();
+            builder.Services.AddLogging();
+            builder.Services.AddSingleton(broker);
+            builder.Services.AddGrpc();
+            string socket = directory.File("broker.sock");
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+            {
+                if (transport == "unix")
+                {
+                    k.ListenUnixSocket(socket, o => o.Protocols = HttpProtocols.Http2);
+                }
+                else
+                {
+                    k.Listen(System.Net.IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
+                }
+            });
+            WebApplication app = builder.Build();
+            app.UseRouting();
+            app.MapGrpcService<TestLaneBroker>();
+            await app.StartAsync();
+            BrokerAddress address = transport == "unix"
+                ? BrokerAddress.Unix(socket)
+                : BrokerAddress.Parse(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            return new RunningHost(directory, app, broker, address);
         }
         catch
         {
@@ -45,11 +67,12 @@ internal sealed class RunningHost : IAsyncDisposable
         }
     }
 
-    public GrpcClient Client(GrpcClientOptions? options = null) => new(Address, options);
+    public BrokerChannel Client(BrokerTransport transport = BrokerTransport.Direct) => BrokerChannel.Open(Address, new BrokerChannelOptions { Transport = transport });
 
     public async ValueTask DisposeAsync()
     {
-        await Host.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
         Directory.Dispose();
     }
 }

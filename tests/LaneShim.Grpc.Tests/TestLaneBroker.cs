@@ -1,42 +1,34 @@
-// TestLaneBroker.cs - a LaneBroker service definition with scriptable handlers, for the in-process and interop tests.
+// TestLaneBroker.cs - a LaneBroker service whose answers each test sets, for the wire-compatibility tests.
+using Grpc.Core;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Grpc.Tests;
 
-/// <summary>
-/// The test service: RequestLane answers <see cref="SampleMessages.GrantFor"/>; RenewLane denies with
-/// <see cref="DenialDetail"/>; ReleaseLane hangs until cancelled; the others answer empty replies.
-/// Each handler can be replaced.
-/// </summary>
-internal sealed class TestLaneBroker
+/// <summary>The generated service base with replaceable handlers: grants what it is asked, denies renewals, never answers releases.</summary>
+internal sealed class TestLaneBroker : LaneBroker.LaneBrokerBase
 {
-    /// <summary>The PERMISSION_DENIED detail: non-ASCII and '%' exercise percent-encoding.</summary>
     public const string DenialDetail = "lane 'dmz' is not for uid 1000: 100% booked → try later ✓";
 
-    public Func<LaneRequest, ServerCallContext, Task<LaneGrant>> RequestLane { get; set; } =
+    public Func<LaneRequest, ServerCallContext, Task<LaneGrant>> OnRequestLane { get; set; } =
         (request, _) => Task.FromResult(SampleMessages.GrantFor(request));
 
-    public Func<RenewRequest, ServerCallContext, Task<LaneGrant>> RenewLane { get; set; } =
-        (_, _) => throw new GrpcException(GrpcStatusCode.PermissionDenied, DenialDetail);
+    public Func<RenewRequest, ServerCallContext, Task<LaneGrant>> OnRenewLane { get; set; } =
+        (_, _) => throw new RpcException(new Status(StatusCode.PermissionDenied, DenialDetail));
 
-    public Func<ReleaseRequest, ServerCallContext, Task<ReleaseReply>> ReleaseLane { get; set; } =
+    public Func<ReleaseRequest, ServerCallContext, Task<ReleaseReply>> OnReleaseLane { get; set; } =
         async (_, context) =>
         {
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
             return new ReleaseReply();
         };
 
-    public Func<FlowReport, ServerCallContext, Task<ReportReply>> ReportFlow { get; set; } =
-        (_, _) => Task.FromResult(new ReportReply());
+    public override Task<LaneGrant> RequestLane(LaneRequest request, ServerCallContext context) => OnRequestLane(request, context);
 
-    public Func<ListLeasesRequest, ServerCallContext, Task<ListLeasesReply>> ListLeases { get; set; } =
-        (_, _) => Task.FromResult(new ListLeasesReply());
+    public override Task<LaneGrant> RenewLane(RenewRequest request, ServerCallContext context) => OnRenewLane(request, context);
 
-    /// <summary>The definition a GrpcHost serves; handlers are looked up per call, so they can change after start.</summary>
-    public GrpcServiceDefinition Definition() => new GrpcServiceDefinition()
-        .AddUnary(LaneBrokerMethods.RequestLane, LaneRequest.Parser, (r, c) => RequestLane(r, c))
-        .AddUnary(LaneBrokerMethods.RenewLane, RenewRequest.Parser, (r, c) => RenewLane(r, c))
-        .AddUnary(LaneBrokerMethods.ReleaseLane, ReleaseRequest.Parser, (r, c) => ReleaseLane(r, c))
-        .AddUnary(LaneBrokerMethods.ReportFlow, FlowReport.Parser, (r, c) => ReportFlow(r, c))
-        .AddUnary(LaneBrokerMethods.ListLeases, ListLeasesRequest.Parser, (r, c) => ListLeases(r, c));
+    public override Task<ReleaseReply> ReleaseLane(ReleaseRequest request, ServerCallContext context) => OnReleaseLane(request, context);
+
+    public override Task<ReportReply> ReportFlow(FlowReport request, ServerCallContext context) => Task.FromResult(new ReportReply());
+
+    public override Task<ListLeasesReply> ListLeases(ListLeasesRequest request, ServerCallContext context) => Task.FromResult(new ListLeasesReply());
 }

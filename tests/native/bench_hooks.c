@@ -1,4 +1,5 @@
-/* bench_hooks.c - ns per call of the socket() hook, the kind prefilter and the scoping checks (`make -C native bench`). */
+/* bench_hooks.c - ns per call of the socket() hook, the kind prefilter and the scoping checks (`make -C native bench`).
+ */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,19 +22,19 @@ static double now_ns(void)
 }
 
 /* The best of 5 runs of n calls, per call: the least disturbed by the other builds on this machine. */
-#define BENCH(label, n, body)                                                                        \
-	do {                                                                                         \
-		double best = 1e30;                                                                  \
-		for (int run = 0; run < 5; run++) {                                                  \
-			double t0 = now_ns();                                                        \
-			for (int i = 0; i < (n); i++) {                                              \
-				body;                                                                \
-			}                                                                            \
-			double per = (now_ns() - t0) / (n);                                          \
-			if (per < best)                                                              \
-				best = per;                                                          \
-		}                                                                                    \
-		printf("%-58s %8.1f ns\n", label, best);                                             \
+#define BENCH(label, n, body)                               \
+	do {                                                \
+		double best = 1e30;                         \
+		for (int run = 0; run < 5; run++) {         \
+			double t0 = now_ns();               \
+			for (int i = 0; i < (n); i++) {     \
+				body;                       \
+			}                                   \
+			double per = (now_ns() - t0) / (n); \
+			if (per < best)                     \
+				best = per;                 \
+		}                                           \
+		printf("%-58s %8.1f ns\n", label, best);    \
 	} while (0)
 
 static int by_value(const void *a, const void *b)

@@ -15,8 +15,8 @@
 
 #include "laneshim_abi.h"
 
-#define EXPORT __attribute__((visibility("default")))
-#define GARBAGE_ERRNO 9999
+#define EXPORT         __attribute__((visibility("default")))
+#define GARBAGE_ERRNO  9999
 #define APPLIED_SNDBUF (1 << 20)
 
 /* One line per call (ending in pid=N), appended with a single write so concurrent threads do not interleave. */
@@ -63,8 +63,9 @@ static void sleep_ms(long ms)
 
 EXPORT int32_t laneshim_agent_init(const laneshim_agent_config *config)
 {
-	record("init deadline=%u broker=%s log_level=%d log_fd=%d abi=%u program=%s", config->deadline_ms,
-	       config->broker, config->log_level, config->log_fd, config->abi_version, config->program);
+	record("init deadline=%u broker=%s log_level=%d log_fd=%d abi=%u program=%s main_thread=%d init_flags=%u",
+	       config->deadline_ms, config->broker, config->log_level, config->log_fd, config->abi_version,
+	       config->program, gettid() == getpid(), config->flags);
 	if (config->abi_version != LANESHIM_ABI_VERSION)
 		return LANESHIM_E_ABI;
 	/* A runtime that starts slowly: the first flows cannot wait for it and get their lanes late. */
@@ -108,8 +109,8 @@ EXPORT int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim
 	const char *ms = getenv("FAKE_AGENT_SLEEP_MS");
 
 	record("prepare fd=%d dir=%d family=%u lport=%u rport=%u flags=%u sndbuf=%d rcvbuf=%d", flow->fd,
-	       flow->direction, flow->family, flow->local_port, flow->remote_port, flow->flags,
-	       flow->app_sndbuf, flow->app_rcvbuf);
+	       flow->direction, flow->family, flow->local_port, flow->remote_port, flow->flags, flow->app_sndbuf,
+	       flow->app_rcvbuf);
 	if (mode_is("ok") || mode_is("slowinit"))
 		return apply(flow, outcome);
 	if (mode_is("nolane"))

@@ -1,4 +1,5 @@
-/* hostile_agent.c - what an attacker would point LANESHIM_AGENT at: proves it was loaded by leaving <its path>.loaded. */
+/* hostile_agent.c - what an attacker would point LANESHIM_AGENT at: proves it was loaded by leaving <its path>.loaded.
+ */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -29,18 +29,18 @@
 
 #include "laneshim_abi.h"
 
-#define PASS 0
-#define FAIL 1
-#define SKIP 77 /* automake's "skipped" exit code */
+#define PASS          0
+#define FAIL          1
+#define SKIP          77 /* automake's "skipped" exit code */
 #define WRAPPER_ERROR 88 /* what valgrind is told to exit with when it finds an error */
 
 #define DEFAULT_TIMEOUT_S 30
-#define ENV_MAX 256
-#define CASE_ENV_MAX 8
-#define MARK "shim_test: " /* prefix of the child's own messages on stderr */
-#define SOME_ERRNO 1234
-#define THREADS 64
-#define AGENT_SNDBUF (1 << 20) /* what fake_agent.c applies in ok mode */
+#define ENV_MAX           256
+#define CASE_ENV_MAX      8
+#define MARK              "shim_test: " /* prefix of the child's own messages on stderr */
+#define SOME_ERRNO        1234
+#define THREADS           64
+#define AGENT_SNDBUF      (1 << 20) /* what fake_agent.c applies in ok mode */
 
 #ifndef LANESHIM_ABI_HEADER
 #define LANESHIM_ABI_HEADER "native/include/laneshim_abi.h"
@@ -54,8 +54,8 @@
 
 struct test_case {
 	const char *name;
-	int (*child)(void);  /* runs in a child process under the shim */
-	int (*tester)(void); /* or: runs here, in the tester */
+	int (*child)(void);            /* runs in a child process under the shim */
+	int (*tester)(void);           /* or: runs here, in the tester */
 	const char *env[CASE_ENV_MAX]; /* "KEY=value" added to (or replacing) the defaults */
 	const char *config;            /* contents of the client config file, if any */
 	const char *stdout_expect;     /* the child's exact stdout; NULL: nothing */
@@ -131,10 +131,10 @@ static char *slurp_cmd(const char *cmd, int *status)
 
 /* ---------- child side: scenarios run under the shim ---------- */
 
-#define CHECK(cond, ...)                                                                                    \
-	do {                                                                                                \
-		if (!(cond))                                                                                \
-			child_fail(__VA_ARGS__);                                                            \
+#define CHECK(cond, ...)                         \
+	do {                                     \
+		if (!(cond))                     \
+			child_fail(__VA_ARGS__); \
 	} while (0)
 
 static void child_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -442,7 +442,8 @@ static int case_unix_socket_skipped(void)
 	/* Abstract name: nothing to clean up. */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 			  (size_t)snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "laneshim-test-%d", getpid()));
-	CHECK(bind(lfd, (struct sockaddr *)&sun, len) == 0 && listen(lfd, 4) == 0, "unix listener: %s", strerror(errno));
+	CHECK(bind(lfd, (struct sockaddr *)&sun, len) == 0 && listen(lfd, 4) == 0, "unix listener: %s",
+	      strerror(errno));
 	CHECK(connect(fd, (struct sockaddr *)&sun, len) == 0, "unix connect: %s", strerror(errno));
 	CHECK(agent_count("init") == 0 && agent_count("prepare") == 0, "the agent was called for AF_UNIX");
 	return tcp_control();
@@ -586,7 +587,8 @@ static int case_listen_wildcard(void)
 	uint16_t any, lo;
 	int afd = listener(AF_INET, "0.0.0.0", &any), lfd = listener(AF_INET, "127.0.0.1", &lo);
 
-	CHECK(agent_count("prepare dir=3 family=2 lport=%u rport=0", any) == 1, "the agent did not see listen on 0.0.0.0");
+	CHECK(agent_count("prepare dir=3 family=2 lport=%u rport=0", any) == 1,
+	      "the agent did not see listen on 0.0.0.0");
 	CHECK(agent_count("prepare dir=3 lport=%u", lo) == 0, "the agent saw listen on loopback");
 	close(afd);
 	close(lfd);
@@ -656,21 +658,40 @@ static int case_agent_slow(void)
  */
 static int closed_count(int fd);
 
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/*
+ * A program with more than one thread starts the agent in a loader thread; one that takes longer to start than
+ * the deadline: connect() returns within the deadline (plus scheduling), and the socket gets its lane once the
+ * agent is ready (LANESHIM_FLOW_LATE), read back from the kernel.
+ */
 static int case_late_lane_after_slow_start(void)
 {
 	uint16_t port;
-	int lfd = listener(AF_INET, "127.0.0.1", &port), fd = tcp_socket(AF_INET), sndbuf = 0;
+	int lfd, fd, sndbuf = 0;
 	socklen_t len = sizeof(sndbuf);
-	double t0 = now_ms(), ms;
+	pthread_t other;
+	double t0, ms;
+
+	CHECK(pthread_create(&other, NULL, idle_thread, NULL) == 0, "pthread_create");
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	fd = tcp_socket(AF_INET);
+	t0 = now_ms();
 
 	CHECK(connect_to(fd, AF_INET, "127.0.0.1", port) == 0, "connect: %s", strerror(errno));
 	ms = now_ms() - t0;
 	CHECK(ms < 20 + 15, "connect waited %.1f ms for an agent that starts in 200 ms (deadline 20 ms)", ms);
-	CHECK(agent_count("prepare") == 0, "the agent was called before it was ready");
+	CHECK(agent_count("prepare fd=%d", fd) == 0, "the agent was called before it was ready");
 	for (int i = 0; i < 200 && agent_count("connected fd=%d", fd) == 0; i++)
 		poll(NULL, 0, 10);
 	CHECK(agent_count("prepare fd=%d dir=1 flags=%u", fd, LANESHIM_FLOW_LATE) == 1,
 	      "the socket got no late lane (%d prepares)", agent_count("prepare"));
+	CHECK(agent_count("main_thread=0") == 1, "the agent was not started in the loader thread");
 	CHECK(agent_count("connected fd=%d", fd) == 1, "the late lane's connect was not reported");
 	CHECK(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 && sndbuf == 2 * AGENT_SNDBUF,
 	      "SO_SNDBUF is %d, not the late lane's %d", sndbuf, 2 * AGENT_SNDBUF);
@@ -678,6 +699,61 @@ static int case_late_lane_after_slow_start(void)
 	for (int i = 0; i < 200 && agent_count("serve") == 0; i++)
 		poll(NULL, 0, 10);
 	CHECK(agent_count("serve") == 1, "the loader thread was not lent to the agent after the late flows");
+	close(lfd);
+	return PASS;
+}
+
+/* agent_start = inline: the agent starts on the calling thread, and that first connect gets its lane at once. */
+static int case_inline_start_on_callers_thread(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("init") == 1 && agent_count("main_thread=1") == 1,
+	      "the agent was not started on the program's own thread");
+	CHECK(agent_count("init_flags=%u", LANESHIM_INIT_INLINE) == 1, "the agent was not told it starts inline");
+	CHECK(agent_count("prepare dir=1 rport=%u flags=0", port) == 1, "the first connect got no lane");
+	CHECK(agent_count("serve") == 0, "an inline start lent the agent a thread");
+	close(lfd);
+	return PASS;
+}
+
+/* Under a finite RLIMIT_AS the agent starts inline by default: a loader thread costs a 64 MiB malloc arena. */
+static int case_address_limit_starts_inline(void)
+{
+	struct rlimit limit;
+	unsigned long pages = 0;
+	uint16_t port;
+	int lfd;
+	FILE *statm = fopen("/proc/self/statm", "r");
+
+	CHECK(statm != NULL && fscanf(statm, "%lu", &pages) == 1, "/proc/self/statm");
+	fclose(statm);
+	/* Sanitizer runtimes map terabytes of shadow memory: no limit leaves room for anything there. */
+	if (pages * 4096UL > (1UL << 40))
+		child_skip("this process maps over a terabyte (a sanitizer's shadow memory)");
+	CHECK(getrlimit(RLIMIT_AS, &limit) == 0, "getrlimit: %s", strerror(errno));
+	limit.rlim_cur = pages * 4096UL + (8UL << 30);
+	CHECK(setrlimit(RLIMIT_AS, &limit) == 0, "setrlimit: %s", strerror(errno));
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("main_thread=1") == 1, "under RLIMIT_AS the agent was not started inline");
+	close(lfd);
+	return PASS;
+}
+
+/* By default the agent starts in a loader thread of the shim's, which then serves the agent. */
+static int case_default_start_in_loader_thread(void)
+{
+	uint16_t port;
+	int lfd = listener(AF_INET, "127.0.0.1", &port);
+
+	close(connected(AF_INET, "127.0.0.1", port));
+	CHECK(agent_count("main_thread=0") == 1, "the agent was not started in the loader thread");
+	for (int i = 0; i < 200 && agent_count("serve") == 0; i++)
+		poll(NULL, 0, 10);
+	CHECK(agent_count("serve") == 1, "the loader thread was not lent to the agent");
 	close(lfd);
 	return PASS;
 }
@@ -871,7 +947,8 @@ static int case_dup3_over_lane(void)
 	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "dup3 lost O_CLOEXEC");
 	CHECK(closed_count(fd) == 1, "dup3 over the lane told the agent %d times, want 1", closed_count(fd));
 	fd = lane();
-	CHECK(dup3(fd, 201, O_CLOEXEC) == 201 && close(fd) == 0 && agent_count("closed") == 1, "dup3 copy: early notify");
+	CHECK(dup3(fd, 201, O_CLOEXEC) == 201 && close(fd) == 0 && agent_count("closed") == 1,
+	      "dup3 copy: early notify");
 	CHECK(close(201) == 0 && closed_count(201) == 1, "closing the dup3 copy did not tell the agent");
 	close(other);
 	return PASS;
@@ -883,7 +960,8 @@ static int case_fcntl_dupfd_shares(void)
 
 	CHECK(d >= 300 && c >= 400, "F_DUPFD gave %d and %d", d, c);
 	CHECK(fcntl(c, F_GETFD) == FD_CLOEXEC && fcntl(d, F_GETFD) == 0, "F_DUPFD(_CLOEXEC) flags are wrong");
-	CHECK(close(fd) == 0 && close(d) == 0 && agent_count("closed") == 0, "closing two of three copies told the agent");
+	CHECK(close(fd) == 0 && close(d) == 0 && agent_count("closed") == 0,
+	      "closing two of three copies told the agent");
 	CHECK(close(c) == 0 && closed_count(c) == 1, "closing the F_DUPFD_CLOEXEC copy did not tell the agent");
 	return PASS;
 }
@@ -918,8 +996,8 @@ static int case_close_not_lane(void)
 
 	CHECK(pipe(p) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "pipe/socketpair: %s", strerror(errno));
 	close(p[0]), close(p[1]), close(sp[0]), close(sp[1]), close(u), close(t), close(n);
-	close(connected(AF_INET, "127.0.0.1", lane_port == 0 ? (listener(AF_INET, "127.0.0.1", &lane_port), lane_port)
-							     : lane_port));
+	close(connected(AF_INET, "127.0.0.1",
+			lane_port == 0 ? (listener(AF_INET, "127.0.0.1", &lane_port), lane_port) : lane_port));
 	CHECK(agent_count("prepare dir=1") == 1, "the agent did not see the connect (control)");
 	CHECK(agent_count("closed") == 0, "closing fds that are not lanes told the agent");
 	return PASS;
@@ -937,7 +1015,8 @@ static int case_close_errno(void)
 	CHECK(close(-1) == -1 && errno == EBADF, "close(-1) left errno %d, want EBADF", errno);
 	fd = lane();
 	errno = SOME_ERRNO;
-	CHECK(dup2(tcp_socket(AF_INET), fd) == fd && errno == SOME_ERRNO, "dup2 over a lane changed errno to %d", errno);
+	CHECK(dup2(tcp_socket(AF_INET), fd) == fd && errno == SOME_ERRNO, "dup2 over a lane changed errno to %d",
+	      errno);
 	fd = lane();
 	errno = SOME_ERRNO;
 	CHECK(close_range((unsigned)fd, (unsigned)fd, 0) == 0 && errno == SOME_ERRNO, "close_range changed errno to %d",
@@ -1086,7 +1165,8 @@ static int case_fcntl_passthrough(void)
 
 	fl = fcntl(fd, F_GETFL);
 	CHECK(fl >= 0 && (fl & O_NONBLOCK) == 0, "F_GETFL gave %d", fl);
-	CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 && fcntl(fd, F_GETFL) == (fl | O_NONBLOCK), "F_SETFL O_NONBLOCK");
+	CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 && fcntl(fd, F_GETFL) == (fl | O_NONBLOCK),
+	      "F_SETFL O_NONBLOCK");
 	CHECK(fcntl(fd, F_SETFL, fl) == 0 && fcntl(fd, F_GETFL) == fl, "F_SETFL back");
 	CHECK(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 && fcntl(fd, F_GETFD) == FD_CLOEXEC, "F_SETFD");
 	CHECK(fcntl(-1, F_GETFL) == -1 && errno == EBADF, "fcntl(-1) did not fail with EBADF");
@@ -1100,7 +1180,9 @@ static int case_fcntl_passthrough(void)
 		struct flock probe = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
 
 		_exit(fcntl(file, F_GETLK, &probe) == 0 && probe.l_type == F_WRLCK && probe.l_start == 1LL << 40 &&
-			      probe.l_len == 10 && probe.l_pid == getppid() ? 0 : 1);
+				      probe.l_len == 10 && probe.l_pid == getppid()
+			      ? 0
+			      : 1);
 	}
 	CHECK(wait(&fl) > 0 && WIFEXITED(fl) && WEXITSTATUS(fl) == 0, "F_GETLK in a child did not see the lock");
 	CHECK(fcntl(file, F_DUPFD, 700) == 700, "F_DUPFD 700: %s", strerror(errno));
@@ -1233,9 +1315,11 @@ static int case_socket_hook_is_cheap(void)
 	int x = socket(AF_UNIX, SOCK_STREAM, 0), t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP), lfd;
 
 	errno = SOME_ERRNO;
-	CHECK(close(socket(AF_INET, SOCK_STREAM, 0)) == 0 && errno == SOME_ERRNO, "socket() changed errno to %d", errno);
+	CHECK(close(socket(AF_INET, SOCK_STREAM, 0)) == 0 && errno == SOME_ERRNO, "socket() changed errno to %d",
+	      errno);
 	CHECK(u >= 0 && x >= 0 && t >= 0, "socket: %s", strerror(errno));
-	CHECK(fcntl(u, F_GETFD) == FD_CLOEXEC && (fcntl(t, F_GETFL) & O_NONBLOCK), "socket() lost SOCK_CLOEXEC/NONBLOCK");
+	CHECK(fcntl(u, F_GETFD) == FD_CLOEXEC && (fcntl(t, F_GETFL) & O_NONBLOCK),
+	      "socket() lost SOCK_CLOEXEC/NONBLOCK");
 	CHECK(connect_to(u, AF_INET, "127.0.0.1", 9) == 0, "UDP connect: %s", strerror(errno));
 	if (u6 >= 0)
 		connect_to(u6, AF_INET6, "::1", 9);
@@ -1499,7 +1583,7 @@ static int wait_deadline(pid_t pid, int ms, int *status)
 }
 
 #define FORK_CHILDREN 16
-#define BUSY_THREADS 4
+#define BUSY_THREADS  4
 
 struct busy_arg {
 	uint16_t port;
@@ -1649,7 +1733,8 @@ static int case_posix_spawn_child(void)
 	CHECK(wait_deadline(pid, 10000, &status) == 0, "the spawned program hung");
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the spawned program failed (status %d)", status);
 	CHECK(agent_count("init pid=%d", (int)pid) == 1, "the spawned program did not load the agent");
-	CHECK(agent_count("prepare dir=1 rport=%u pid=%d", port, (int)pid) == 1, "the spawned program's connect got no lane");
+	CHECK(agent_count("prepare dir=1 rport=%u pid=%d", port, (int)pid) == 1,
+	      "the spawned program's connect got no lane");
 	CHECK(agent_count("closed pid=%d", (int)getpid()) == 0, "posix_spawn's file actions released a lane");
 	CHECK(close(held) == 0 && closed_count(held) == 1, "the parent's lane on fd %d was lost", held);
 	CHECK(close(other) == 0 && closed_count(other) == 1, "the parent's lane on fd %d was lost", other);
@@ -1698,7 +1783,7 @@ static bool copy_file(const char *from, const char *to);
 
 /* ---------- secure execution: a real setuid-root program, run by an unprivileged user ---------- */
 
-#define NOBODY 65534
+#define NOBODY     65534
 #define PROBE_EXIT 3
 
 struct suid_run {
@@ -1760,12 +1845,14 @@ static int suid_probe_run(uint16_t port, struct suid_run *run)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+		    e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
 		execve("/usr/bin/setpriv",
-		       (char *[]){"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--", probe, portbuf, NULL},
+		       (char *[]){"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--", probe,
+				  portbuf, NULL},
 		       env);
 		_exit(127);
 	}
@@ -1844,8 +1931,9 @@ static int suid_scenarios(void)
 	suid_path(work, sizeof(work), "ns/etc-work");
 	snprintf(opts, sizeof(opts), "lowerdir=/etc,upperdir=%s,workdir=%s", upper, work);
 	if (mkdir(upper, 0755) != 0 || mkdir(work, 0755) != 0 || mount("overlay", "/etc", "overlay", 0, opts) != 0)
-		return errno == ENODEV || errno == EINVAL ? (snprintf(reason, sizeof(reason), "no overlayfs for /etc here"), SKIP)
-							  : failf("overlay on /etc: %s", strerror(errno));
+		return errno == ENODEV || errno == EINVAL
+			       ? (snprintf(reason, sizeof(reason), "no overlayfs for /etc here"), SKIP)
+			       : failf("overlay on /etc: %s", strerror(errno));
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	{
 		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -1859,32 +1947,39 @@ static int suid_scenarios(void)
 	/* 1. Without the shim: what the program prints and how it exits. */
 	if ((rc = suid_probe_run(port, &plain)) != PASS)
 		return rc;
-	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status) != PROBE_EXIT || strstr(plain.out, "euid=0 secure=1 connect=ok") == NULL)
-		return failf("the plain probe did not run setuid root (status 0x%x, stdout \"%.80s\", stderr \"%.80s\")",
-			     plain.status, plain.out, plain.err);
+	if (!WIFEXITED(plain.status) || WEXITSTATUS(plain.status) != PROBE_EXIT ||
+	    strstr(plain.out, "euid=0 secure=1 connect=ok") == NULL)
+		return failf(
+			"the plain probe did not run setuid root (status 0x%x, stdout \"%.80s\", stderr \"%.80s\")",
+			plain.status, plain.out, plain.err);
 	/* 2. Site-wide install; a hostile environment and a user's config file that name a hostile agent and logs. */
-	if (!write_text("/etc/ld.so.preload", shim_path, 0644) || (mkdir("/etc/laneshim", 0755) != 0 && errno != EEXIST))
+	if (!write_text("/etc/ld.so.preload", shim_path, 0644) ||
+	    (mkdir("/etc/laneshim", 0755) != 0 && errno != EEXIST))
 		return failf("writing the overlay's /etc: %s", strerror(errno));
-	snprintf(conf, sizeof(conf), "agent = %s/libhostile-agent.so\nlog = debug\nlog_file = %s/user/conf.log\n"
-		 "include_loopback = yes\n", suid_dir, suid_dir);
+	snprintf(conf, sizeof(conf),
+		 "agent = %s/libhostile-agent.so\nlog = debug\nlog_file = %s/user/conf.log\n"
+		 "include_loopback = yes\n",
+		 suid_dir, suid_dir);
 	suid_path(path, sizeof(path), "user/client.conf");
 	if (!write_text(path, conf, 0666) || chown(path, NOBODY, NOBODY) != 0)
 		return failf("writing %s: %s", path, strerror(errno));
 	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("hostile environment", &plain, &run)) != PASS)
 		return rc;
 	if (count_in_file("agent.log", "init") != 0)
-		return failf("hostile environment: an agent was loaded for a loopback connect the environment asked for");
+		return failf(
+			"hostile environment: an agent was loaded for a loopback connect the environment asked for");
 	suid_free(&run);
 	/* 3. A root-owned /etc/laneshim/client.conf is honoured: the agent it names, its log file. */
-	snprintf(conf, sizeof(conf), "agent = %s\nlog = debug\nlog_file = %s/root.log\ninclude_loopback = yes\n", agent_path,
-		 suid_dir);
+	snprintf(conf, sizeof(conf), "agent = %s\nlog = debug\nlog_file = %s/root.log\ninclude_loopback = yes\n",
+		 agent_path, suid_dir);
 	if (!write_text("/etc/laneshim/client.conf", conf, 0644))
 		return failf("writing client.conf: %s", strerror(errno));
 	if ((rc = suid_probe_run(port, &run)) != PASS || (rc = suid_same("root-owned config", &plain, &run)) != PASS)
 		return rc;
 	prepared = count_in_file("agent.log", "connected fd=");
 	if (prepared != 1 || count_in_file("root.log", "ready") != 1)
-		return failf("root-owned config: the configured agent was called %d times (want 1) or root.log lacks 'ready'",
+		return failf("root-owned config: the configured agent was called %d times (want 1) or root.log lacks "
+			     "'ready'",
 			     prepared);
 	if (count_in_file("agent.log", "init deadline=20 ") != 1)
 		return failf("root-owned config: LANESHIM_DEADLINE_MS from the environment reached the agent");
@@ -1974,40 +2069,54 @@ static const struct test_case cases[] = {
 	{.name = "connect_refused", .child = case_connect_refused, .env = {LOOPBACK}, .bare_too = true},
 	{.name = "connect_nonblocking", .child = case_connect_nonblocking, .env = {LOOPBACK}, .bare_too = true},
 	{.name = "errno_preserved", .child = case_errno_preserved, .env = {LOOPBACK}, .bare_too = true},
-	{.name = "agent_clobbers_errno", .child = case_agent_clobbers_errno,
+	{.name = "agent_clobbers_errno",
+	 .child = case_agent_clobbers_errno,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=clobber"}},
 	{.name = "unix_socket_skipped", .child = case_unix_socket_skipped, .env = {LOOPBACK}},
 	{.name = "udp_socket_skipped", .child = case_udp_socket_skipped, .env = {LOOPBACK}},
 	{.name = "loopback_skipped_by_default", .child = case_connect_not_seen},
-	{.name = "exclude_skips_agent", .child = case_connect_not_seen,
+	{.name = "exclude_skips_agent",
+	 .child = case_connect_not_seen,
 	 .env = {LOOPBACK, "LANESHIM_EXCLUDE=10.0.0.0/8, 127.0.0.0/8 fd00::/8"}},
-	{.name = "exclude_matches_v4_mapped", .child = case_exclude_v4_mapped,
+	{.name = "exclude_matches_v4_mapped",
+	 .child = case_exclude_v4_mapped,
 	 .env = {LOOPBACK, "LANESHIM_EXCLUDE=127.0.0.1/32"}},
 	{.name = "disable_skips_agent", .child = case_disable_skips_agent, .env = {LOOPBACK, "LANESHIM_DISABLE=1"}},
 	{.name = "broker_address_skipped", .child = case_broker_address_skipped, .env = {LOOPBACK}},
-	{.name = "app_sndbuf_reported", .child = case_app_sndbuf_reported,
-	 .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
-	{.name = "agent_setsockopt_not_remembered", .child = case_agent_setsockopt_not_remembered,
-	 .env = {LOOPBACK}},
+	{.name = "app_sndbuf_reported", .child = case_app_sndbuf_reported, .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
+	{.name = "agent_setsockopt_not_remembered", .child = case_agent_setsockopt_not_remembered, .env = {LOOPBACK}},
 	{.name = "accept_inbound", .child = case_accept_inbound, .env = {LOOPBACK}},
 	{.name = "listen_wildcard", .child = case_listen_wildcard},
 	{.name = "ipv6_and_v4_mapped", .child = case_ipv6_and_v4_mapped, .env = {LOOPBACK}},
-	{.name = "agent_missing", .child = case_agent_missing,
+	{.name = "agent_missing",
+	 .child = case_agent_missing,
 	 .env = {LOOPBACK, "LANESHIM_AGENT=/nonexistent/liblaneshim-agent.so"}},
 	{.name = "agent_initfail", .child = case_agent_initfail, .env = {LOOPBACK, "FAKE_AGENT_MODE=initfail"}},
-	{.name = "agent_slow", .child = case_agent_slow,
+	{.name = "agent_slow",
+	 .child = case_agent_slow,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=sleep", "FAKE_AGENT_SLEEP_MS=50"}},
-	{.name = "late_lane_after_slow_start", .child = case_late_lane_after_slow_start,
+	{.name = "inline_start_on_callers_thread",
+	 .child = case_inline_start_on_callers_thread,
+	 .env = {LOOPBACK, "LANESHIM_AGENT_START=inline"}},
+	{.name = "address_limit_starts_inline", .child = case_address_limit_starts_inline, .env = {LOOPBACK}},
+	{.name = "default_start_in_loader_thread", .child = case_default_start_in_loader_thread, .env = {LOOPBACK}},
+	{.name = "late_lane_after_slow_start",
+	 .child = case_late_lane_after_slow_start,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=slowinit", "LANESHIM_DEADLINE_MS=20"}},
 	{.name = "fork_child_own_agent", .child = case_fork_child_own_agent, .env = {LOOPBACK}},
-	{.name = "fd_reuse_forgets_state", .child = case_fd_reuse_forgets_state,
+	{.name = "fd_reuse_forgets_state",
+	 .child = case_fd_reuse_forgets_state,
 	 .env = {LOOPBACK, "FAKE_AGENT_MODE=nolane"}},
-	{.name = "malformed_config", .child = case_malformed_config, .env = {"LANESHIM_DEADLINE_MS=abc"},
+	{.name = "malformed_config",
+	 .child = case_malformed_config,
+	 .env = {"LANESHIM_DEADLINE_MS=abc"},
 	 .config = "# a test config\n\ndeadline_ms = 30\nthis line is bad\nexclude = 10.0.0.0/33\n"
 		   "colour = blue\ninclude_loopback = yes\n"},
-	{.name = "stdout_untouched", .child = case_stdout_untouched,
+	{.name = "stdout_untouched",
+	 .child = case_stdout_untouched,
 	 .env = {LOOPBACK, "LANESHIM_LOG_FILE=", "LANESHIM_DEADLINE_MS=bogus"},
-	 .stdout_expect = "child stdout\n", .stderr_has = "laneshim["},
+	 .stdout_expect = "child stdout\n",
+	 .stderr_has = "laneshim["},
 	{.name = "threads_64", .child = case_threads, .env = {LOOPBACK}},
 	{.name = "close_lane_notifies_once", .child = case_close_lane_once, .env = {LOOPBACK}},
 	{.name = "dup_shares_lane", .child = case_dup_shares_lane, .env = {LOOPBACK}},
@@ -2031,23 +2140,33 @@ static const struct test_case cases[] = {
 	{.name = "helper_connect", .child = helper_connect, .helper = true},
 	{.name = "socket_hook_is_cheap", .child = case_socket_hook_is_cheap, .env = {LOOPBACK}},
 	{.name = "socket_kind_behind_our_back", .child = case_socket_kind_behind_our_back, .env = {LOOPBACK}},
-	{.name = "scope_deny_by_name", .child = case_scope_deny_name,
+	{.name = "scope_deny_by_name",
+	 .child = case_scope_deny_name,
 	 .env = {LOOPBACK, "LANESHIM_DENY_PROGRAMS=iperf3, shim_test"}},
-	{.name = "scope_allow_list_excludes_others", .child = case_scope_not_allowed,
+	{.name = "scope_allow_list_excludes_others",
+	 .child = case_scope_not_allowed,
 	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=iperf3 curl"}},
-	{.name = "scope_allow_full_path_glob", .child = case_connect_blocking,
+	{.name = "scope_allow_full_path_glob",
+	 .child = case_connect_blocking,
 	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=/nowhere/*,*/tests/shim_te[s]t"}},
-	{.name = "scope_deny_wins_over_allow", .child = case_scope_deny_wins,
+	{.name = "scope_deny_wins_over_allow",
+	 .child = case_scope_deny_wins,
 	 .env = {LOOPBACK, "LANESHIM_ALLOW_PROGRAMS=shim_test", "LANESHIM_DENY_PROGRAMS=shim_*"}},
-	{.name = "scope_config_file_keys", .child = case_scope_config_file, .env = {LOOPBACK},
+	{.name = "scope_config_file_keys",
+	 .child = case_scope_config_file,
+	 .env = {LOOPBACK},
 	 .config = "# scoping\nallow_programs = rsync\nallow_programs = shim_test\ndeny_programs = x[\n"
 		   "disable_file = relative/path\ndeny_programs = gdb\n"},
 	{.name = "scope_builtin_tracer", .child = case_scope_builtin, .env = {LOOPBACK}, .exe_copy = "strace"},
-	{.name = "scope_builtin_service_manager", .child = case_scope_builtin, .env = {LOOPBACK},
+	{.name = "scope_builtin_service_manager",
+	 .child = case_scope_builtin,
+	 .env = {LOOPBACK},
 	 .exe_copy = "systemd-resolved"},
 	{.name = "scope_builtin_by_execfn", .child = case_scope_builtin, .env = {LOOPBACK}, .exe_link = "pip3"},
-	{.name = "scope_builtin_dropped", .child = case_connect_blocking,
-	 .env = {LOOPBACK, "LANESHIM_DEFAULT_EXCLUDES=no"}, .exe_copy = "strace"},
+	{.name = "scope_builtin_dropped",
+	 .child = case_connect_blocking,
+	 .env = {LOOPBACK, "LANESHIM_DEFAULT_EXCLUDES=no"},
+	 .exe_copy = "strace"},
 	{.name = "kill_switch_present", .child = case_kill_switch_present, .env = {LOOPBACK}},
 	{.name = "kill_switch_live", .child = case_kill_switch_live, .env = {LOOPBACK}},
 	{.name = "setuid_secure_execution", .tester = tester_setuid},
@@ -2225,7 +2344,8 @@ static pid_t spawn(const struct test_case *c, const char *dir, bool plain)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+		    e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(126);
@@ -2268,7 +2388,8 @@ static int child_result(const char *dir, int status)
 	} else if (code == WRAPPER_ERROR) {
 		snprintf(reason, sizeof(reason), "%s reported errors (see stderr)", getenv("LANESHIM_TEST_WRAPPER"));
 	} else if (WIFSIGNALED(status)) {
-		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
 	} else {
 		snprintf(reason, sizeof(reason), "exit status %d", code);
 	}
@@ -2316,7 +2437,8 @@ static int run_child(const struct test_case *c, bool plain)
 	if (rc == FAIL) {
 		size_t len = strlen(reason);
 
-		snprintf(reason + len, sizeof(reason) - len, "%s (files kept in %s)", plain ? " [without the shim]" : "", dir);
+		snprintf(reason + len, sizeof(reason) - len, "%s (files kept in %s)",
+			 plain ? " [without the shim]" : "", dir);
 	} else {
 		remove_dir(dir);
 	}

@@ -15,7 +15,7 @@ static inline uint64_t laneshim_now_ns(void)
 
 static inline struct timespec laneshim_timespec(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
 
 	return ts;
 }

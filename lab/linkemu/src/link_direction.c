@@ -14,7 +14,7 @@
 /* The largest packet a TUN device can hand us, whatever MTU someone sets on it later. */
 #define MAX_PACKET 65535
 /* Bounded batches keep one side from starving the other when the thread falls behind. */
-#define READ_BATCH 64
+#define READ_BATCH  64
 #define WRITE_BATCH 256
 /*
  * Wake-ups may be this late so the kernel can coalesce them: 20 us is 0.05% of a 40 ms RTT and about a
@@ -36,8 +36,8 @@ static inline void set_max(_Atomic uint64_t *c, uint64_t v)
 
 int laneshim_link_direction_init(struct laneshim_link_direction *d, const char *name,
 				 const struct laneshim_link_params *params, const struct laneshim_options *o,
-				 uint64_t stream, const struct laneshim_tun *in, const struct laneshim_tun *out, int stop_fd,
-				 const _Atomic int *stop)
+				 uint64_t stream, const struct laneshim_tun *in, const struct laneshim_tun *out,
+				 int stop_fd, const _Atomic int *stop)
 {
 	size_t cap = params->buffer_bytes;
 	int err;
@@ -202,8 +202,8 @@ void *laneshim_link_direction_run(void *arg)
 {
 	struct laneshim_link_direction *d = arg;
 	struct pollfd fds[2] = {
-		{ .fd = d->in_fd, .events = POLLIN },
-		{ .fd = d->stop_fd, .events = POLLIN },
+		{.fd = d->in_fd, .events = POLLIN},
+		{.fd = d->stop_fd, .events = POLLIN},
 	};
 	bool readable = true;
 	uint64_t now;

@@ -37,8 +37,8 @@ __attribute__((format(printf, 2, 3), noreturn)) static void die(int status, cons
 	exit(status);
 }
 
-static void print_direction(const char *name, const struct laneshim_link_params *p, const struct laneshim_endpoint *from,
-			    const struct laneshim_endpoint *to)
+static void print_direction(const char *name, const struct laneshim_link_params *p,
+			    const struct laneshim_endpoint *from, const struct laneshim_endpoint *to)
 {
 	char delay[32], rate[32], queue[32], buffer[32];
 
@@ -91,7 +91,7 @@ static void start_thread(pthread_t *t, struct laneshim_link_direction *d)
 
 	pthread_attr_init(&attr);
 	if (opts.rt_priority > 0) {
-		struct sched_param sp = { .sched_priority = opts.rt_priority };
+		struct sched_param sp = {.sched_priority = opts.rt_priority};
 
 		/* A real-time forwarder keeps its timing when builds compete for the CPU. */
 		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
@@ -178,7 +178,8 @@ int main(int argc, char **argv)
 
 	err = laneshim_link_direction_init(&dir_ab, "ab", &opts.ab, &opts, 1, &tun_a, &tun_b, stop_fd, &stopping);
 	if (err == 0)
-		err = laneshim_link_direction_init(&dir_ba, "ba", &opts.ba, &opts, 2, &tun_b, &tun_a, stop_fd, &stopping);
+		err = laneshim_link_direction_init(&dir_ba, "ba", &opts.ba, &opts, 2, &tun_b, &tun_a, stop_fd,
+						   &stopping);
 	if (err)
 		die(1, "setup failed: packet buffers (--buffer): %s", strerror(-err));
 

@@ -27,10 +27,10 @@ struct laneshim_endpoint {
 /* What one direction of the link does to the packets that cross it. */
 struct laneshim_link_params {
 	uint64_t delay_ns;
-	uint64_t rate_bps;    /* on-the-wire IP bytes (+ overhead) per second x 8; 0 = unlimited */
-	uint64_t queue_bytes; /* tail-drop limit on bytes waiting for serialization; 0 = unlimited */
-	double loss;	      /* independent drop probability */
-	uint64_t buffer_bytes;/* packet arena: queue + delay line + slack */
+	uint64_t rate_bps;     /* on-the-wire IP bytes (+ overhead) per second x 8; 0 = unlimited */
+	uint64_t queue_bytes;  /* tail-drop limit on bytes waiting for serialization; 0 = unlimited */
+	double loss;           /* independent drop probability */
+	uint64_t buffer_bytes; /* packet arena: queue + delay line + slack */
 };
 
 struct laneshim_options {
@@ -43,7 +43,7 @@ struct laneshim_options {
 	const char *stats_path;
 	uint64_t stats_interval_ns;
 	const char *pidfile;
-	int ready_fd; /* -1: print "ready" on stdout */
+	int ready_fd;    /* -1: print "ready" on stdout */
 	int rt_priority; /* 0: normal scheduling */
 	int quiet;
 };

@@ -10,7 +10,7 @@
  * 9000-byte slot. One thread both produces and consumes, so there is no locking.
  */
 struct laneshim_packet {
-	uint32_t len;	 /* bytes of data; LANESHIM_PACKET_WRAP marks "continue at offset 0" */
+	uint32_t len; /* bytes of data; LANESHIM_PACKET_WRAP marks "continue at offset 0" */
 	uint32_t unused;
 	uint64_t due_ns; /* CLOCK_MONOTONIC time at which the packet leaves the far end of the link */
 	unsigned char data[];
@@ -20,11 +20,11 @@ struct laneshim_packet {
 
 struct laneshim_packet_ring {
 	unsigned char *arena;
-	size_t cap;	  /* arena bytes, a multiple of 16 */
-	size_t max_len;	  /* largest packet a reservation must fit */
-	size_t head;	  /* oldest record */
-	size_t tail;	  /* where the next record goes */
-	size_t used;	  /* bytes between head and tail, wrap padding included */
+	size_t cap;       /* arena bytes, a multiple of 16 */
+	size_t max_len;   /* largest packet a reservation must fit */
+	size_t head;      /* oldest record */
+	size_t tail;      /* where the next record goes */
+	size_t used;      /* bytes between head and tail, wrap padding included */
 	size_t reserved;  /* offset handed out by the last reserve() */
 	uint64_t packets; /* records (not counting wrap markers) */
 };

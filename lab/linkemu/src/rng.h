@@ -20,7 +20,7 @@ static inline uint64_t laneshim_rng_next(struct laneshim_rng *g)
 /* Independent streams per direction from one user seed. */
 static inline void laneshim_rng_seed(struct laneshim_rng *g, uint64_t seed, uint64_t stream)
 {
-	struct laneshim_rng mix = { seed ^ (stream * 0xd1342543de82ef95u) };
+	struct laneshim_rng mix = {seed ^ (stream * 0xd1342543de82ef95u)};
 
 	g->state = laneshim_rng_next(&mix);
 }

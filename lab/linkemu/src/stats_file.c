@@ -47,10 +47,10 @@ static void direction(FILE *f, const struct laneshim_link_direction *d, const st
 		(unsigned long long)d->params.queue_bytes, d->params.loss, get(&c->received_packets),
 		get(&c->received_bytes), get(&c->forwarded_packets), get(&c->forwarded_bytes),
 		get(&c->dropped_loss_packets), get(&c->dropped_loss_bytes), get(&c->dropped_queue_packets),
-		get(&c->dropped_queue_bytes), get(&c->dropped_buffer_packets), (unsigned long long)input_dropped, get(&c->write_errors),
-		(unsigned long long)laneshim_link_direction_backlog(d, now), get(&c->max_queue_bytes),
-		get(&c->buffered_packets), forwarded != 0 ? get(&c->total_late_ns) / forwarded : 0ull,
-		get(&c->max_late_ns));
+		get(&c->dropped_queue_bytes), get(&c->dropped_buffer_packets), (unsigned long long)input_dropped,
+		get(&c->write_errors), (unsigned long long)laneshim_link_direction_backlog(d, now),
+		get(&c->max_queue_bytes), get(&c->buffered_packets),
+		forwarded != 0 ? get(&c->total_late_ns) / forwarded : 0ull, get(&c->max_late_ns));
 }
 
 int laneshim_stats_write(const char *path, const struct laneshim_options *o, const struct laneshim_link_direction *ab,

@@ -79,7 +79,7 @@ static int netlink_add_address(int ifindex, const struct laneshim_ifaddr *ia)
 		struct nlmsgerr err;
 		char rest[256];
 	} ack;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	size_t alen = ia->family == AF_INET ? 4 : 16;
 	struct rtattr *rta;
 	ssize_t n;
@@ -264,15 +264,16 @@ int laneshim_tun_tx_dropped(const struct laneshim_tun *tun, uint64_t *dropped)
 	while (len < sizeof(buf) - 1 && (n = read(tun->netdev_fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
-	/* "  name: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs tx_drop ..." */
+	/* "  name: rx_bytes rx_packets rx_errs rx_drop fifo frame compressed multicast tx_bytes tx_packets tx_errs
+	 * tx_drop ..." */
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long v[12];
 
 		line += strspn(line, " ");
 		if (strncmp(line, tun->dev, namelen) != 0 || line[namelen] != ':')
 			continue;
-		if (sscanf(line + namelen + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 12)
+		if (sscanf(line + namelen + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 12)
 			return -EINVAL;
 		*dropped = v[11];
 		return 0;

@@ -10,7 +10,7 @@
 
 /* One end of the link as the emulator holds it. */
 struct laneshim_tun {
-	int fd;	       /* the TUN device: read what the namespace sends, write what it receives */
+	int fd;        /* the TUN device: read what the namespace sends, write what it receives */
 	int netdev_fd; /* /proc/net/dev of the device's namespace (it stays bound to it), or -1 */
 	char dev[IFNAMSIZ];
 };

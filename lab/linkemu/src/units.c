@@ -48,7 +48,7 @@ static int scale_by_unit(const char *s, const struct unit *units, size_t n, doub
 int laneshim_parse_duration(const char *s, uint64_t *ns, char *why, size_t whylen)
 {
 	static const struct unit units[] = {
-		{ "", 1e6 }, { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{"", 1e6}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
 	};
 	const char *suffix;
 	double value, scaled;
@@ -73,8 +73,8 @@ int laneshim_parse_duration(const char *s, uint64_t *ns, char *why, size_t whyle
 int laneshim_parse_rate(const char *s, uint64_t *bits_per_s, char *why, size_t whylen)
 {
 	static const struct unit units[] = {
-		{ "", 1 }, { "bit", 1 }, { "k", 1e3 }, { "kbit", 1e3 }, { "m", 1e6 }, { "mbit", 1e6 },
-		{ "g", 1e9 }, { "gbit", 1e9 }, { "t", 1e12 }, { "tbit", 1e12 },
+		{"", 1},       {"bit", 1}, {"k", 1e3},    {"kbit", 1e3}, {"m", 1e6},
+		{"mbit", 1e6}, {"g", 1e9}, {"gbit", 1e9}, {"t", 1e12},   {"tbit", 1e12},
 	};
 	const char *suffix;
 	double value, scaled;
@@ -114,9 +114,17 @@ int laneshim_parse_rate(const char *s, uint64_t *bits_per_s, char *why, size_t w
 int laneshim_parse_size(const char *s, uint64_t *bytes, double *bdp_multiple, char *why, size_t whylen)
 {
 	static const struct unit units[] = {
-		{ "", 1 },	       { "b", 1 },		   { "k", 1024 },	       { "kb", 1024 },
-		{ "kib", 1024 },       { "m", 1048576 },	   { "mb", 1048576 },	       { "mib", 1048576 },
-		{ "g", 1073741824.0 }, { "gb", 1073741824.0 }, { "gib", 1073741824.0 },
+		{"", 1},
+		{"b", 1},
+		{"k", 1024},
+		{"kb", 1024},
+		{"kib", 1024},
+		{"m", 1048576},
+		{"mb", 1048576},
+		{"mib", 1048576},
+		{"g", 1073741824.0},
+		{"gb", 1073741824.0},
+		{"gib", 1073741824.0},
 	};
 	const char *suffix;
 	double value, scaled;

@@ -13,15 +13,15 @@ struct model_entry {
 
 static int failures;
 
-#define CHECK(cond, ...)                                            \
-	do {                                                        \
-		if (!(cond)) {                                      \
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
 			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);               \
-			fputc('\n', stderr);                        \
-			failures++;                                 \
-			return;                                     \
-		}                                                   \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			failures++;                                          \
+			return;                                              \
+		}                                                            \
 	} while (0)
 
 struct ring_case {
@@ -60,7 +60,7 @@ static void run_case(const struct ring_case *tc, unsigned seed)
 				continue;
 			memset(slot, fill, len);
 			laneshim_packet_ring_commit(&r, len, ++due);
-			model[mtail++] = (struct model_entry){ len, due, fill };
+			model[mtail++] = (struct model_entry){len, due, fill};
 			pushes++;
 			CHECK(r.used <= r.cap, "%s: used %zu > cap %zu", tc->name, r.used, r.cap);
 		} else {
@@ -89,10 +89,10 @@ static void run_case(const struct ring_case *tc, unsigned seed)
 		laneshim_packet_ring_pop(&r);
 		mhead++;
 	}
-	CHECK(laneshim_packet_ring_peek(&r) == NULL && r.used == 0, "%s: not empty after drain (used %zu)",
-	      tc->name, r.used);
-	CHECK(pushes > 0 && (tc->push_percent < 60 || fulls > 0), "%s: %d pushes, %d fulls: case too weak",
-	      tc->name, pushes, fulls);
+	CHECK(laneshim_packet_ring_peek(&r) == NULL && r.used == 0, "%s: not empty after drain (used %zu)", tc->name,
+	      r.used);
+	CHECK(pushes > 0 && (tc->push_percent < 60 || fulls > 0), "%s: %d pushes, %d fulls: case too weak", tc->name,
+	      pushes, fulls);
 	laneshim_packet_ring_free(&r);
 	free(model);
 }
@@ -100,11 +100,11 @@ static void run_case(const struct ring_case *tc, unsigned seed)
 int main(void)
 {
 	static const struct ring_case cases[] = {
-		{ "small packets, mostly empty", 1 << 16, 1500, 40, 100, 50, 200000 },
-		{ "jumbo packets, often full", 1 << 16, 9000, 1000, 9000, 70, 200000 },
-		{ "mixed sizes, wraps a lot", 40000, 9000, 40, 9000, 65, 200000 },
-		{ "exactly two records", 2 * ((16 + 9000 + 15) & ~15), 9000, 9000, 9000, 70, 100000 },
-		{ "one record", (16 + 1500 + 15) & ~15, 1500, 1, 1500, 60, 100000 },
+		{"small packets, mostly empty", 1 << 16, 1500, 40, 100, 50, 200000},
+		{"jumbo packets, often full", 1 << 16, 9000, 1000, 9000, 70, 200000},
+		{"mixed sizes, wraps a lot", 40000, 9000, 40, 9000, 65, 200000},
+		{"exactly two records", 2 * ((16 + 9000 + 15) & ~15), 9000, 9000, 9000, 70, 100000},
+		{"one record", (16 + 1500 + 15) & ~15, 1500, 1, 1500, 60, 100000},
 	};
 	int n = (int)(sizeof(cases) / sizeof(cases[0]));
 

@@ -93,4 +93,47 @@ internal static unsafe partial class Libc
         uint length = sizeof(int);
         return GetSockOpt(fd, level, name, &value, &length) == 0 ? value : null;
     }
+
+    private const int SIG_SETMASK = 2;
+    private const int SigsetBytes = 128;
+
+    [LibraryImport("libc", EntryPoint = "sigfillset")]
+    private static partial int SigFillSet(byte* set);
+
+    [LibraryImport("libc", EntryPoint = "sigdelset")]
+    private static partial int SigDelSet(byte* set, int signal);
+
+    [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
+    private static partial int PthreadSigmask(int how, byte* set, byte* old);
+
+    [LibraryImport("libc", EntryPoint = "__libc_current_sigrtmin")]
+    private static partial int SigRtMin();
+
+    /// <summary>
+    /// Runs <paramref name="start"/> (which starts a thread) with every signal blocked but faults and the runtime's
+    /// SIGRTMIN, so the new thread inherits that mask: the host program's signals stay with the host's threads.
+    /// </summary>
+    public static void WithHostSignalsBlocked(Action start)
+    {
+        byte* blocked = stackalloc byte[SigsetBytes];
+        byte* old = stackalloc byte[SigsetBytes];
+        SigFillSet(blocked);
+        foreach (int fault in (ReadOnlySpan<int>)[4, 5, 7, 8, 11]) // SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV
+        {
+            SigDelSet(blocked, fault);
+        }
+        SigDelSet(blocked, SigRtMin());
+        bool masked = PthreadSigmask(SIG_SETMASK, blocked, old) == 0;
+        try
+        {
+            start();
+        }
+        finally
+        {
+            if (masked)
+            {
+                PthreadSigmask(SIG_SETMASK, old, null);
+            }
+        }
+    }
 }

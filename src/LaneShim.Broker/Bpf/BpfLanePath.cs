@@ -5,7 +5,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Google.Protobuf;
 using LaneShim.Core;
-using LaneShim.Grpc;
+using LaneShim.Broker.Identity;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
 using ProgramInfo = LaneShim.Protocol.V1.Program;
@@ -177,7 +177,7 @@ public sealed class BpfLanePath : IAsyncDisposable
 
     /// <summary>
     /// Makes a cgroup for one command under the broker's scope and moves <paramref name="pid"/> into it (the caller
-    /// of <c>EnterBpfScope</c>, identified by the kernel). Returns the cgroup's directory.
+    /// of <c>BpfScope.Enter</c>, identified by the kernel). Returns the cgroup's directory.
     /// </summary>
     public string EnterScope(int pid, uint uid)
     {

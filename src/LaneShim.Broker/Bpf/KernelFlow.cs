@@ -1,5 +1,5 @@
 // KernelFlow.cs - a flow the kernel reported (connect or accept): the request the grant path decides, and its owner.
-using LaneShim.Grpc;
+using LaneShim.Broker.Identity;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Broker.Bpf;

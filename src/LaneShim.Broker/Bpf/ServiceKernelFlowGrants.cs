@@ -1,26 +1,34 @@
-// ServiceKernelFlowGrants.cs - IKernelFlowGrants over LaneBrokerService: each kernel report is served as a call from
-// the socket's owner, on the broker's own kernel peer (the kernel vouches for the socket, so no pidfd proof).
+// ServiceKernelFlowGrants.cs - IKernelFlowGrants over LaneBrokerService: each kernel report goes through the grant
+// pipeline and the outcome interceptor as a call from the socket's owner, with a kernel caller identity (no socket proof).
+using Grpc.Core;
+using LaneShim.Broker.Audit;
+using LaneShim.Broker.Identity;
 using LaneShim.Broker.Services;
-using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Broker.Bpf;
 
 /// <summary>
-/// Runs kernel reports through <see cref="LaneBrokerService"/>'s own handlers (RequestLane, RenewLane, ReleaseLane),
-/// so admission, leases, steering, audit and telemetry are the agent's. When the service becomes a pipeline, this is
-/// the one class to point at it.
+/// Runs kernel reports through <see cref="LaneBrokerService"/>'s own handlers (RequestLane is its
+/// <see cref="Grant.GrantPipeline"/>; RenewLane, ReleaseLane) inside the <see cref="OutcomeInterceptor"/>, so
+/// admission, leases, steering, audit, log lines and metrics are the agent's. The caller is
+/// <see cref="CallerIdentity.ReportedByKernel"/>: admission takes the kernel's word for the socket instead of a proof.
 /// </summary>
 public sealed class ServiceKernelFlowGrants : IKernelFlowGrants
 {
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
+    private static readonly string RequestLane = Method("RequestLane");
+    private static readonly string RenewLane = Method("RenewLane");
+    private static readonly string ReleaseLane = Method("ReleaseLane");
     private readonly LaneBrokerService _service;
+    private readonly OutcomeInterceptor _outcomes;
 
     /// <summary>Serves kernel reports with <paramref name="service"/>.</summary>
     public ServiceKernelFlowGrants(LaneBrokerService service)
     {
         ArgumentNullException.ThrowIfNull(service);
         _service = service;
+        _outcomes = new OutcomeInterceptor(service);
     }
 
     /// <inheritdoc/>
@@ -29,12 +37,12 @@ public sealed class ServiceKernelFlowGrants : IKernelFlowGrants
         ArgumentNullException.ThrowIfNull(flow);
         try
         {
-            LaneGrant grant = await _service.RequestLane(flow.Request, Context(LaneBrokerMethods.RequestLane, flow, cancellationToken)).ConfigureAwait(false);
-            return new KernelGrantOutcome(grant, GrpcStatusCode.OK, "");
+            LaneGrant grant = await _outcomes.UnaryServerHandler(flow.Request, Context(RequestLane, flow, cancellationToken), _service.RequestLane).ConfigureAwait(false);
+            return new KernelGrantOutcome(grant, StatusCode.OK, "");
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            return new KernelGrantOutcome(null, e.StatusCode, e.Detail);
+            return new KernelGrantOutcome(null, e.StatusCode, e.Status.Detail);
         }
     }
 
@@ -44,10 +52,10 @@ public sealed class ServiceKernelFlowGrants : IKernelFlowGrants
         ArgumentNullException.ThrowIfNull(flow);
         try
         {
-            await _service.RenewLane(new RenewRequest { LeaseId = leaseId }, Context(LaneBrokerMethods.RenewLane, flow, cancellationToken)).ConfigureAwait(false);
+            await _outcomes.UnaryServerHandler(new RenewRequest { LeaseId = leaseId }, Context(RenewLane, flow, cancellationToken), _service.RenewLane).ConfigureAwait(false);
             return true;
         }
-        catch (GrpcException)
+        catch (RpcException)
         {
             return false;
         }
@@ -65,14 +73,16 @@ public sealed class ServiceKernelFlowGrants : IKernelFlowGrants
         }
         try
         {
-            await _service.ReleaseLane(new ReleaseRequest { LeaseId = leaseId, Stats = stats }, Context(LaneBrokerMethods.ReleaseLane, flow, cancellationToken)).ConfigureAwait(false);
+            await _outcomes.UnaryServerHandler(new ReleaseRequest { LeaseId = leaseId, Stats = stats }, Context(ReleaseLane, flow, cancellationToken), _service.ReleaseLane).ConfigureAwait(false);
         }
-        catch (GrpcException)
+        catch (RpcException)
         {
             // expired or released already: nothing left to end
         }
     }
 
-    private static ServerCallContext Context(string method, KernelFlow flow, CancellationToken cancellationToken) =>
-        new(method, LaneBrokerService.KernelPeer, flow.Owner, DateTimeOffset.UtcNow + CallDeadline, cancellationToken);
+    private static InProcessCallContext Context(string method, KernelFlow flow, CancellationToken cancellationToken) =>
+        InProcessCallContext.For(method, CallerIdentity.ReportedByKernel(flow.Owner), DateTime.UtcNow + CallDeadline, cancellationToken);
+
+    private static string Method(string name) => "/" + LaneBroker.Descriptor.FullName + "/" + LaneBroker.Descriptor.FindMethodByName(name).Name;
 }

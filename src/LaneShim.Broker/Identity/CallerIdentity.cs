@@ -1,15 +1,23 @@
 // CallerIdentity.cs - who is calling, as the transport proves it: a local process (SO_PEERCRED), a remote mTLS principal, or nobody.
 using System.Security.Cryptography.X509Certificates;
-using LaneShim.Grpc;
+using Grpc.Core;
 
 namespace LaneShim.Broker.Identity;
 
 /// <summary>The caller of one gRPC call, from what the kernel or TLS vouches for, never from the request.</summary>
-internal sealed record CallerIdentity
+public sealed partial record CallerIdentity
 {
+    /// <summary>Where <see cref="IdentityInterceptor"/> leaves the caller in <see cref="ServerCallContext.UserState"/>.</summary>
+    public static readonly object Key = new();
+
+    private static readonly CallerIdentity Nobody = new();
+
     private CallerIdentity()
     {
     }
+
+    /// <summary>The remote endpoint in words ("unix:" or "ipv4:1.2.3.4:5"), when known.</summary>
+    public string? Peer { get; private init; }
 
     /// <summary>Kernel credentials of a Unix-socket caller; null otherwise.</summary>
     public PeerCredentials? Local { get; private init; }
@@ -23,19 +31,18 @@ internal sealed record CallerIdentity
     /// <summary>True when neither the kernel nor TLS identified the caller (in-process calls, or a listener without TLS).</summary>
     public bool IsAnonymous => Local is null && Principals is null;
 
-    /// <summary>The caller of <paramref name="context"/>.</summary>
+    /// <summary>The caller of <paramref name="context"/>, as the identity interceptor found it; anonymous when it did not run.</summary>
     public static CallerIdentity From(ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Credentials is PeerCredentials credentials)
-        {
-            return new CallerIdentity { Local = credentials };
-        }
-
-        return context.ClientCertificate is X509Certificate2 certificate
-            ? new CallerIdentity { Principals = PrincipalsOf(certificate) }
-            : new CallerIdentity();
+        return context.UserState.TryGetValue(Key, out object? known) && known is CallerIdentity caller ? caller : Nobody;
     }
+
+    /// <summary>A caller the kernel vouches for (SO_PEERCRED of a Unix-socket connection), or an anonymous one when null.</summary>
+    public static CallerIdentity Of(PeerCredentials? credentials, X509Certificate2? certificate, string? peer) =>
+        credentials is PeerCredentials local ? new CallerIdentity { Local = local, Peer = peer }
+        : certificate is not null ? new CallerIdentity { Principals = PrincipalsOf(certificate), Peer = peer }
+        : new CallerIdentity { Peer = peer };
 
     /// <summary>CN=subject common name, then DNS=each DNS subject alternative name.</summary>
     public static IReadOnlyList<string> PrincipalsOf(X509Certificate2 certificate)

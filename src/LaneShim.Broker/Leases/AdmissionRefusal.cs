@@ -1,6 +1,6 @@
 // AdmissionRefusal.cs - why a grant did not fit: the tightest link and what it still has free, and the counter-offer.
 using LaneShim.Core;
-using LaneShim.Grpc;
+using Grpc.Core;
 
 namespace LaneShim.Broker.Leases;
 
@@ -17,19 +17,17 @@ public sealed record AdmissionRefusal(LinkDemand Link, ulong FreeBps)
     /// RESOURCE_EXHAUSTED with the link, what it has free, and the counter-offer both in words and as
     /// <see cref="OfferMetadata"/> so a caller can accept it by asking again with <c>rate_bps</c> set to it.
     /// </summary>
-    public GrpcException ToException(ulong askedBps, ulong minRateBps)
+    public RpcException ToException(ulong askedBps, ulong minRateBps)
     {
         ulong offer = Offer(minRateBps);
         string free = $"{Link.Name} has {Units.FormatRate(FreeBps)} of {Units.FormatRate(Link.CapacityBps)} free, {Units.FormatRate(askedBps)} asked";
         if (offer == 0)
         {
-            return new GrpcException(GrpcStatusCode.ResourceExhausted,
-                $"{free}; nothing offered below the class minimum {Units.FormatRate(minRateBps)}: retry when lanes are released");
+            return new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"{free}; nothing offered below the class minimum {Units.FormatRate(minRateBps)}: retry when lanes are released"));
         }
-        return new GrpcException(GrpcStatusCode.ResourceExhausted,
-            $"{free}; offered {Units.FormatRate(offer)} (ask again with rate_bps={offer})")
-        {
-            Metadata = new Dictionary<string, string> { [OfferMetadata] = offer.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-        };
+        return new RpcException(
+            new Status(StatusCode.ResourceExhausted, $"{free}; offered {Units.FormatRate(offer)} (ask again with rate_bps={offer})"),
+            new Metadata { { OfferMetadata, offer.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
     }
 }

@@ -1,7 +1,8 @@
 // RequestReader.cs - checks incoming messages and turns them into Core's types, or answers INVALID_ARGUMENT saying what is wrong.
 using System.Net;
 using LaneShim.Core;
-using LaneShim.Grpc;
+using Grpc.Core;
+using LaneShim.Broker.Identity;
 using LaneShim.Protocol.V1;
 using CoreHostLimits = LaneShim.Core.HostLimits;
 using ProgramInfo = LaneShim.Protocol.V1.Program;
@@ -127,7 +128,7 @@ internal static class RequestReader
         string.IsNullOrEmpty(leaseId) ? throw Invalid("lease_id is required") : leaseId;
 
     /// <summary>An INVALID_ARGUMENT status with <paramref name="detail"/>.</summary>
-    public static GrpcException Invalid(string detail) => new(GrpcStatusCode.InvalidArgument, detail);
+    public static RpcException Invalid(string detail) => new(new Status(StatusCode.InvalidArgument, detail));
 
     private static long CheckBuffer(long value, string field) =>
         value is >= 0 and <= int.MaxValue ? value : throw Invalid($"{field} {value} is out of range (0-{int.MaxValue})");

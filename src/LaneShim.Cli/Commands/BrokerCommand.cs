@@ -116,6 +116,11 @@ internal static class BrokerCommand
             return Cli.Fail($"laneshim broker: {e.Message}");
         }
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+        // SIGTERM and SIGINT are ours before the broker starts: a stop that arrives while it starts (a service manager,
+        // a test that kills it as soon as its socket appears) ends it as soon as it is up, never hangs it.
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
         BrokerServer server;
         try
         {
@@ -135,11 +140,9 @@ internal static class BrokerCommand
         }
         await using (server)
         {
-            var stop = new TaskCompletionSource();
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-            // SIGHUP reloads the topology file as its next version (a bad file is refused and the old one stays).
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadTopologyAsync(CancellationToken.None); });
+            // SIGHUP reloads the policy file and the topology file (as its next version); a bad file is refused with
+            // file:line in the log and the running one stays.
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadAsync(CancellationToken.None); });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
             if (server.MetricsUrl is not null)
             {

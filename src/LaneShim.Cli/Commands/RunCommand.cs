@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using LaneShim.Broker;
 using LaneShim.Cli.Native;
 using LaneShim.Cli.Site;
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,26 @@ internal static class RunCommand
         }
 
         bool useBpf = parse.GetValue(bpfOption);
+        if (!parse.GetValue(embeddedOption) && AddressSpaceLimit() is ulong limit && limit < EmbeddedBrokerAddressSpace)
+        {
+            // Under a tight RLIMIT_AS (ulimit -v, a batch system's h_vmem) this process does as little as it can: no
+            // probe and no embedded broker (each needs threads it may not get); it becomes the command, whose agent
+            // asks the broker itself and fails open if none answers.
+            Dictionary<string, string> direct = CommandEnvironment(shim, agent, ResolveBroker(parse.GetValue(brokerOption))!, parse, logOption, deadlineOption);
+            if (useBpf)
+            {
+                // Entering the kernel path's cgroup is a broker call, and this path makes none.
+                Cli.Warn("laneshim run: --bpf is not available under this address-space limit (RLIMIT_AS); running with the preload path alone");
+            }
+            if (argv.Length > 0 && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } staticWarning)
+            {
+                Cli.Warn(staticWarning);
+            }
+            ChildStartException failed = ChildProcess.Exec(argv, direct);
+            Cli.Warn($"laneshim run: {failed.Message}");
+            return failed.ExitCode;
+        }
+
         if (useBpf && Libc.GetEuid() == 0)
         {
             // An embedded broker runs the kernel path too (root only); a site broker runs it when started with --bpf.
@@ -67,27 +88,80 @@ internal static class RunCommand
                 IncludeLoopback = Environment.GetEnvironmentVariable("LANESHIM_INCLUDE_LOOPBACK") is "1" or "true" or "yes" or "on",
             };
         }
+
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
-        BrokerServer? server;
+        BrokerServer? server = null;
+        string brokerAddress;
         try
         {
-            server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            try
+            {
+                server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            }
+            catch (LaneShim.Broker.Bpf.BpfException e)
+            {
+                // Fail open: without the kernel path the command still runs, with the preload path alone.
+                Cli.Warn($"laneshim run: --bpf: {e.Message}; running without the kernel lane path");
+                options.Bpf = null;
+                server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            }
+            brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
         }
-        catch (LaneShim.Broker.Bpf.BpfException e)
+        catch (Exception e) when (e is OutOfMemoryException or InsufficientMemoryException or System.ComponentModel.Win32Exception)
         {
-            // Fail open: without the kernel path the command still runs, with the preload path alone.
-            Console.Error.WriteLine($"laneshim run: --bpf: {e.Message}; running without the kernel lane path");
-            options.Bpf = null;
-            server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            // Under an address-space limit (ulimit -v, a batch system's h_vmem) the command still runs: without lanes.
+            Cli.Warn($"laneshim run: no broker answers and there is no memory for an embedded one ({e.Message}); running {argv[0]} without lanes");
+            brokerAddress = ResolveBroker(parse.GetValue(brokerOption))!;
         }
-        await using BrokerServer? ownedServer = server;
-        string brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
+        await using BrokerServer? owned = server;
         if (useBpf)
         {
             await EnterBpfScopeAsync(brokerAddress, ct);
         }
 
-        var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        Dictionary<string, string> env = CommandEnvironment(shim, agent, brokerAddress, parse, logOption, deadlineOption);
+
+        // Signals sent to us go to the command. Handlers are in place before the command starts, so a signal
+        // that arrives while it is starting is delivered as soon as it runs. SIGINT/SIGQUIT from a terminal
+        // already reach the whole process group, so for those we only stay alive to clean up after the command.
+        var forwarder = new SignalForwarder();
+        var registrations = new List<PosixSignalRegistration>
+        {
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; forwarder.Send(15); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; forwarder.Send(1); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
+            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
+        };
+        // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
+        if (!useBpf && argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
+        {
+            Cli.Warn(warning);
+        }
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Start(argv, env);
+        }
+        catch (ChildStartException e)
+        {
+            registrations.ForEach(r => r.Dispose());
+            Cli.Warn($"laneshim run: {e.Message}");
+            return e.ExitCode;
+        }
+        forwarder.Attach(child);
+        int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        foreach (PosixSignalRegistration r in registrations)
+        {
+            r.Dispose();
+        }
+        return ChildProcess.Mirror(status);
+    }
+
+    /// <summary>Ours, with the shim first in LD_PRELOAD, the broker and agent to use, and the run's log and deadline settings.</summary>
+    private static Dictionary<string, string> CommandEnvironment(string shim, string agent, string brokerAddress, ParseResult parse,
+        Option<string?> logOption, Option<int?> deadlineOption)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
             env[(string)e.Key] = (string?)e.Value ?? "";
@@ -104,41 +178,7 @@ internal static class RunCommand
         {
             env["LANESHIM_DEADLINE_MS"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-
-        // Signals sent to us go to the command. Handlers are in place before the command starts, so a signal
-        // that arrives while it is starting is delivered as soon as it runs. SIGINT/SIGQUIT from a terminal
-        // already reach the whole process group, so for those we only stay alive to clean up after the command.
-        var forwarder = new SignalForwarder();
-        var registrations = new List<PosixSignalRegistration>
-        {
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; forwarder.Send(15); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; forwarder.Send(1); }),
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true),
-            PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
-        };
-        // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
-        if (!useBpf && argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
-        {
-            Console.Error.WriteLine(warning);
-        }
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(argv, env);
-        }
-        catch (ChildStartException e)
-        {
-            registrations.ForEach(r => r.Dispose());
-            Console.Error.WriteLine($"laneshim run: {e.Message}");
-            return e.ExitCode;
-        }
-        forwarder.Attach(child);
-        int status = await Task.Factory.StartNew(child.Wait, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        foreach (PosixSignalRegistration r in registrations)
-        {
-            r.Dispose();
-        }
-        return ChildProcess.Mirror(status);
+        return env;
     }
 
     // Asks the broker to move this process into its kernel lane path's cgroup; the command inherits it. Fails open.
@@ -146,26 +186,27 @@ internal static class RunCommand
     {
         if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out string error) || address is null)
         {
-            Console.Error.WriteLine($"laneshim run: --bpf: broker {broker}: {error}; running without the kernel lane path");
+            Cli.Warn($"laneshim run: --bpf: broker {broker}: {error}; running without the kernel lane path");
             return;
         }
         if (address.Kind != BrokerAddressKind.Unix)
         {
-            Console.Error.WriteLine($"laneshim run: --bpf needs a local broker on a Unix socket (the kernel names the caller there), not {broker}; running without the kernel lane path");
+            Cli.Warn($"laneshim run: --bpf needs a local broker on a Unix socket (the kernel names the caller there), not {broker}; running without the kernel lane path");
             return;
         }
         try
         {
-            using var client = new GrpcClient(address, null);
-            BpfScopeReply reply = await new LaneBrokerClient(client).EnterBpfScopeAsync(new BpfScopeRequest(), BpfScopeDeadline, ct);
+            using BrokerChannel channel = BrokerChannel.Open(address);
+            var scope = new BpfScope.BpfScopeClient(channel.Channel);
+            BpfScopeReply reply = await scope.EnterAsync(new BpfScopeRequest(), deadline: DateTime.UtcNow + BpfScopeDeadline, cancellationToken: ct);
             if (Environment.GetEnvironmentVariable("LANESHIM_LOG") is "info" or "debug")
             {
-                Console.Error.WriteLine($"laneshim run: --bpf: in {reply.Cgroup}");
+                Cli.Warn($"laneshim run: --bpf: in {reply.Cgroup}");
             }
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            Console.Error.WriteLine($"laneshim run: --bpf: the broker refused ({e.StatusCode}): {e.Detail}; running without the kernel lane path");
+            Cli.Warn($"laneshim run: --bpf: the broker refused ({e.StatusCode}): {e.Status.Detail}; running without the kernel lane path");
         }
     }
 
@@ -177,9 +218,16 @@ internal static class RunCommand
         {
             return null;
         }
+        if (AddressSpaceLimit() is ulong limit && limit < EmbeddedBrokerAddressSpace)
+        {
+            // A broker is a server with threads, each reserving stack and malloc arena: under a tight RLIMIT_AS it
+            // would take the command's room, or fail halfway. The command runs without lanes instead.
+            throw new InsufficientMemoryException(
+                $"RLIMIT_AS is {limit >> 20} MiB; an embedded broker needs {EmbeddedBrokerAddressSpace >> 20} MiB of address space");
+        }
         if (!embedded && explicitBroker is not null)
         {
-            Console.Error.WriteLine($"laneshim run: broker {explicitBroker} does not answer; starting an embedded broker");
+            Cli.Warn($"laneshim run: broker {explicitBroker} does not answer; starting an embedded broker");
         }
         string dir = Path.Combine(Path.GetTempPath(), $"laneshim-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(dir);
@@ -194,6 +242,16 @@ internal static class RunCommand
             Directory.Delete(dir, recursive: true);
             throw;
         }
+    }
+
+    // Measured: the CLI with an embedded broker maps ~3.5 GiB (17 threads with their stacks and malloc arenas, the
+    // JIT's code reservation) even with its 256 MiB GC region range.
+    private const ulong EmbeddedBrokerAddressSpace = 8UL << 30;
+
+    private static unsafe ulong? AddressSpaceLimit()
+    {
+        ulong* limits = stackalloc ulong[2];
+        return Libc.GetRLimit(Libc.RLIMIT_AS, limits) == 0 && limits[0] != Libc.RlimInfinity ? limits[0] : null;
     }
 
     private static string? ResolveBroker(string? explicitBroker) =>
@@ -212,11 +270,11 @@ internal static class RunCommand
         try
         {
             // An https:// broker answers only a client with a certificate: the one the agent will use.
-            using var client = new GrpcClient(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
-            new LaneBrokerClient(client).ListLeases(new ListLeasesRequest(), ProbeDeadline);
+            using var channel = BrokerChannel.Open(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
+            channel.Client.ListLeases(new ListLeasesRequest(), deadline: DateTime.UtcNow + ProbeDeadline);
             return true;
         }
-        catch (Exception e) when (e is GrpcException or InvalidOperationException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
             return false;
         }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Google.Protobuf;
 using LaneShim.Core;
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 
@@ -33,23 +34,23 @@ internal static class StatusCommand
         }
         ListLeasesReply leases;
         ListFlowsReply flows;
-        using var client = new LaneBrokerClient(address);
+        using var broker = BrokerChannel.Open(address, address.Tls ? ClientTls.OptionsFromEnvironment() : null);
         try
         {
-            leases = await client.ListLeasesAsync(new ListLeasesRequest(), Deadline, ct);
+            leases = await broker.Client.ListLeasesAsync(new ListLeasesRequest(), deadline: DateTime.UtcNow + Deadline, cancellationToken: ct);
             try
             {
-                flows = await client.ListFlowsAsync(new ListFlowsRequest { Limit = limit }, Deadline, ct);
+                flows = await broker.Client.ListFlowsAsync(new ListFlowsRequest { Limit = limit }, deadline: DateTime.UtcNow + Deadline, cancellationToken: ct);
             }
-            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.Unimplemented)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
             {
                 Console.Error.WriteLine($"laneshim status: broker {address} keeps no flow records (an older broker); showing leases only");
                 flows = new ListFlowsReply();
             }
         }
-        catch (GrpcException e)
+        catch (RpcException e)
         {
-            return Cli.Fail($"laneshim status: broker {address}: {e.Message}", 1);
+            return Cli.Fail($"laneshim status: broker {address}: {e.StatusCode}: {e.Status.Detail}", 1);
         }
         Console.Out.Write(json ? Json(leases, flows) : Table(leases, flows));
         return 0;

@@ -18,6 +18,7 @@ internal sealed unsafe class ChildProcess
     private const int OAppend = 0x400;
     private const int WNoHang = 1;
     private const int EINTR = 4;
+    private const int SigSetMask = 2;
 
     private ChildProcess(int pid) => Pid = pid;
 
@@ -27,6 +28,37 @@ internal sealed unsafe class ChildProcess
     public static ChildProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment) =>
         new(Spawn(argv, environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(), logFile: null,
             (call, errno) => call is null ? new ChildStartException(argv[0], errno) : new InvalidOperationException($"{call} failed: errno {errno}")));
+
+    /// <summary>
+    /// Replaces this process with <paramref name="argv"/>[0] (searched in PATH) and the given environment, with every
+    /// signal at its default and an empty mask: the command keeps our pid, so signals and its exit status need no
+    /// forwarding. Returns only on failure, with the exception to report.
+    /// </summary>
+    public static ChildStartException Exec(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment)
+    {
+        var allocations = new List<nint>();
+        try
+        {
+            nint* args = StringArray(argv, allocations);
+            nint* env = StringArray(environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(), allocations);
+            byte* none = stackalloc byte[128];
+            Libc.SigEmptySet(none);
+            Libc.SigProcMask(SigSetMask, none, null);
+            for (int signal = 1; signal < 32; signal++)
+            {
+                if (signal is not (9 or 19))
+                {
+                    Libc.Signal(signal, 0); // SIG_DFL: the runtime's handlers and ignored signals are not the command's
+                }
+            }
+            Libc.ExecVpe((byte*)args[0], args, env);
+            return new ChildStartException(argv[0], Marshal.GetLastPInvokeError());
+        }
+        finally
+        {
+            allocations.ForEach(Marshal.FreeCoTaskMem);
+        }
+    }
 
     /// <summary>
     /// Starts <paramref name="argv"/> (argv[0] an absolute path) in a new session, stdin from /dev/null, stdout and

@@ -7,6 +7,21 @@ namespace LaneShim.Cli.Native;
 /// <summary>P/Invoke declarations; the callers hold the constants that go with them.</summary>
 internal static unsafe partial class Libc
 {
+    /// <summary>RLIMIT_AS: the address-space limit (ulimit -v, batch systems' virtual-memory limits).</summary>
+    public const int RLIMIT_AS = 9;
+
+    /// <summary>RLIM_INFINITY.</summary>
+    public const ulong RlimInfinity = ulong.MaxValue;
+
+    [LibraryImport("libc", EntryPoint = "execvpe", SetLastError = true)]
+    public static partial int ExecVpe(byte* file, nint* argv, nint* envp);
+
+    [LibraryImport("libc", EntryPoint = "sigprocmask")]
+    public static partial int SigProcMask(int how, byte* set, byte* old);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit")]
+    public static partial int GetRLimit(int resource, ulong* limits);
+
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
     public static partial int PosixSpawnFileActionsInit(byte* actions);
 

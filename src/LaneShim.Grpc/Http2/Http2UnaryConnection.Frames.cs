@@ -4,12 +4,16 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Grpc.Core;
 
 namespace LaneShim.Grpc.Http2;
 
 internal sealed unsafe partial class Http2UnaryConnection
 {
     private const int ErrorRefusedStream = 0x7;
+
+    // A gRPC message's prefix: the compressed flag and a 4-byte length.
+    private const int GrpcMessageHeaderLength = 5;
 
     /// <summary>Reads one frame (waiting for it until <paramref name="due"/>) and acts on it.</summary>
     private void ReadAndHandleFrame(long due)
@@ -122,7 +126,7 @@ internal sealed unsafe partial class Http2UnaryConnection
         {
             if (!ReceiveSome(due))
             {
-                throw new Http2Exception(GrpcStatusCode.Unavailable, _inEnd > _inStart
+                throw new Http2Exception(StatusCode.Unavailable, _inEnd > _inStart
                     ? "the broker closed the connection in the middle of a frame"
                     : "the broker closed the connection before answering");
             }
@@ -163,7 +167,7 @@ internal sealed unsafe partial class Http2UnaryConnection
                 // due 0: the caller polled and found nothing after all (a spurious wake-up); treat as nothing yet.
                 if (!WaitFor(SocketCalls.PollIn, due))
                 {
-                    throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "no answer from the broker before the deadline");
+                    throw new Http2Exception(StatusCode.DeadlineExceeded, "no answer from the broker before the deadline");
                 }
 
                 continue;
@@ -174,7 +178,7 @@ internal sealed unsafe partial class Http2UnaryConnection
                 continue;
             }
 
-            throw new Http2Exception(GrpcStatusCode.Unavailable, $"reading from the broker failed: {SocketCalls.Describe(errno)}");
+            throw new Http2Exception(StatusCode.Unavailable, $"reading from the broker failed: {SocketCalls.Describe(errno)}");
         }
     }
 
@@ -196,15 +200,15 @@ internal sealed unsafe partial class Http2UnaryConnection
             }
 
             UnaryReply reply = _reply!;
-            if (reply.BodyLength + (long)data.Length > _maxBody + (long)GrpcFraming.HeaderLength)
+            if (reply.BodyLength + (long)data.Length > _maxBody + (long)GrpcMessageHeaderLength)
             {
-                throw new Http2Exception(GrpcStatusCode.ResourceExhausted,
+                throw new Http2Exception(StatusCode.ResourceExhausted,
                     $"the response is larger than the limit of {_maxBody} bytes");
             }
 
             if (reply.BodyLength + data.Length > reply.Body.Length)
             {
-                byte[] bigger = new byte[Math.Max(reply.BodyLength + data.Length, Math.Min(Math.Max(reply.Body.Length * 2, 256), _maxBody + GrpcFraming.HeaderLength))];
+                byte[] bigger = new byte[Math.Max(reply.BodyLength + data.Length, Math.Min(Math.Max(reply.Body.Length * 2, 256), _maxBody + GrpcMessageHeaderLength))];
                 reply.Body.AsSpan(0, reply.BodyLength).CopyTo(bigger);
                 reply.Body = bigger;
             }
@@ -364,8 +368,8 @@ internal sealed unsafe partial class Http2UnaryConnection
 
         uint code = BinaryPrimitives.ReadUInt32BigEndian(payload);
         _streamEnded = true;
-        throw new Http2Exception(GrpcHttpStatus.FromHttp2ErrorCode(code), $"the broker reset the stream (HTTP/2 error 0x{code:X})",
-            notProcessed: code == ErrorRefusedStream);
+        throw new Http2Exception(StatusCode.Unavailable, $"the broker reset the stream (HTTP/2 error 0x{code:X})",
+            notProcessed: code == ErrorRefusedStream) { ResetCode = code };
     }
 
     private void HandleSettings(ReadOnlySpan<byte> payload, int length, byte flags, int streamId)
@@ -465,7 +469,7 @@ internal sealed unsafe partial class Http2UnaryConnection
         if (_streamId != 0 && !_streamEnded && _streamId > lastStream)
         {
             string debug = length > 8 ? ": " + Printable(payload[8..]) : "";
-            throw new Http2Exception(GrpcStatusCode.Unavailable, $"the broker is closing the connection (GOAWAY, HTTP/2 error 0x{code:X}{debug}) and did not take the call",
+            throw new Http2Exception(StatusCode.Unavailable, $"the broker is closing the connection (GOAWAY, HTTP/2 error 0x{code:X}{debug}) and did not take the call",
                 notProcessed: true);
         }
     }
@@ -516,7 +520,7 @@ internal sealed unsafe partial class Http2UnaryConnection
     private Http2Exception Protocol(string what)
     {
         _broken = true;
-        return new Http2Exception(GrpcStatusCode.Internal, $"the broker broke HTTP/2: {what}");
+        return new Http2Exception(StatusCode.Internal, $"the broker broke HTTP/2: {what}");
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)

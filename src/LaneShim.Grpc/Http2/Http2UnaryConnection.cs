@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Grpc.Core;
 
 namespace LaneShim.Grpc.Http2;
 
@@ -27,8 +28,9 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
     private const int DefaultWindow = 65535;
     private const int MaxHeaderBlock = 64 * 1024;
 
-    private readonly Socket _socket;
+    private readonly Socket? _testSocket;
     private readonly int _fd;
+    private int _closed;
     private readonly HpackDecoder _hpack = new(HpackDecoder.DefaultMaxTableSize, MaxHeaderList);
     private readonly List<KeyValuePair<string, string>> _discarded = [];
     private readonly byte[] _in = new byte[2 * (FrameHeaderLength + MaxInboundFrame)];
@@ -54,10 +56,10 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
     private int _maxBody;
     private UnaryReply? _reply;
 
-    private Http2UnaryConnection(Socket socket)
+    private Http2UnaryConnection(int fd, Socket? testSocket)
     {
-        _socket = socket;
-        _fd = (int)socket.Handle;
+        _fd = fd;
+        _testSocket = testSocket;
         IdleSince = Stopwatch.GetTimestamp();
         WritePreface();
     }
@@ -71,27 +73,28 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
     /// <summary>The reply object the caller may reuse for calls on this connection.</summary>
     public UnaryReply Reply { get; } = new();
 
-    /// <summary>Connects to <paramref name="endPoint"/> by <paramref name="due"/> (a <see cref="Stopwatch"/> timestamp, long.MaxValue for none).</summary>
-    /// <exception cref="Http2Exception">The connection could not be made in time.</exception>
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/> (a Unix socket or an IP endpoint) by <paramref name="due"/> (a
+    /// <see cref="Stopwatch"/> timestamp, long.MaxValue for none), with libc's socket and connect: .NET's socket engine
+    /// (and the thread it starts) is never involved.
+    /// </summary>
+    /// <exception cref="Http2Exception">The connection could not be made, or not in time.</exception>
     public static Http2UnaryConnection Open(EndPoint endPoint, long due)
     {
-        Socket socket = endPoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        int fd = SocketCalls.Connect(endPoint, due);
         try
         {
-            ConnectBy(socket, endPoint, due);
-            return new Http2UnaryConnection(socket);
+            return new Http2UnaryConnection(fd, testSocket: null);
         }
         catch
         {
-            socket.Dispose();
+            SocketCalls.Close(fd);
             throw;
         }
     }
 
     /// <summary>Test and fuzzing seam: a connection over a socket that is already connected (one end of a socketpair).</summary>
-    internal static Http2UnaryConnection Over(Socket connected) => new(connected);
+    internal static Http2UnaryConnection Over(Socket connected) => new((int)connected.Handle, connected);
 
     /// <summary>
     /// Sends one request on a new stream and reads until that stream ends. <paramref name="headerBlock"/> is the HPACK-encoded
@@ -103,7 +106,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
     {
         if (!Usable)
         {
-            throw new Http2Exception(GrpcStatusCode.Unavailable, "the connection can carry no more calls", notProcessed: true);
+            throw new Http2Exception(StatusCode.Unavailable, "the connection can carry no more calls", notProcessed: true);
         }
 
         reply.Clear();
@@ -163,7 +166,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
         {
             // Anything but a reset of this stream leaves the connection out of step (a deadline, an oversized answer,
             // a protocol error, a failed socket): the rest of the answer would arrive on a connection nobody reads in step.
-            if (e.Status is GrpcStatusCode.DeadlineExceeded or GrpcStatusCode.ResourceExhausted && !_broken)
+            if (e.Status is StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted && !_broken)
             {
                 // The server may still be working on it: cancel the stream on the wire before the connection closes.
                 TryCancelStream();
@@ -172,10 +175,10 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
             _broken = true;
             throw;
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException e)
         {
             _broken = true;
-            throw new Http2Exception(GrpcStatusCode.Unavailable, $"the connection to the broker failed: {e.Message}", inner: e);
+            throw new Http2Exception(StatusCode.Unavailable, $"the connection to the broker failed: {e.Message}", inner: e);
         }
         finally
         {
@@ -226,7 +229,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                 Flush(due);
             }
         }
-        catch (Exception e) when (e is Http2Exception or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is Http2Exception or ObjectDisposedException)
         {
             _broken = true;
         }
@@ -237,7 +240,19 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
     public void Dispose()
     {
         _broken = true;
-        _socket.Dispose();
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_testSocket is not null)
+        {
+            _testSocket.Dispose();
+        }
+        else
+        {
+            SocketCalls.Close(_fd);
+        }
     }
 
     // Best effort and never blocking: RST_STREAM(CANCEL) for the call in progress.
@@ -256,31 +271,6 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
         catch (ObjectDisposedException)
         {
         }
-    }
-
-    private static void ConnectBy(Socket socket, EndPoint endPoint, long due)
-    {
-        socket.Blocking = false;
-        try
-        {
-            socket.Connect(endPoint);
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
-        {
-            // A full listen backlog (a broker that stopped accepting) or a TCP handshake: wait for it, not past the deadline.
-            int micros = due == long.MaxValue ? -1 : (int)Math.Clamp((due - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency, 0, int.MaxValue);
-            if (micros == 0 || !socket.Poll(micros, SelectMode.SelectWrite))
-            {
-                throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the connection was not established before the deadline");
-            }
-
-            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-            if (error != 0)
-            {
-                throw new SocketException(error);
-            }
-        }
-
     }
 
     private void WritePreface()
@@ -379,7 +369,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                     // The broker is not reading (its buffer is full): wait, not past the deadline.
                     if (!WaitFor(SocketCalls.PollOut, due))
                     {
-                        throw new Http2Exception(GrpcStatusCode.DeadlineExceeded, "the request could not be written before the deadline");
+                        throw new Http2Exception(StatusCode.DeadlineExceeded, "the request could not be written before the deadline");
                     }
 
                     continue;
@@ -391,7 +381,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                 }
 
                 // Nothing of this call reached a peer that had already closed: a fresh connection may carry it.
-                throw new Http2Exception(GrpcStatusCode.Unavailable, $"writing to the broker failed: {SocketCalls.Describe(errno)}",
+                throw new Http2Exception(StatusCode.Unavailable, $"writing to the broker failed: {SocketCalls.Describe(errno)}",
                     notProcessed: firstWrite && offset == 0 && errno is SocketCalls.EPipe or SocketCalls.EConnReset or SocketCalls.EConnAborted);
             }
         }
@@ -441,7 +431,7 @@ internal sealed unsafe partial class Http2UnaryConnection : IDisposable
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != SocketCalls.EIntr)
                 {
-                    throw new Http2Exception(GrpcStatusCode.Unavailable, $"waiting on the broker connection failed: {SocketCalls.Describe(errno)}");
+                    throw new Http2Exception(StatusCode.Unavailable, $"waiting on the broker connection failed: {SocketCalls.Describe(errno)}");
                 }
             }
             else if (due == 0 || Stopwatch.GetTimestamp() >= due)

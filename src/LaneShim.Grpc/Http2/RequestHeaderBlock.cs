@@ -1,53 +1,69 @@
-// RequestHeaderBlock.cs - the HPACK header block of a unary gRPC request: fixed per method, plus the call's grpc-timeout.
+// RequestHeaderBlock.cs - the HPACK header block of one request, from what Grpc.Net.Client put on the HttpRequestMessage.
+using System.Net.Http.Headers;
+
 namespace LaneShim.Grpc.Http2;
 
 /// <summary>
 /// Encodes request headers without touching the peer's dynamic table (static-table names, literals without indexing,
-/// no Huffman), so a block is built once per method and reused on every connection.
+/// no Huffman), so the encoder keeps no state between calls or connections. Connection-specific fields (RFC 9113
+/// section 8.2.2) are left out; <c>te: trailers</c> is the one allowed.
 /// </summary>
 internal static class RequestHeaderBlock
 {
-    /// <summary>Room <see cref="WithTimeout"/> needs beyond the fixed part.</summary>
-    public const int TimeoutRoom = 32;
-
-    /// <summary>The fixed part: :method POST, :scheme http, :path, :authority, content-type, te, user-agent.</summary>
-    public static byte[] Build(string path, string authority, string userAgent)
-    {
-        byte[] buffer = new byte[64 + (2 * (path.Length + authority.Length + userAgent.Length))];
-        int length = 0;
-        Append(HpackEncoder.TryWriteIndexed(HpackStaticTable.MethodPost, buffer.AsSpan(length), out int n), n, ref length);
-        Append(HpackEncoder.TryWriteIndexed(HpackStaticTable.SchemeHttp, buffer.AsSpan(length), out n), n, ref length);
-        Append(HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.Path, path, buffer.AsSpan(length), out n), n, ref length);
-        Append(HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.Authority, authority, buffer.AsSpan(length), out n), n, ref length);
-        Append(HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.ContentType, "application/grpc", buffer.AsSpan(length), out n), n, ref length);
-        Append(HpackEncoder.TryWriteLiteralWithoutIndexing("te", "trailers", buffer.AsSpan(length), out n), n, ref length);
-        Append(HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.UserAgent, userAgent, buffer.AsSpan(length), out n), n, ref length);
-        return buffer[..length];
-    }
-
     /// <summary>
-    /// Writes the fixed part and, when given, grpc-timeout (at most 8 digits and a unit) into <paramref name="destination"/>,
-    /// which has <see cref="TimeoutRoom"/> bytes more than the fixed part; returns the length.
+    /// Writes the pseudo-headers, every request and content header (names lower-cased), and <paramref name="grpcTimeout"/>
+    /// when given (replacing any the request carries) into <paramref name="buffer"/>, growing it as needed; returns the length.
     /// </summary>
-    public static int WithTimeout(byte[] fixedPart, string? timeout, Span<byte> destination)
+    public static int Build(HttpRequestMessage request, string? grpcTimeout, ref byte[] buffer)
     {
-        fixedPart.CopyTo(destination);
-        int length = fixedPart.Length;
-        if (timeout is not null)
+        Uri uri = request.RequestUri ?? throw new ArgumentException("the request has no URI", nameof(request));
+        while (true)
         {
-            Append(HpackEncoder.TryWriteLiteralWithoutIndexing("grpc-timeout", timeout, destination[length..], out int n), n, ref length);
-        }
+            int length = 0;
+            Span<byte> span = buffer;
+            if (HpackEncoder.TryWriteIndexed(HpackStaticTable.MethodPost, span, out int n) && Advance(ref length, n)
+                && HpackEncoder.TryWriteIndexed(HpackStaticTable.SchemeHttp, span[length..], out n) && Advance(ref length, n)
+                && HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.Path, uri.PathAndQuery, span[length..], out n) && Advance(ref length, n)
+                && HpackEncoder.TryWriteLiteralWithoutIndexing(HpackStaticTable.Authority, uri.Authority, span[length..], out n) && Advance(ref length, n)
+                && TryWriteHeaders(request.Headers, grpcTimeout is not null, span, ref length)
+                && (request.Content is null || TryWriteHeaders(request.Content.Headers, grpcTimeout is not null, span, ref length))
+                && (grpcTimeout is null || (HpackEncoder.TryWriteLiteralWithoutIndexing("grpc-timeout", grpcTimeout, span[length..], out n) && Advance(ref length, n))))
+            {
+                return length;
+            }
 
-        return length;
+            buffer = new byte[buffer.Length * 2];
+        }
     }
 
-    private static void Append(bool written, int bytes, ref int length)
+    private static bool TryWriteHeaders(HttpHeaders headers, bool skipTimeout, Span<byte> span, ref int length)
     {
-        if (!written)
+        foreach (KeyValuePair<string, HeaderStringValues> header in headers.NonValidated)
         {
-            throw new InvalidOperationException("request header block buffer too small");
+            string name = header.Key.ToLowerInvariant();
+            if (name is "host" or "connection" or "keep-alive" or "proxy-connection" or "transfer-encoding" or "upgrade"
+                || (skipTimeout && name == "grpc-timeout"))
+            {
+                continue;
+            }
+
+            foreach (string value in header.Value)
+            {
+                if (!HpackEncoder.TryWriteLiteralWithoutIndexing(name, value, span[length..], out int n))
+                {
+                    return false;
+                }
+
+                length += n;
+            }
         }
 
-        length += bytes;
+        return true;
+    }
+
+    private static bool Advance(ref int length, int n)
+    {
+        length += n;
+        return true;
     }
 }

@@ -1,19 +1,25 @@
-// GrantLoad.cs - the load generator: C concurrent callers asking a broker for lanes over its Unix socket, each as an agent would.
+// GrantLoad.cs - the load generator: C concurrent callers asking a broker for lanes (or health checks) over its Unix socket, each as an agent would.
 using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Health.V1;
 using LaneShim.Grpc;
+using LaneShim.Protocol.V1;
 
 namespace LaneShim.Lab.Bench;
 
 /// <summary>
-/// Each caller is a thread of its own with its own <see cref="LaneBrokerClient"/>, as a program's thread in connect() is
+/// Each caller is a thread of its own with its own <see cref="BrokerChannel"/>, as a program's thread in connect() is
 /// in an agent: it sends RequestLane for a new flow as soon as its previous grant arrives, with the blocking call the
-/// agent makes (its own HTTP/2 connection, no thread pool), so C callers are C connections, as C agents would be.
+/// agent makes (the generated client on the direct HTTP/2 transport, no thread pool), so C callers are C connections,
+/// as C agents would be. With <c>emptyRpc</c> each caller sends <c>grpc.health.v1.Health/Check</c> instead: the same
+/// broker process and transport doing no work, the floor a grant is compared with.
 /// </summary>
 internal static class GrantLoad
 {
-    public static GrantLoadOutcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel)
+    public static GrantLoadOutcome Run(string socket, int callers, TimeSpan warmup, TimeSpan window, CancellationToken cancel, bool emptyRpc = false)
     {
-        var clients = Enumerable.Range(0, callers).Select(_ => new LaneBrokerClient(BrokerAddress.Unix(socket))).ToArray();
+        var clients = Enumerable.Range(0, callers)
+            .Select(_ => BrokerChannel.Open(BrokerAddress.Unix(socket), new BrokerChannelOptions { Transport = BrokerTransport.Direct })).ToArray();
         try
         {
             long flow = (long)Environment.ProcessId << 32;
@@ -30,7 +36,9 @@ internal static class GrantLoad
                 latencies[caller] = new List<double>(100_000);
                 threads[caller] = new Thread(() =>
                 {
-                    LaneBrokerClient client = clients[caller];
+                    BrokerChannel client = clients[caller];
+                    var health = new Health.HealthClient(client.Channel);
+                    var check = new HealthCheckRequest();
                     // Each caller names a real bound socket of ours, as an agent does: the broker proves it (pidfd_getfd) every time.
                     using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
                     socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
@@ -46,12 +54,20 @@ internal static class GrantLoad
                         }
                         try
                         {
-                            client.RequestLane(BenchRequests.Outbound(Interlocked.Increment(ref flow), local, port, fd), TimeSpan.FromSeconds(10));
+                            if (emptyRpc)
+                            {
+                                client.Call((_, options) => health.Check(check, options), TimeSpan.FromSeconds(10));
+                            }
+                            else
+                            {
+                                LaneRequest request = BenchRequests.Outbound(Interlocked.Increment(ref flow), local, port, fd);
+                                client.Call((c, options) => c.RequestLane(request, options), TimeSpan.FromSeconds(10));
+                            }
                         }
-                        catch (GrpcException e)
+                        catch (RpcException e)
                         {
                             Interlocked.Increment(ref errors);
-                            Interlocked.CompareExchange(ref firstError, $"{e.StatusCode}: {e.Message}", null);
+                            Interlocked.CompareExchange(ref firstError, $"{e.StatusCode}: {e.Status.Detail}", null);
                             continue;
                         }
                         long t1 = Stopwatch.GetTimestamp();
@@ -79,7 +95,7 @@ internal static class GrantLoad
         }
         finally
         {
-            foreach (LaneBrokerClient client in clients)
+            foreach (BrokerChannel client in clients)
             {
                 client.Dispose();
             }

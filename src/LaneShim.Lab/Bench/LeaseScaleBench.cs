@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using LaneShim.Broker.Services;
 using LaneShim.Core;
-using LaneShim.Grpc;
+
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Lab.Bench;
@@ -46,7 +46,7 @@ internal sealed class LeaseScaleBench : BenchSuite
             new Broker.Leases.LeaseTable(TimeProvider.System, 1_100_000, store),
             new Broker.RttLearner(TimeProvider.System),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<LaneBrokerService>.Instance);
-        var context0 = new ServerCallContext("/laneshim.v1.LaneBroker/RequestLane", "bench", new PeerCredentials(4242, 1000, 1000), null, CancellationToken.None);
+        var context0 = new InProcessCallContext("/laneshim.v1.LaneBroker/RequestLane", new Broker.Identity.PeerCredentials(4242, 1000, 1000));
         service.RequestLane(BenchRequests.Outbound(0), context0).GetAwaiter().GetResult();
         var results = new List<BenchResult>();
         long next = 1;

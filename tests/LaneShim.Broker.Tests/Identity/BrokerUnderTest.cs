@@ -1,4 +1,6 @@
 // BrokerUnderTest.cs - a real BrokerServer on its own Unix socket and temp dir, with an audit log, for the identity tests.
+using Grpc.Core;
+using LaneShim.Testing;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -20,7 +22,7 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
         Directory = directory;
         Server = server;
         AuditFile = audit;
-        Client = new LaneBrokerClient(server.Address);
+        Client = BrokerChannel.Open(server.Address);
     }
 
     public string Directory { get; }
@@ -29,7 +31,7 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
 
     public string AuditFile { get; }
 
-    public LaneBrokerClient Client { get; }
+    public BrokerChannel Client { get; }
 
     public string Socket => Server.Address.UnixPath!;
 

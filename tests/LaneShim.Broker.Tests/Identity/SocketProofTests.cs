@@ -1,4 +1,5 @@
 // SocketProofTests.cs - a real broker proves each caller's socket with pidfd_getfd: real sockets granted, every spoof refused.
+using Grpc.Core;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -96,10 +97,10 @@ public sealed class SocketProofTests
                     await broker.Client.RequestLaneAsync(make(i), Deadline);
                     granted++;
                 }
-                catch (GrpcException e)
+                catch (RpcException e)
                 {
-                    Assert.AreEqual(GrpcStatusCode.PermissionDenied, e.StatusCode, $"{kind}: {e.Detail}");
-                    StringAssert.Contains(e.Detail, why, $"{kind}");
+                    Assert.AreEqual(StatusCode.PermissionDenied, e.StatusCode, $"{kind}: {e.Status.Detail}");
+                    StringAssert.Contains(e.Status.Detail, why, $"{kind}");
                 }
             }
 

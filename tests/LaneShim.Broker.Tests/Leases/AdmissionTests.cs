@@ -1,4 +1,5 @@
 // AdmissionTests.cs - capacity admission through the LaneBroker handlers: no oversubscription, counter-offers, giving rate back.
+using Grpc.Core;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Broker.Enforcement;
@@ -36,7 +37,7 @@ public sealed class AdmissionTests
         _service = LaneBrokerService.Create(PolicyParser.Parse(PolicyText, "lanes.conf"), _clock);
     }
 
-    private static ServerCallContext Context() => new(LaneBrokerMethods.RequestLane, "unix:", null, null, CancellationToken.None);
+    private static InProcessCallContext Context() => new("/laneshim.v1.LaneBroker/RequestLane", null);
 
     private LaneRequest Request(uint port, ulong rateBps = 0) => new()
     {
@@ -57,11 +58,11 @@ public sealed class AdmissionTests
         await _service.RequestLane(Request(5201), Context());
         await _service.RequestLane(Request(5201), Context());
 
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(Request(5201), Context()));
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RequestLane(Request(5201), Context()));
 
-        Assert.AreEqual(GrpcStatusCode.ResourceExhausted, ex.StatusCode);
-        Assert.AreEqual("class dmz has 200 Mbit/s of 1 Gbit/s free, 400 Mbit/s asked; offered 200 Mbit/s (ask again with rate_bps=200000000)", ex.Detail);
-        Assert.AreEqual("200000000", ex.Metadata[AdmissionRefusal.OfferMetadata]);
+        Assert.AreEqual(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.AreEqual("class dmz has 200 Mbit/s of 1 Gbit/s free, 400 Mbit/s asked; offered 200 Mbit/s (ask again with rate_bps=200000000)", ex.Status.Detail);
+        Assert.AreEqual("200000000", ex.Trailers.GetValue(AdmissionRefusal.OfferMetadata));
         Assert.AreEqual(2, _service.Leases.Count, "a refused request holds no lease");
     }
 
@@ -70,8 +71,8 @@ public sealed class AdmissionTests
     {
         await _service.RequestLane(Request(5201), Context());
         await _service.RequestLane(Request(5201), Context());
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(Request(5201), Context()));
-        ulong offer = ulong.Parse(ex.Metadata[AdmissionRefusal.OfferMetadata]);
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RequestLane(Request(5201), Context()));
+        ulong offer = ulong.Parse(ex.Trailers.GetValue(AdmissionRefusal.OfferMetadata)!);
 
         LaneGrant grant = await _service.RequestLane(Request(5201, offer), Context());
 
@@ -79,9 +80,9 @@ public sealed class AdmissionTests
         Assert.AreEqual(200_000_000UL / 8, grant.PacingRate, "pacing is the granted share");
         Assert.IsTrue(grant.PerFlow, "an admitted grant must not be reused by the agent for other flows");
         Assert.AreEqual(1_000_000_000UL, _service.Leases.LinkUsage()["class:dmz"]);
-        GrpcException full = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(Request(5201), Context()));
-        Assert.AreEqual("class dmz has 0 bit/s of 1 Gbit/s free, 400 Mbit/s asked; nothing offered below the class minimum 50 Mbit/s: retry when lanes are released", full.Detail);
-        Assert.IsFalse(full.Metadata.ContainsKey(AdmissionRefusal.OfferMetadata), "no offer below min_rate");
+        RpcException full = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RequestLane(Request(5201), Context()));
+        Assert.AreEqual("class dmz has 0 bit/s of 1 Gbit/s free, 400 Mbit/s asked; nothing offered below the class minimum 50 Mbit/s: retry when lanes are released", full.Status.Detail);
+        Assert.IsFalse((full.Trailers.Get(AdmissionRefusal.OfferMetadata) is not null), "no offer below min_rate");
     }
 
     [TestMethod]
@@ -91,10 +92,10 @@ public sealed class AdmissionTests
         await _service.RequestLane(Request(5201), Context());
         await _service.RequestLane(Request(5201, 170_000_000), Context());
 
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(Request(5201), Context()));
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RequestLane(Request(5201), Context()));
 
-        StringAssert.StartsWith(ex.Detail, "class dmz has 30 Mbit/s of 1 Gbit/s free");
-        Assert.AreEqual(0, ex.Metadata.Count);
+        StringAssert.StartsWith(ex.Status.Detail, "class dmz has 30 Mbit/s of 1 Gbit/s free");
+        Assert.AreEqual(0, ex.Trailers.Count);
     }
 
     [TestMethod]
@@ -163,9 +164,9 @@ public sealed class AdmissionTests
 
         await service.RequestLane(Lab(), Context());
         await service.RequestLane(Lab(), Context());
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => service.RequestLane(Lab(), Context()));
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(() => service.RequestLane(Lab(), Context()));
 
-        Assert.AreEqual("link edgea-edgeb has 200 Mbit/s of 1 Gbit/s free, 400 Mbit/s asked; offered 200 Mbit/s (ask again with rate_bps=200000000)", ex.Detail);
+        Assert.AreEqual("link edgea-edgeb has 200 Mbit/s of 1 Gbit/s free, 400 Mbit/s asked; offered 200 Mbit/s (ask again with rate_bps=200000000)", ex.Status.Detail);
         IReadOnlyDictionary<string, ulong> usage = service.Leases.LinkUsage();
         CollectionAssert.AreEquivalent(new[] { "link:client-edgea#0", "link:edgea-edgeb#3", "link:edgeb-server#4" }, usage.Keys.ToArray());
         Assert.IsTrue(usage.Values.All(u => u == 800_000_000UL));
@@ -185,7 +186,7 @@ public sealed class AdmissionTests
                 await call;
                 granted++;
             }
-            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.ResourceExhausted)
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
             {
                 refused++;
             }

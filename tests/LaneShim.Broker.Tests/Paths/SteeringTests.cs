@@ -1,4 +1,5 @@
 // SteeringTests.cs - with a topology, a lane is sized by its middlebox-free path and its 5-tuple is steered both ways.
+using Grpc.Core;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Broker.Enforcement;
@@ -43,7 +44,7 @@ public sealed class SteeringTests
             NullLogger<LaneBrokerService>.Instance, "default", paths);
     }
 
-    private static ServerCallContext Context() => new(LaneBrokerMethods.RequestLane, "unix:", null, null, CancellationToken.None);
+    private static InProcessCallContext Context() => new("/laneshim.v1.LaneBroker/RequestLane", null);
 
     private static LaneRequest Request(string local, uint localPort, string remote, uint remotePort) => new()
     {

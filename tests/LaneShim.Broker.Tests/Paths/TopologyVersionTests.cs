@@ -1,5 +1,7 @@
 // TopologyVersionTests.cs - installs are compare-and-swap on the topology version: while a link flips down and up,
 // concurrent lanes are only ever installed on paths of the version current at install time, and SetLinkState is root-only.
+using Grpc.Core;
+using LaneShim.Broker.Identity;
 using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
@@ -48,7 +50,7 @@ public sealed class TopologyVersionTests
             NullLogger<LaneBrokerService>.Instance, "default", _paths);
     }
 
-    private static ServerCallContext Root() => new("/x", "unix:", new PeerCredentials(1, 0, 0), null, CancellationToken.None);
+    private static InProcessCallContext Root() => new("/x", new PeerCredentials(1, 0, 0));
 
     private static LaneRequest Request(uint localPort) => new()
     {
@@ -123,15 +125,15 @@ public sealed class TopologyVersionTests
     public async Task SetLinkState_OnlyRootOnTheUnixSocket_UnknownLinkIsNotFound()
     {
         var request = new SetLinkStateRequest { A = "edgea", B = "edgeb", Up = false };
-        var user = new ServerCallContext("/x", "unix:", new PeerCredentials(1, 1000, 1000), null, CancellationToken.None);
-        var tcp = new ServerCallContext("/x", "127.0.0.1:1", null, null, CancellationToken.None);
-        GrpcException e = await Assert.ThrowsAsync<GrpcException>(() => _service.SetLinkState(request, user));
-        Assert.AreEqual(GrpcStatusCode.PermissionDenied, e.StatusCode);
-        e = await Assert.ThrowsAsync<GrpcException>(() => _service.SetLinkState(request, tcp));
-        Assert.AreEqual(GrpcStatusCode.PermissionDenied, e.StatusCode);
-        e = await Assert.ThrowsAsync<GrpcException>(() => _service.SetLinkState(new SetLinkStateRequest { A = "client", B = "server" }, Root()));
-        Assert.AreEqual(GrpcStatusCode.NotFound, e.StatusCode);
-        StringAssert.Contains(e.Detail, "no link joins 'client' and 'server'");
+        var user = new InProcessCallContext("/x", new PeerCredentials(1, 1000, 1000));
+        var tcp = new InProcessCallContext("/x", null);
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => _service.SetLinkState(request, user));
+        Assert.AreEqual(StatusCode.PermissionDenied, e.StatusCode);
+        e = await Assert.ThrowsAsync<RpcException>(() => _service.SetLinkState(request, tcp));
+        Assert.AreEqual(StatusCode.PermissionDenied, e.StatusCode);
+        e = await Assert.ThrowsAsync<RpcException>(() => _service.SetLinkState(new SetLinkStateRequest { A = "client", B = "server" }, Root()));
+        Assert.AreEqual(StatusCode.NotFound, e.StatusCode);
+        StringAssert.Contains(e.Status.Detail, "no link joins 'client' and 'server'");
         Assert.AreEqual(1L, _paths.Topology.Version, "nothing changed");
     }
 

@@ -1,4 +1,6 @@
 // LaneBrokerServiceTests.cs - the LaneBroker handlers called directly: grant fields, typed statuses, leases, learning.
+using Grpc.Core;
+using LaneShim.Broker.Identity;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Broker.Leases;
@@ -39,8 +41,12 @@ public sealed class LaneBrokerServiceTests
         _service = LaneBrokerService.Create(PolicyParser.Parse(PolicyText, "lanes.conf"), _clock, _log);
     }
 
-    private static ServerCallContext Context(PeerCredentials? credentials = null) =>
-        new(LaneBrokerMethods.RequestLane, "unix:", credentials, null, CancellationToken.None);
+    // Through the outcome interceptor, as the host calls it: that is where the log lines and the audit are written.
+    private Task<LaneGrant> Ask(LaneRequest request, InProcessCallContext context) =>
+        new LaneShim.Broker.Audit.OutcomeInterceptor(_service).UnaryServerHandler(request, context, _service.RequestLane);
+
+    private static InProcessCallContext Context(PeerCredentials? credentials = null) =>
+        new("/laneshim.v1.LaneBroker/RequestLane", credentials);
 
     private static WireHostLimits DtnHost() => new()
     {
@@ -74,13 +80,13 @@ public sealed class LaneBrokerServiceTests
         };
     }
 
-    private async Task<GrpcException> Refused(LaneRequest request, ServerCallContext? context = null) =>
-        await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RequestLane(request, context ?? Context()));
+    private async Task<RpcException> Refused(LaneRequest request, InProcessCallContext? context = null) =>
+        await Assert.ThrowsExactlyAsync<RpcException>(() => Ask(request, context ?? Context()));
 
     [TestMethod]
     public async Task RequestLane_MatchingRule_ReturnsAFullyPopulatedGrant()
     {
-        LaneGrant grant = await _service.RequestLane(Request("10.20.1.5", 5201), Context());
+        LaneGrant grant = await Ask(Request("10.20.1.5", 5201), Context());
 
         Assert.AreEqual(32, grant.LeaseId.Length);
         Assert.AreEqual((_clock.GetUtcNow() + TimeSpan.FromMinutes(10)).ToUnixTimeMilliseconds(), grant.ExpiresUnixMs);
@@ -110,20 +116,20 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task RequestLane_DenyRule_IsPermissionDeniedWithReasonAndLine()
     {
-        GrpcException ex = await Refused(Request("192.0.2.9", 9100));
+        RpcException ex = await Refused(Request("192.0.2.9", 9100));
 
-        Assert.AreEqual(GrpcStatusCode.PermissionDenied, ex.StatusCode);
-        Assert.AreEqual("not to the printers (denied by lanes.conf:3)", ex.Detail);
+        Assert.AreEqual(StatusCode.PermissionDenied, ex.StatusCode);
+        Assert.AreEqual("not to the printers (denied by lanes.conf:3)", ex.Status.Detail);
         Assert.AreEqual(0, _service.Leases.Count);
     }
 
     [TestMethod]
     public async Task RequestLane_NoRuleMatches_IsNotFoundNamingFlowProgramAndUid()
     {
-        GrpcException ex = await Refused(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 1001));
+        RpcException ex = await Refused(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 1001));
 
-        Assert.AreEqual(GrpcStatusCode.NotFound, ex.StatusCode);
-        Assert.AreEqual("no lane class matches 203.0.113.5:443 for /usr/bin/curl (uid 1001)", ex.Detail);
+        Assert.AreEqual(StatusCode.NotFound, ex.StatusCode);
+        Assert.AreEqual("no lane class matches 203.0.113.5:443 for /usr/bin/curl (uid 1001)", ex.Status.Detail);
     }
 
     [TestMethod]
@@ -157,22 +163,22 @@ public sealed class LaneBrokerServiceTests
             default: Assert.Fail("unknown case " + problem); break;
         }
 
-        GrpcException ex = await Refused(request);
-        Assert.AreEqual(GrpcStatusCode.InvalidArgument, ex.StatusCode);
-        Assert.AreEqual(expected, ex.Detail);
+        RpcException ex = await Refused(request);
+        Assert.AreEqual(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.AreEqual(expected, ex.Status.Detail);
     }
 
     [TestMethod]
     public async Task RequestLane_IPv6AndV4MappedPeers_AreMatchedLikeIPv4()
     {
-        LaneGrant grant = await _service.RequestLane(Request("::ffff:10.20.1.5", 5201), Context());
+        LaneGrant grant = await Ask(Request("::ffff:10.20.1.5", 5201), Context());
         Assert.AreEqual("dmz", grant.LaneClass);
     }
 
     [TestMethod]
     public async Task RequestLane_ListenOnBulkClass_GrantsReceiveSizing()
     {
-        LaneGrant grant = await _service.RequestLane(Request("", 5201, direction: Direction.Listen), Context());
+        LaneGrant grant = await Ask(Request("", 5201, direction: Direction.Listen), Context());
         Assert.AreEqual("dmz", grant.LaneClass);
         Assert.IsTrue(grant.Bulk);
     }
@@ -180,20 +186,20 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task RequestLane_ListenOnNonBulkClass_IsNotFoundSayingNotBulk()
     {
-        GrpcException ex = await Refused(Request("", 5202, direction: Direction.Listen));
+        RpcException ex = await Refused(Request("", 5202, direction: Direction.Listen));
 
-        Assert.AreEqual(GrpcStatusCode.NotFound, ex.StatusCode);
-        Assert.AreEqual("class 'wan' (lanes.conf:6) is not bulk; listening sockets get lanes only from classes with bulk=yes", ex.Detail);
+        Assert.AreEqual(StatusCode.NotFound, ex.StatusCode);
+        Assert.AreEqual("class 'wan' (lanes.conf:6) is not bulk; listening sockets get lanes only from classes with bulk=yes", ex.Status.Detail);
     }
 
     [TestMethod]
     public async Task RequestLane_UnixPeerCredentials_OverrideTheClaimedUid()
     {
         // Claims uid 0, but the kernel says 1001: the catch-all for uid 1000 must not match.
-        GrpcException ex = await Refused(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 1000), Context(new PeerCredentials(77, 1001, 1001)));
-        Assert.AreEqual("no lane class matches 203.0.113.5:443 for /usr/bin/curl (uid 1001)", ex.Detail);
+        RpcException ex = await Refused(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 1000), Context(new PeerCredentials(77, 1001, 1001)));
+        Assert.AreEqual("no lane class matches 203.0.113.5:443 for /usr/bin/curl (uid 1001)", ex.Status.Detail);
 
-        await _service.RequestLane(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 0), Context(new PeerCredentials(77, 1000, 1000)));
+        await Ask(Request("203.0.113.5", 443, "/usr/bin/curl", uid: 0), Context(new PeerCredentials(77, 1000, 1000)));
         ProgramInfo stored = _service.Leases.List().Single().Program;
         Assert.AreEqual(1000u, stored.Uid);
         Assert.AreEqual(77u, stored.Pid);
@@ -202,13 +208,13 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task RequestLane_LearningClass_UsesFallbackThenTheReportedRtt()
     {
-        LaneGrant first = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        LaneGrant first = await Ask(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
         Assert.AreEqual(80_000u, first.RttUs);
         StringAssert.Contains(first.Reason, "x 80 ms fallback");
 
         await _service.ReportFlow(new FlowReport { LeaseId = first.LeaseId, Stats = new FlowStats { MinRttUs = 30_000, SrttUs = 34_000 } }, Context());
 
-        LaneGrant second = await _service.RequestLane(Request("198.51.100.99", 443, "/usr/bin/curl"), Context());
+        LaneGrant second = await Ask(Request("198.51.100.99", 443, "/usr/bin/curl"), Context());
         Assert.AreEqual(30_000u, second.RttUs);
         Assert.AreEqual(37_500_000UL, second.BdpBytes);
         StringAssert.Contains(second.Reason, "x 30 ms learned");
@@ -230,7 +236,7 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task ReportFlow_LiveLease_RecordsWhatWasApplied()
     {
-        LaneGrant grant = await _service.RequestLane(Request("10.20.1.5", 5201), Context());
+        LaneGrant grant = await Ask(Request("10.20.1.5", 5201), Context());
         await _service.ReportFlow(new FlowReport { LeaseId = grant.LeaseId, Applied = new SocketSettings { Sndbuf = 10_000_000, Congestion = "cubic", Tos = 184 } }, Context());
 
         Lease lease = (await _service.ListLeases(new ListLeasesRequest(), Context())).Leases.Single();
@@ -241,16 +247,16 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task ReportFlow_UnknownLease_IsNotFound()
     {
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(
             () => _service.ReportFlow(new FlowReport { LeaseId = "00112233445566778899aabbccddeeff" }, Context()));
-        Assert.AreEqual(GrpcStatusCode.NotFound, ex.StatusCode);
-        Assert.AreEqual("lease 00112233… expired or never existed; request a new lane", ex.Detail);
+        Assert.AreEqual(StatusCode.NotFound, ex.StatusCode);
+        Assert.AreEqual("lease 00112233… expired or never existed; request a new lane", ex.Status.Detail);
     }
 
     [TestMethod]
     public async Task RenewLane_LiveLease_ExtendsItAndUnknownOrExpiredIsNotFound()
     {
-        LaneGrant grant = await _service.RequestLane(Request("10.20.1.5", 5201), Context());
+        LaneGrant grant = await Ask(Request("10.20.1.5", 5201), Context());
         _clock.Advance(TimeSpan.FromMinutes(9));
 
         LaneGrant renewed = await _service.RenewLane(new RenewRequest { LeaseId = grant.LeaseId }, Context());
@@ -258,33 +264,33 @@ public sealed class LaneBrokerServiceTests
         Assert.AreEqual(grant.LaneClass, renewed.LaneClass);
 
         _clock.Advance(TimeSpan.FromMinutes(10));
-        GrpcException expired = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RenewLane(new RenewRequest { LeaseId = grant.LeaseId }, Context()));
-        Assert.AreEqual(GrpcStatusCode.NotFound, expired.StatusCode);
+        RpcException expired = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RenewLane(new RenewRequest { LeaseId = grant.LeaseId }, Context()));
+        Assert.AreEqual(StatusCode.NotFound, expired.StatusCode);
 
-        GrpcException empty = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.RenewLane(new RenewRequest(), Context()));
-        Assert.AreEqual(GrpcStatusCode.InvalidArgument, empty.StatusCode);
-        Assert.AreEqual("lease_id is required", empty.Detail);
+        RpcException empty = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.RenewLane(new RenewRequest(), Context()));
+        Assert.AreEqual(StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.AreEqual("lease_id is required", empty.Status.Detail);
     }
 
     [TestMethod]
     public async Task ReleaseLane_LiveLease_RemovesItAndLearnsFromItsStats()
     {
-        LaneGrant grant = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        LaneGrant grant = await Ask(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
         await _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, Stats = new FlowStats { MinRttUs = 25_000 } }, Context());
 
         Assert.AreEqual(0, _service.Leases.Count);
         Assert.IsTrue(_service.RttLearner.TryGetRtt(IPAddress.Parse("198.51.100.1"), out TimeSpan rtt));
         Assert.AreEqual(TimeSpan.FromMilliseconds(25), rtt);
 
-        GrpcException again = await Assert.ThrowsExactlyAsync<GrpcException>(() => _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId }, Context()));
-        Assert.AreEqual(GrpcStatusCode.NotFound, again.StatusCode);
+        RpcException again = await Assert.ThrowsExactlyAsync<RpcException>(() => _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId }, Context()));
+        Assert.AreEqual(StatusCode.NotFound, again.StatusCode);
     }
 
     [TestMethod]
     public async Task ReleaseLane_WithConnectReport_LearnsFromItAndRecordsItBeforeTheLeaseGoes()
     {
         // A short flow: the agent folds the connect report it had not sent yet into the release.
-        LaneGrant grant = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        LaneGrant grant = await Ask(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
         var connect = new FlowReport { LeaseId = grant.LeaseId, Applied = new SocketSettings { Sndbuf = 4_000_000 }, Stats = new FlowStats { MinRttUs = 31_000 } };
         await _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, ConnectReport = connect }, Context());
 
@@ -296,21 +302,21 @@ public sealed class LaneBrokerServiceTests
     [TestMethod]
     public async Task ReleaseLane_ConnectReportOfAnotherLease_InvalidArgumentAndTheLeaseStays()
     {
-        LaneGrant grant = await _service.RequestLane(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
+        LaneGrant grant = await Ask(Request("198.51.100.7", 443, "/usr/bin/curl"), Context());
         var other = new FlowReport { LeaseId = "00112233445566778899aabbccddeeff" };
 
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(
             () => _service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, ConnectReport = other }, Context()));
 
-        Assert.AreEqual(GrpcStatusCode.InvalidArgument, ex.StatusCode);
+        Assert.AreEqual(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.AreEqual(1, _service.Leases.Count);
     }
 
     [TestMethod]
     public async Task ListLeases_NonRootUnixCaller_SeesOnlyItsOwnLeases()
     {
-        await _service.RequestLane(Request("10.20.1.5", 5201, uid: 1000), Context(new PeerCredentials(1, 1000, 1000)));
-        await _service.RequestLane(Request("10.20.1.6", 5201, uid: 2000), Context(new PeerCredentials(2, 2000, 2000)));
+        await Ask(Request("10.20.1.5", 5201, uid: 1000), Context(new PeerCredentials(1, 1000, 1000)));
+        await Ask(Request("10.20.1.6", 5201, uid: 2000), Context(new PeerCredentials(2, 2000, 2000)));
 
         Assert.AreEqual(1, (await _service.ListLeases(new ListLeasesRequest(), Context(new PeerCredentials(3, 2000, 2000)))).Leases.Count);
         Assert.AreEqual(2, (await _service.ListLeases(new ListLeasesRequest(), Context(new PeerCredentials(4, 0, 0)))).Leases.Count);
@@ -322,7 +328,7 @@ public sealed class LaneBrokerServiceTests
     {
         LaneRequest request = Request("10.20.1.5", 5201);
         request.Host = null;
-        LaneGrant grant = await _service.RequestLane(request, Context());
+        LaneGrant grant = await Ask(request, Context());
 
         // Stock Linux: an unprivileged SO_SNDBUF stops at wmem_max = 208 KiB, while autotuning reaches tcp_wmem max = 4 MiB.
         Assert.AreEqual(WireBufferMode.Autotune, grant.SndbufMode);
@@ -338,14 +344,14 @@ public sealed class LaneBrokerServiceTests
         LaneBrokerService small = LaneBrokerService.Create(PolicyParser.Parse(PolicyText, "lanes.conf"), _clock, maxLeases: 1);
         await small.RequestLane(Request("10.20.1.5", 5201), Context());
 
-        GrpcException ex = await Assert.ThrowsExactlyAsync<GrpcException>(() => small.RequestLane(Request("10.20.1.5", 5201), Context()));
-        Assert.AreEqual(GrpcStatusCode.ResourceExhausted, ex.StatusCode);
+        RpcException ex = await Assert.ThrowsExactlyAsync<RpcException>(() => small.RequestLane(Request("10.20.1.5", 5201), Context()));
+        Assert.AreEqual(StatusCode.ResourceExhausted, ex.StatusCode);
     }
 
     [TestMethod]
     public async Task RequestLane_EachDecision_LogsOneLineWithoutTheFullLeaseId_GrantsAtDebug()
     {
-        LaneGrant grant = await _service.RequestLane(Request("10.20.1.5", 5201), Context());
+        LaneGrant grant = await Ask(Request("10.20.1.5", 5201), Context());
         await Refused(Request("192.0.2.9", 9100));
 
         Assert.AreEqual(2, _log.Lines.Count, string.Join("\n", _log.Lines));
@@ -354,24 +360,4 @@ public sealed class LaneBrokerServiceTests
         Assert.AreEqual("Information: RequestLane 192.0.2.9:9100 for /usr/bin/iperf3 (uid 1000): deny by lanes.conf:3: not to the printers", _log.Lines[1]);
     }
 
-    [TestMethod]
-    public async Task Bind_Definition_RoutesEveryMethodPathToTheHandlers()
-    {
-        GrpcServiceDefinition definition = _service.Bind(new GrpcServiceDefinition());
-
-        CollectionAssert.AreEquivalent(
-            new[]
-            {
-                LaneBrokerMethods.RequestLane, LaneBrokerMethods.RenewLane, LaneBrokerMethods.ReleaseLane, LaneBrokerMethods.ReportFlow, LaneBrokerMethods.ListLeases,
-                LaneBrokerMethods.ReportFlows, LaneBrokerMethods.ListFlows, LaneBrokerMethods.SetLinkState,
-            },
-            definition.Paths.ToArray());
-
-        UnaryMethod method = definition.Find(LaneBrokerMethods.RequestLane)!;
-        IMessage reply = await method.Invoke(Request("10.20.1.5", 5201).ToByteArray(), Context());
-        Assert.AreEqual("dmz", ((LaneGrant)reply).LaneClass);
-
-        UnaryMethod list = definition.Find(LaneBrokerMethods.ListLeases)!;
-        Assert.AreEqual(1, ((ListLeasesReply)await list.Invoke(ReadOnlyMemory<byte>.Empty, Context())).Leases.Count);
-    }
 }

@@ -1,4 +1,6 @@
 // BrokerServerStateTests.cs - an in-process broker on a SQLite file (the benchmarks' way in): 64 gRPC clients, then a restart.
+using Grpc.Core;
+using LaneShim.Testing;
 using System.Diagnostics;
 using System.Net;
 using Google.Protobuf;
@@ -31,7 +33,7 @@ public sealed class BrokerServerStateTests
                 var sw = Stopwatch.StartNew();
                 await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
                 {
-                    using var client = new LaneBrokerClient(listen);
+                    using var client = BrokerChannel.Open(listen);
                     for (int i = 0; i < PerClient; i++)
                     {
                         LaneGrant grant = await client.RequestLaneAsync(Request(c * PerClient + i), TimeSpan.FromSeconds(30));
@@ -48,7 +50,7 @@ public sealed class BrokerServerStateTests
                 // (ListLeases of 15,000 leases is larger than one gRPC message may be: count in-process.)
                 Assert.AreEqual(5000 + Clients * PerClient, again.Service.Leases.Count);
                 Assert.IsTrue(ids.All(id => again.Service.Leases.Find(id) is not null), "a granted lease is missing after the restart");
-                using var client = new LaneBrokerClient(listen);
+                using var client = BrokerChannel.Open(listen);
                 string any = ids.First();
                 Assert.AreEqual(any, (await client.RenewLaneAsync(new RenewRequest { LeaseId = any }, TimeSpan.FromSeconds(5))).LeaseId);
             }

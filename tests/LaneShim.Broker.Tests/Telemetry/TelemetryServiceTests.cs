@@ -1,5 +1,7 @@
 // TelemetryServiceTests.cs - closed-flow reports (single and batched) reach ListFlows with verdicts, the achieved-rate
 // learner sizes later grants to a receiver-limited destination, and /metrics text passes a strict format check.
+using Grpc.Core;
+using LaneShim.Broker.Identity;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Broker.Services;
@@ -22,8 +24,8 @@ public sealed class TelemetryServiceTests
     public void Setup() =>
         _service = LaneBrokerService.Create(PolicyParser.Parse("class lane rate=10gbit rtt=50ms\nrule -> lane\n", "lanes.conf"));
 
-    private static ServerCallContext Context(uint? uid = null) =>
-        new("/x", "unix:", uid is uint u ? new PeerCredentials(1, u, u) : null, null, CancellationToken.None);
+    private static InProcessCallContext Context(uint? uid = null) =>
+        new("/x", uid is uint u ? new PeerCredentials(1, u, u) : null);
 
     private static LaneRequest Request(string remote, uint localPort = 40000) => new()
     {
@@ -116,10 +118,13 @@ public sealed class TelemetryServiceTests
     public async Task Metrics_AfterGrantsDenialsAndFlows_PassStrictFormatCheck_WithTheCounts()
     {
         var service = LaneBrokerService.Create(PolicyParser.Parse("class bulk rate=1gbit rtt=10ms\nrule dst=192.0.2.0/24 -> bulk\n", "lanes.conf"));
-        LaneGrant grant = await service.RequestLane(Request("192.0.2.1"), Context());
-        await Assert.ThrowsAsync<GrpcException>(() => service.RequestLane(Request("198.51.100.1"), Context()));
-        await service.ReleaseLane(new ReleaseRequest { LeaseId = grant.LeaseId, Stats = CongestionLimited() }, Context());
-        await service.RequestLane(Request("192.0.2.2"), Context());
+        // Through the outcome interceptor, as the host calls them: that is where grants, releases and latency are counted.
+        var outcomes = new LaneShim.Broker.Audit.OutcomeInterceptor(service);
+        static InProcessCallContext Call(string method) => new("/laneshim.v1.LaneBroker/" + method);
+        LaneGrant grant = await outcomes.UnaryServerHandler(Request("192.0.2.1"), Call("RequestLane"), service.RequestLane);
+        await Assert.ThrowsAsync<RpcException>(() => outcomes.UnaryServerHandler(Request("198.51.100.1"), Call("RequestLane"), service.RequestLane));
+        await outcomes.UnaryServerHandler(new ReleaseRequest { LeaseId = grant.LeaseId, Stats = CongestionLimited() }, Call("ReleaseLane"), service.ReleaseLane);
+        await outcomes.UnaryServerHandler(Request("192.0.2.2"), Call("RequestLane"), service.RequestLane);
 
         string text = service.Telemetry.Metrics.Render(service.Leases, service.Paths);
         PrometheusParser.Exposition metrics = PrometheusParser.Parse(text);

@@ -65,15 +65,15 @@ internal static partial class BpfHost
     /// <summary>The live leases of the broker at <paramref name="socket"/>.</summary>
     public static IReadOnlyList<Lease> Leases(string socket)
     {
-        using var client = new LaneBrokerClient(BrokerAddress.Parse($"unix:{socket}"));
-        return client.ListLeasesAsync(new ListLeasesRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult().Leases;
+        using BrokerChannel channel = BrokerChannel.Open(BrokerAddress.Parse($"unix:{socket}"));
+        return channel.Call((c, o) => c.ListLeases(new ListLeasesRequest(), o), TimeSpan.FromSeconds(5)).Leases;
     }
 
     /// <summary>The closed flows the broker at <paramref name="socket"/> recorded.</summary>
     public static IReadOnlyList<FlowRecord> Flows(string socket)
     {
-        using var client = new LaneBrokerClient(BrokerAddress.Parse($"unix:{socket}"));
-        return client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult().Flows;
+        using BrokerChannel channel = BrokerChannel.Open(BrokerAddress.Parse($"unix:{socket}"));
+        return channel.Call((c, o) => c.ListFlows(new ListFlowsRequest(), o), TimeSpan.FromSeconds(5)).Flows;
     }
 
     /// <summary>One "when cc=… sndbuf=… pacing=… tos=… port=…" line of bpf_client or sockopt_client.py.</summary>

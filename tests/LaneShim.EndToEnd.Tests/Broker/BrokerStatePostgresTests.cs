@@ -1,5 +1,6 @@
 // BrokerStatePostgresTests.cs - two real brokers share one real PostgreSQL: 64 concurrent clients hammer one link and the
 // granted rates never add up to more than its capacity, by the replies and by the database; refusals carry correct offers.
+using Grpc.Core;
 using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
@@ -75,7 +76,7 @@ public sealed class BrokerStatePostgresTests
                 await Task.WhenAll(Enumerable.Range(0, 64).Select(c => Task.Run(async () =>
                 {
                     int broker = c % 2;
-                    using var client = new LaneBrokerClient(addresses[broker]);
+                    using var client = BrokerChannel.Open(addresses[broker]);
                     var random = new Random(c * 7919 + round);
                     for (int i = 0; i < 40; i++)
                     {
@@ -101,16 +102,16 @@ public sealed class BrokerStatePostgresTests
                                 }
                                 break;
                             }
-                            catch (GrpcException e) when (e.StatusCode == GrpcStatusCode.ResourceExhausted)
+                            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
                             {
-                                if (!e.Metadata.TryGetValue("laneshim-offer-bps", out string? offerText))
+                                if (e.Trailers.GetValue("laneshim-offer-bps") is not string offerText)
                                 {
                                     Interlocked.Increment(ref refusedWithoutOffer);
-                                    StringAssert.Contains(e.Detail, "nothing offered below the class minimum 5 Mbit/s");
+                                    StringAssert.Contains(e.Status.Detail, "nothing offered below the class minimum 5 Mbit/s");
                                     break;
                                 }
                                 ulong offer = ulong.Parse(offerText, System.Globalization.CultureInfo.InvariantCulture);
-                                offers.Add((asked, offer, e.Detail));
+                                offers.Add((asked, offer, e.Status.Detail));
                                 asked = offer; // accept the counter-offer once; another client may take it first
                             }
                         }
@@ -140,7 +141,7 @@ public sealed class BrokerStatePostgresTests
                 }
 
                 // A lease lives in the database, not in one broker: renew one of broker 0's through broker 1.
-                using var releaser = new LaneBrokerClient(addresses[1]);
+                using var releaser = BrokerChannel.Open(addresses[1]);
                 if (granted.FirstOrDefault(g => g.Value.Broker == 0).Key is string fromZero)
                 {
                     Assert.AreEqual(fromZero, (await releaser.RenewLaneAsync(new RenewRequest { LeaseId = fromZero }, Deadline)).LeaseId);

@@ -1,5 +1,6 @@
 // BrokerStateTests.cs - a real broker on a real lab with SQLite state: kill -9, a lease expires while it is down, restart
 // reconciles the routers (expired and unknown rules gone, live ones present), lists, renews and keeps link usage.
+using Grpc.Core;
 using System.Net;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
@@ -52,7 +53,7 @@ public sealed partial class BrokerStateTests
             using (var broker = new BackgroundProcess(RepoPaths.Cli, brokerArgs))
             {
                 broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));
-                using var client = new LaneBrokerClient(address);
+                using var client = BrokerChannel.Open(address);
                 LaneGrant shortLane = client.RequestLane(Request(lab, 41001, 6001), Deadline);
                 LaneGrant longLane = client.RequestLane(Request(lab, 41002, 6002), Deadline);
                 Assert.IsTrue(shortLane.PerFlow && longLane.PerFlow, $"both lanes must be steered: {shortLane.Reason} / {longLane.Reason}");
@@ -80,23 +81,23 @@ public sealed partial class BrokerStateTests
                 Assert.IsTrue(routers.All(r => HasPort(r, 41002)), "the live lease's rules are missing after the restart\n" + sets);
                 StringAssert.Contains(broker.Stdout + broker.Stderr, "1 live leases restored, 1 steered");
 
-                using var client = new LaneBrokerClient(address);
+                using var client = BrokerChannel.Open(address);
                 Lease listed = client.ListLeases(new ListLeasesRequest(), Deadline).Leases.Single();
                 Assert.AreEqual(longId, listed.LeaseId);
                 Assert.AreEqual(200_000_000UL, listed.Grant.RateBps);
 
                 LaneGrant renewed = client.RenewLane(new RenewRequest { LeaseId = longId }, Deadline);
                 Assert.IsTrue(renewed.ExpiresUnixMs > DateTimeOffset.UtcNow.AddMinutes(9).ToUnixTimeMilliseconds());
-                GrpcException gone = Assert.ThrowsExactly<GrpcException>(() => client.RenewLane(new RenewRequest { LeaseId = shortId }, Deadline));
-                Assert.AreEqual(GrpcStatusCode.NotFound, gone.StatusCode);
+                RpcException gone = Assert.ThrowsExactly<RpcException>(() => client.RenewLane(new RenewRequest { LeaseId = shortId }, Deadline));
+                Assert.AreEqual(StatusCode.NotFound, gone.StatusCode);
 
                 // Usage came back with the lease: 200 of 300 Mbit/s held, so a second 200 Mbit/s lane gets a counter-offer.
-                GrpcException full = Assert.ThrowsExactly<GrpcException>(() => client.RequestLane(Request(lab, 41003, 6002), Deadline));
-                Assert.AreEqual(GrpcStatusCode.ResourceExhausted, full.StatusCode);
-                StringAssert.Contains(full.Detail, "class long has 100 Mbit/s of 300 Mbit/s free");
-                Assert.AreEqual("100000000", full.Metadata["laneshim-offer-bps"], "the offer travels as a trailer");
-                GrpcException link = Assert.ThrowsExactly<GrpcException>(() => client.RequestLane(Request(lab, 41004, 6003), Deadline));
-                StringAssert.Contains(link.Detail, "link edgea-edgeb has 800 Mbit/s of 1 Gbit/s free, 900 Mbit/s asked; offered 800 Mbit/s");
+                RpcException full = Assert.ThrowsExactly<RpcException>(() => client.RequestLane(Request(lab, 41003, 6002), Deadline));
+                Assert.AreEqual(StatusCode.ResourceExhausted, full.StatusCode);
+                StringAssert.Contains(full.Status.Detail, "class long has 100 Mbit/s of 300 Mbit/s free");
+                Assert.AreEqual("100000000", full.Trailers.GetValue("laneshim-offer-bps"), "the offer travels as a trailer");
+                RpcException link = Assert.ThrowsExactly<RpcException>(() => client.RequestLane(Request(lab, 41004, 6003), Deadline));
+                StringAssert.Contains(link.Status.Detail, "link edgea-edgeb has 800 Mbit/s of 1 Gbit/s free, 900 Mbit/s asked; offered 800 Mbit/s");
                 var accept = Request(lab, 41003, 6002);
                 accept.RateBps = 100_000_000;
                 Assert.AreEqual(100_000_000UL, client.RequestLane(accept, Deadline).RateBps);

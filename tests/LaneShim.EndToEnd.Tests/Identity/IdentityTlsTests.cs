@@ -1,4 +1,5 @@
 // IdentityTlsTests.cs - a real `laneshim broker` on TCP grants only to mutual-TLS clients of its client CA (.NET and python3-grpcio peers).
+using Grpc.Core;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -59,7 +60,7 @@ public sealed class IdentityTlsTests
             Assert.IsTrue(address.Tls, address.ToString());
 
             LaneGrant grant;
-            using (LaneBrokerClient dtn1 = Client(address, dir, "dtn1"))
+            using (BrokerChannel dtn1 = Client(address, dir, "dtn1"))
             {
                 grant = await dtn1.RequestLaneAsync(Request(), Deadline);
                 Assert.AreEqual("remote", grant.LaneClass, grant.Reason);
@@ -68,19 +69,19 @@ public sealed class IdentityTlsTests
             }
 
             // Another good certificate is another principal: it cannot release dtn1's lease, nor see it.
-            using (LaneBrokerClient dtn2 = Client(address, dir, "dtn2"))
+            using (BrokerChannel dtn2 = Client(address, dir, "dtn2"))
             {
-                GrpcException e = await Assert.ThrowsExactlyAsync<GrpcException>(() => dtn2.ReleaseLaneAsync(new ReleaseRequest { LeaseId = grant.LeaseId }, Deadline));
-                Assert.AreEqual(GrpcStatusCode.PermissionDenied, e.StatusCode, e.Detail);
-                StringAssert.Contains(e.Detail, "belongs to CN=dtn1.example.org, not to CN=dtn2.example.org");
+                RpcException e = await Assert.ThrowsExactlyAsync<RpcException>(() => dtn2.ReleaseLaneAsync(new ReleaseRequest { LeaseId = grant.LeaseId }, Deadline));
+                Assert.AreEqual(StatusCode.PermissionDenied, e.StatusCode, e.Status.Detail);
+                StringAssert.Contains(e.Status.Detail, "belongs to CN=dtn1.example.org, not to CN=dtn2.example.org");
                 Assert.IsEmpty((await dtn2.ListLeasesAsync(new ListLeasesRequest(), Deadline)).Leases);
             }
 
             // A good certificate whose name no rule lists, claiming uid 0: remote claims never match uid rules.
-            using (LaneBrokerClient dtn3 = Client(address, dir, "dtn3"))
+            using (BrokerChannel dtn3 = Client(address, dir, "dtn3"))
             {
-                GrpcException e = await Assert.ThrowsExactlyAsync<GrpcException>(() => dtn3.RequestLaneAsync(Request(), Deadline));
-                Assert.AreEqual(GrpcStatusCode.NotFound, e.StatusCode, e.Detail);
+                RpcException e = await Assert.ThrowsExactlyAsync<RpcException>(() => dtn3.RequestLaneAsync(Request(), Deadline));
+                Assert.AreEqual(StatusCode.NotFound, e.StatusCode, e.Status.Detail);
             }
 
             Assert.AreEqual(0, await CountGrantsAsync(address, dir, null), "no client certificate");
@@ -177,22 +178,22 @@ public sealed class IdentityTlsTests
         int granted = 0;
         for (int i = 0; i < N; i++)
         {
-            using LaneBrokerClient client = Client(address, dir, leaf);
+            using BrokerChannel client = Client(address, dir, leaf);
             try
             {
                 await client.RequestLaneAsync(Request(), Deadline);
                 granted++;
             }
-            catch (GrpcException e)
+            catch (RpcException e)
             {
-                Assert.AreNotEqual(GrpcStatusCode.OK, e.StatusCode);
+                Assert.AreNotEqual(StatusCode.OK, e.StatusCode);
             }
         }
 
         return granted;
     }
 
-    private static LaneBrokerClient Client(BrokerAddress address, string dir, string? leaf) => new(address, new GrpcClientOptions
+    private static BrokerChannel Client(BrokerAddress address, string dir, string? leaf) => BrokerChannel.Open(address, new BrokerChannelOptions
     {
         TrustedAuthorities = ClientTls.LoadAuthorities(Path.Combine(dir, "ca.pem")),
         ClientCertificate = leaf is null ? null : ClientTls.LoadCertificate(Path.Combine(dir, leaf + ".pem"), Path.Combine(dir, leaf + ".key")),

@@ -1,4 +1,5 @@
 // TelemetryFixture.cs - a real broker process (Unix socket, optional /metrics) and a plain loopback sink, for telemetry tests.
+using Grpc.Core;
 using LaneShim.Grpc;
 using LaneShim.Protocol.V1;
 using LaneShim.Testing;
@@ -42,7 +43,7 @@ internal sealed class TelemetryFixture : IDisposable
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
         {
-            string policyFile = Path.Combine(_dir, "lanes.conf");
+            string policyFile = PolicyFile = Path.Combine(_dir, "lanes.conf");
             File.WriteAllText(policyFile, policy);
             Socket = Path.Combine(_dir, "broker.sock");
             string topologyFile = TopologyFile = Path.Combine(_dir, "site.topo");
@@ -63,7 +64,7 @@ internal sealed class TelemetryFixture : IDisposable
             _sink = new BackgroundProcess(RepoPaths.SystemPython, ["-c", slowSink ? SlowSink : Sink]);
             _sink.WaitUntil(() => _sink.Stdout.Contains('\n'), TimeSpan.FromSeconds(10), "sink listening");
             SinkPort = int.Parse(_sink.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Client = new LaneBrokerClient(BrokerAddress.Unix(Socket));
+            Client = BrokerChannel.Open(BrokerAddress.Unix(Socket));
         }
         catch
         {
@@ -78,11 +79,13 @@ internal sealed class TelemetryFixture : IDisposable
 
     public string TopologyFile { get; } = "";
 
+    public string PolicyFile { get; } = "";
+
     public int BrokerPid => _broker.Pid;
 
     public int SinkPort { get; }
 
-    public LaneBrokerClient Client { get; } = null!;
+    public BrokerChannel Client { get; } = null!;
 
     public string BrokerLog => _broker.Stdout + _broker.Stderr;
 

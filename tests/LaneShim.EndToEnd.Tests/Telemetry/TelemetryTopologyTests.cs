@@ -1,5 +1,6 @@
 // TelemetryTopologyTests.cs - a real broker process with a topology: SetLinkState over its Unix socket (as root) bumps the
 // version, later grants name the new path and version, and /metrics shows the link gone and the version.
+using Grpc.Core;
 using System.Net;
 using Google.Protobuf;
 using LaneShim.Grpc;
@@ -61,8 +62,8 @@ public sealed class TelemetryTopologyTests
         Assert.IsFalse(metrics.Samples.Any(s => s.Name == "laneshim_link_capacity_bps" && s.Labels["link"] == "edgea-edgeb"), scrape.Stdout);
         Assert.AreEqual(10_000_000_000.0, metrics.Sum("laneshim_link_granted_bps", ("link", "edgea-r2")), scrape.Stdout);
 
-        GrpcException unknown = await Assert.ThrowsAsync<GrpcException>(() => fx.Client.SetLinkStateAsync(new SetLinkStateRequest { A = "client", B = "server" }, deadline));
-        Assert.AreEqual(GrpcStatusCode.NotFound, unknown.StatusCode);
+        RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => fx.Client.SetLinkStateAsync(new SetLinkStateRequest { A = "client", B = "server" }, deadline));
+        Assert.AreEqual(StatusCode.NotFound, unknown.StatusCode);
     }
 
     [TestMethod]

@@ -1,4 +1,6 @@
 // DirectClientAnswerTests.cs - the direct client against scripted answers: every legal shape of an OK answer, gRPC errors, and HPACK state across calls.
+using Grpc.Core;
+using LaneShim.Testing;
 using System.Collections.Concurrent;
 using LaneShim.Grpc.Http2;
 using LaneShim.Protocol.V1;
@@ -12,17 +14,25 @@ public sealed class DirectClientAnswerTests
 
     public static IEnumerable<object[]> OkShapes => [["one-go"], ["padded-split-body"], ["continuation"], ["priority"], ["informational"], ["huffman"]];
 
+    // What Grpc.Net.Client makes of each answer: the handler hands the HTTP response over as it came, and the status is
+    // the client library's. A stream that ends without grpc-status, or a 200 that is not application/grpc, is CANCELLED
+    // there ("No grpc-status found on response", "Bad gRPC response. Invalid content-type value") whichever handler
+    // carried it; the test runs every shape through both so the two transports cannot drift apart. The agent treats
+    // CANCELLED as it treats INTERNAL (an unusable reply: back off, fail open).
     public static IEnumerable<object[]> ErrorShapes =>
-    [
-        ["trailers-only-error", GrpcStatusCode.ResourceExhausted],
-        ["error-after-body", GrpcStatusCode.NotFound],
-        ["missing-grpc-status", GrpcStatusCode.Internal],
-        ["http-503", GrpcStatusCode.Unavailable],
-        ["http-404", GrpcStatusCode.Unimplemented],
-        ["wrong-content-type", GrpcStatusCode.Internal],
-        ["ok-without-message", GrpcStatusCode.Internal],
-        ["body-ends-stream", GrpcStatusCode.Internal],
-    ];
+        from shape in new object[][]
+        {
+            ["trailers-only-error", StatusCode.ResourceExhausted],
+            ["error-after-body", StatusCode.NotFound],
+            ["missing-grpc-status", StatusCode.Cancelled],
+            ["http-503", StatusCode.Unavailable],
+            ["http-404", StatusCode.Unimplemented],
+            ["wrong-content-type", StatusCode.Cancelled],
+            ["ok-without-message", StatusCode.Internal],
+            ["body-ends-stream", StatusCode.Cancelled],
+        }
+        from transport in new[] { BrokerTransport.Direct, BrokerTransport.Sockets }
+        select new object[] { shape[0], shape[1], transport };
 
     [TestMethod]
     [DynamicData(nameof(OkShapes))]
@@ -35,7 +45,7 @@ public sealed class DirectClientAnswerTests
             requests.Enqueue(request);
             return connection.SendAsync(OkAnswer(shape, request.Stream));
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 3; i++)
         {
@@ -55,23 +65,23 @@ public sealed class DirectClientAnswerTests
 
     [TestMethod]
     [DynamicData(nameof(ErrorShapes))]
-    public void Call_ErrorAnswerShape_TypedStatusAndConnectionIsReused(string shape, GrpcStatusCode expected)
+    public void Call_ErrorAnswerShape_TypedStatusAndConnectionIsReused(string shape, StatusCode expected, BrokerTransport transport)
     {
         using var dir = new TestDirectory();
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) =>
             connection.SendAsync(call == 0 ? ErrorAnswer(shape, request.Stream) : OkAnswer("one-go", request.Stream)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = BrokerChannel.Open(BrokerAddress.Unix(dir.File("h2.sock")), new BrokerChannelOptions { Transport = transport });
 
-        (GrpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), expected);
+        (RpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), expected);
         Assert.IsTrue(elapsed < TimeSpan.FromSeconds(2), $"the error took {elapsed}: the client waited for more than the answer");
         if (shape == "trailers-only-error")
         {
-            Assert.AreEqual(Denial, error.Detail, "grpc-message was not percent-decoded");
-            Assert.AreEqual("200000000", error.Metadata.GetValueOrDefault("laneshim-offer-bps"), "the offer trailer was lost");
+            Assert.AreEqual(Denial, error.Status.Detail, "grpc-message was not percent-decoded");
+            Assert.AreEqual("200000000", error.Trailers.GetValue("laneshim-offer-bps"), "the offer trailer was lost");
         }
         else if (shape == "error-after-body")
         {
-            Assert.AreEqual("no lease 'l-1'", error.Detail);
+            Assert.AreEqual("no lease 'l-1'", error.Status.Detail);
         }
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the call after the error");
@@ -87,7 +97,7 @@ public sealed class DirectClientAnswerTests
         using var dir = new TestDirectory();
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) =>
             connection.SendAsync(call == 0 ? IndexingAnswer(request.Stream) : IndexedAnswer(request.Stream, headersAt: H2HeaderBlock.Dynamic + 1, statusAt: H2HeaderBlock.Dynamic)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 10; i++)
         {
@@ -113,10 +123,10 @@ public sealed class DirectClientAnswerTests
                 H2FrameWriter.Headers(request.Stream - 2, new H2HeaderBlock().Indexing("laneshim-late", "1", huffman: true).ToArray(), endStream: true),
                 IndexedAnswer(request.Stream, headersAt: H2HeaderBlock.Dynamic + 2, statusAt: H2HeaderBlock.Dynamic + 1)),
         }));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
-        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), GrpcStatusCode.Cancelled);
+        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), StatusCode.Cancelled);
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
 
         Assert.AreEqual(1, server.Connections, "a reset stream must not cost the connection");

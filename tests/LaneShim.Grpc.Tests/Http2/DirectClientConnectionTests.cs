@@ -1,4 +1,6 @@
 // DirectClientConnectionTests.cs - pooled connections the server ends or refuses: the one safe retry, resets, idle closes, GOAWAY, and deadlines.
+using Grpc.Core;
+using LaneShim.Testing;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Grpc.Tests.Http2;
@@ -30,7 +32,7 @@ public sealed class DirectClientConnectionTests
             answered.Enqueue((connection.Index, request.Stream));
             await connection.SendAsync(DirectClientAnswerTests.OkAnswer("one-go", request.Stream));
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "call 0");
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "call 1, retried");
@@ -48,9 +50,9 @@ public sealed class DirectClientConnectionTests
         using var dir = new TestDirectory();
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, _) =>
             connection.SendAsync(H2FrameWriter.RstStream(request.Stream, 0x7)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
-        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), GrpcStatusCode.Unavailable);
+        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), StatusCode.Unavailable);
         Assert.AreEqual(1, server.Frames.Count(f => f.Type == H2Frame.Headers), "the refused request was sent again");
     }
 
@@ -61,10 +63,10 @@ public sealed class DirectClientConnectionTests
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) => connection.SendAsync(call == 1
             ? H2FrameWriter.RstStream(request.Stream, 0x8)
             : DirectClientAnswerTests.OkAnswer("one-go", request.Stream)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
-        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), GrpcStatusCode.Cancelled);
+        GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), DirectCalls.Generous), StatusCode.Cancelled);
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
 
         Assert.AreEqual(1, server.Connections, "a stream reset must not cost the connection");
@@ -109,7 +111,7 @@ public sealed class DirectClientConnectionTests
 
             ended.SetResult();
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
         await ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
@@ -131,7 +133,7 @@ public sealed class DirectClientConnectionTests
                 H2FrameWriter.Data(request.Stream, GrpcFraming.Encode(DirectCalls.Grant), endStream: false),
                 H2FrameWriter.Headers(request.Stream, H2HeaderBlock.OkTrailers().ToArray(), endStream: true))
             : DirectClientAnswerTests.OkAnswer("one-go", request.Stream)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the call the GOAWAY still covers");
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the next call");
@@ -148,13 +150,13 @@ public sealed class DirectClientConnectionTests
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, call) => call == 0
             ? connection.SendAsync(DirectClientAnswerTests.OkAnswer("one-go", request.Stream))
             : Task.CompletedTask);
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
         TimeSpan deadline = TimeSpan.FromMilliseconds(100);
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
         for (int i = 0; i < 4; i++)
         {
-            (_, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), GrpcStatusCode.DeadlineExceeded);
+            (_, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
             GrpcAssert.WithinDeadline(elapsed, deadline, TimeSpan.FromMilliseconds(15), i);
         }
 

@@ -1,4 +1,6 @@
 // DirectClientControlFrameTests.cs - the direct client answers the server's PING and SETTINGS while it waits, applies the settings, and skips unknown frames.
+using Grpc.Core;
+using LaneShim.Testing;
 using LaneShim.Protocol.V1;
 
 namespace LaneShim.Grpc.Tests.Http2;
@@ -22,7 +24,7 @@ public sealed class DirectClientControlFrameTests
                 H2FrameWriter.Data(request.Stream, GrpcFraming.Encode(DirectCalls.Grant), endStream: false),
                 H2FrameWriter.Headers(request.Stream, H2HeaderBlock.OkTrailers().ToArray(), endStream: true));
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 2; i++)
         {
@@ -70,7 +72,7 @@ public sealed class DirectClientControlFrameTests
                 await connection.AnswerOkAsync(request.Stream, new ReportReply());
             }
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
         FlowReportBatch batch = DirectClientFlowControlTests.Batch(150_000);
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client));
@@ -99,7 +101,7 @@ public sealed class DirectClientControlFrameTests
             H2FrameWriter.Data(request.Stream, GrpcFraming.Encode(DirectCalls.Grant), endStream: false),
             H2FrameWriter.Frame(0xEE, 0, request.Stream + 2, []),
             H2FrameWriter.Headers(request.Stream, H2HeaderBlock.OkTrailers().ToArray(), endStream: true)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 2; i++)
         {

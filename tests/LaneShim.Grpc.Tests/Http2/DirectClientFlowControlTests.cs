@@ -1,4 +1,6 @@
 // DirectClientFlowControlTests.cs - requests larger than the server's windows wait for WINDOW_UPDATE; large replies get the client's WINDOW_UPDATEs.
+using Grpc.Core;
+using LaneShim.Testing;
 using Google.Protobuf;
 using LaneShim.Protocol.V1;
 
@@ -39,7 +41,7 @@ public sealed class DirectClientFlowControlTests
 
             await connection.AnswerOkAsync(request.Stream, new ReportReply());
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
         FlowReportBatch[] sent = [Batch(200_000), Batch(210_000), Batch(70_000)];
 
         foreach (FlowReportBatch batch in sent)
@@ -72,7 +74,7 @@ public sealed class DirectClientFlowControlTests
             await connection.SendBodyAsync(request.Stream, GrpcFraming.Encode(reply), 16384, endStream: false);
             await connection.SendAsync(H2FrameWriter.Headers(request.Stream, H2HeaderBlock.OkTrailers().ToArray(), endStream: true));
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
         for (int i = 0; i < 2; i++)
         {

@@ -1,4 +1,6 @@
 // DirectClientLimitTests.cs - oversized and malformed answers: a typed failure well within the deadline, and the connection is never used again.
+using Grpc.Core;
+using LaneShim.Testing;
 using LaneShim.Grpc.Http2;
 
 namespace LaneShim.Grpc.Tests.Http2;
@@ -23,11 +25,11 @@ public sealed class DirectClientLimitTests
         using var server = ScriptedH2Server.Answering(dir.File("h2.sock"), (connection, request, _) => connection.SendAsync(connection.Index == 0
             ? Violation(violation, request.Stream)
             : DirectClientAnswerTests.OkAnswer("one-go", request.Stream)));
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")));
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")));
 
-        (GrpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), Deadline), GrpcStatusCode.Internal);
+        (RpcException error, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), Deadline), StatusCode.Internal);
         Assert.IsTrue(elapsed < Deadline / 2, $"{violation}: the failure took {elapsed.TotalMilliseconds:0} ms; it should not wait for the deadline");
-        StringAssert.Contains(error.Detail, "HTTP/2", $"{violation}: {error.Detail}");
+        StringAssert.Contains(error.Status.Detail, "HTTP/2", $"{violation}: {error.Status.Detail}");
 
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the call after the violation");
         Assert.AreEqual(2, server.Connections, "a connection that broke the protocol must not be reused");
@@ -52,9 +54,9 @@ public sealed class DirectClientLimitTests
                 await connection.SendAsync(DirectClientAnswerTests.OkAnswer("one-go", request.Stream));
             }
         });
-        using var client = new LaneBrokerClient(BrokerAddress.Unix(dir.File("h2.sock")), new GrpcClientOptions { MaxReceiveMessageSize = 10_000 });
+        using var client = DirectCalls.Open(BrokerAddress.Unix(dir.File("h2.sock")), 10_000);
 
-        (_, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), Deadline), GrpcStatusCode.ResourceExhausted);
+        (_, TimeSpan elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), Deadline), StatusCode.ResourceExhausted);
         Assert.IsTrue(elapsed < Deadline / 2, $"took {elapsed.TotalMilliseconds:0} ms");
         Assert.AreEqual(DirectCalls.Grant, DirectCalls.RequestLane(client), "the call after the oversized reply");
 

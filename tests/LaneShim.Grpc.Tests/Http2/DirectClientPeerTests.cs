@@ -1,4 +1,5 @@
 // DirectClientPeerTests.cs - the direct client against real HTTP/2 stacks: Kestrel under 16 threads, and python3-grpcio's HPACK over 200 calls.
+using Grpc.Core;
 using System.Text.Json;
 using Google.Protobuf;
 using LaneShim.Protocol.V1;
@@ -19,8 +20,7 @@ public sealed class DirectClientPeerTests
         const int threads = 16;
         const int callsPerThread = 200;
         await using RunningHost host = await RunningHost.StartAsync(transport);
-        using GrpcClient transportClient = host.Client();
-        using var client = new LaneBrokerClient(transportClient);
+        using BrokerChannel client = host.Client();
         LaneGrant expected = DirectCalls.Grant;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var start = new Barrier(threads);
@@ -57,8 +57,8 @@ public sealed class DirectClientPeerTests
 
         Assert.AreEqual(0, failures.Count, $"{failures.Count} calls failed, e.g.:\n" + string.Join("\n", failures.Take(10)));
         Assert.AreEqual(threads * callsPerThread, succeeded);
-        Assert.IsNotNull(transportClient.DirectEndPoint, "the client should have taken the direct path");
-        int idle = transportClient.IdleConnections;
+        Assert.AreEqual(BrokerTransport.Direct, client.Transport, "the client should have taken the direct path");
+        int idle = client.IdleConnections;
         Assert.IsTrue(idle is >= 1 and <= 4, $"{idle} idle connections after the burst; the pool keeps 1 to 4");
     }
 
@@ -76,7 +76,7 @@ public sealed class DirectClientPeerTests
             "RequestLane=reply:" + json.Format(expected),
             "RenewLane=abort:RESOURCE_EXHAUSTED:laneshim-offer-bps=200000000;laneshim-lane=dmz|" + why);
         using (server)
-        using (var client = new LaneBrokerClient(address))
+        using (var client = DirectCalls.Open(address))
         {
             GrpcAssert.OnOwnThread(() =>
             {
@@ -93,17 +93,17 @@ public sealed class DirectClientPeerTests
                         client.RenewLane(new RenewRequest { LeaseId = "l-" + i }, Generous);
                         Assert.Fail($"call {i} succeeded; python aborts RenewLane");
                     }
-                    catch (GrpcException e)
+                    catch (RpcException e)
                     {
-                        Assert.AreEqual(GrpcStatusCode.ResourceExhausted, e.StatusCode, $"call {i}: {e.Detail}");
-                        Assert.AreEqual(why, e.Detail, $"call {i}");
-                        Assert.AreEqual("200000000", e.Metadata.GetValueOrDefault("laneshim-offer-bps"), $"call {i}: trailer");
-                        Assert.AreEqual("dmz", e.Metadata.GetValueOrDefault("laneshim-lane"), $"call {i}: trailer");
+                        Assert.AreEqual(StatusCode.ResourceExhausted, e.StatusCode, $"call {i}: {e.Status.Detail}");
+                        Assert.AreEqual(why, e.Status.Detail, $"call {i}");
+                        Assert.AreEqual("200000000", e.Trailers.GetValue("laneshim-offer-bps"), $"call {i}: trailer");
+                        Assert.AreEqual("dmz", e.Trailers.GetValue("laneshim-lane"), $"call {i}: trailer");
                     }
                 }
             });
 
-            Assert.AreEqual(1, client.Transport.IdleConnections, "200 sequential calls should share one connection");
+            Assert.AreEqual(1, client.IdleConnections, "200 sequential calls should share one connection");
             string[] requests = PythonGrpcPeer.Requests(server, 200);
             Assert.AreEqual(200, requests.Length);
             using JsonDocument last = JsonDocument.Parse(requests[^1]);

@@ -11,5 +11,5 @@ internal sealed record H2Request(int Stream, List<KeyValuePair<string, string>> 
 
     /// <summary>The gRPC message in the body (5-byte prefix, then the protobuf).</summary>
     public T Message<T>(MessageParser<T> parser)
-        where T : IMessage<T> => GrpcFraming.Decode(Body, parser, int.MaxValue);
+        where T : IMessage<T> => GrpcFraming.Decode(Body, parser);
 }

@@ -1,4 +1,5 @@
 // Http2UnaryConnectionTests.cs - the connection itself over a socketpair: what a peer that has already closed looks like.
+using Grpc.Core;
 using System.Diagnostics;
 using System.Net.Sockets;
 using LaneShim.Grpc.Http2;
@@ -22,12 +23,14 @@ public sealed class Http2UnaryConnectionTests
             // The peer closes without reading: the first write gets EPIPE, so the server never saw a byte of the call.
             listener.Accept().Dispose();
             using Http2UnaryConnection connection = Http2UnaryConnection.Over(client);
-            byte[] block = RequestHeaderBlock.Build("/laneshim.v1.LaneBroker/RequestLane", "localhost", "test");
+            using var message = new HttpRequestMessage(HttpMethod.Post, "http://localhost/laneshim.v1.LaneBroker/RequestLane");
+            byte[] block = new byte[256];
+            block = block[..RequestHeaderBlock.Build(message, null, ref block)];
             long due = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
 
             Http2Exception e = Assert.ThrowsExactly<Http2Exception>(() => connection.Call(block, new byte[5], due, 1024, new UnaryReply()));
 
-            Assert.AreEqual(GrpcStatusCode.Unavailable, e.Status, e.Message);
+            Assert.AreEqual(StatusCode.Unavailable, e.Status, e.Message);
             Assert.IsTrue(e.NotProcessed, e.Message);
             StringAssert.Contains(e.Message, "Broken pipe");
             Assert.IsFalse(connection.Usable);
