@@ -5,27 +5,27 @@
 #include <bpf/bpf_endian.h>
 #include "laneshim_bpf.h"
 
-#define AF_INET 2
-#define AF_INET6 10
-#define SOCK_STREAM 1
-#define IPPROTO_TCP 6
-#define IPPROTO_MPTCP 262
-#define SOL_SOCKET 1
-#define SOL_IP 0
-#define SOL_IPV6 41
-#define SOL_TCP 6
-#define SO_SNDBUF 7
-#define SO_RCVBUF 8
-#define SO_PRIORITY 12
-#define SO_SNDBUFFORCE 32
-#define SO_RCVBUFFORCE 33
-#define SO_MARK 36
+#define AF_INET            2
+#define AF_INET6           10
+#define SOCK_STREAM        1
+#define IPPROTO_TCP        6
+#define IPPROTO_MPTCP      262
+#define SOL_SOCKET         1
+#define SOL_IP             0
+#define SOL_IPV6           41
+#define SOL_TCP            6
+#define SO_SNDBUF          7
+#define SO_RCVBUF          8
+#define SO_PRIORITY        12
+#define SO_SNDBUFFORCE     32
+#define SO_RCVBUFFORCE     33
+#define SO_MARK            36
 #define SO_MAX_PACING_RATE 47
-#define IP_TOS 1
-#define IPV6_TCLASS 67
-#define TCP_CONGESTION 13
-#define TCP_NOTSENT_LOWAT 25
-#define TCP_CLOSE 7
+#define IP_TOS             1
+#define IPV6_TCLASS        67
+#define TCP_CONGESTION     13
+#define TCP_NOTSENT_LOWAT  25
+#define TCP_CLOSE          7
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -109,10 +109,10 @@ static __always_inline void map_address(__u8 *out, __u32 family, __u32 ip4, __u3
 static __always_inline void read_addrs(struct bpf_sock_ops *skops, struct addrs *a)
 {
 	volatile __u32 family = skops->family;
-	volatile __u32 r4 = skops->remote_ip4, r0 = skops->remote_ip6[0], r1 = skops->remote_ip6[1], r2 = skops->remote_ip6[2],
-		       r3 = skops->remote_ip6[3];
-	volatile __u32 l4 = skops->local_ip4, l0 = skops->local_ip6[0], l1 = skops->local_ip6[1], l2 = skops->local_ip6[2],
-		       l3 = skops->local_ip6[3];
+	volatile __u32 r4 = skops->remote_ip4, r0 = skops->remote_ip6[0], r1 = skops->remote_ip6[1],
+		       r2 = skops->remote_ip6[2], r3 = skops->remote_ip6[3];
+	volatile __u32 l4 = skops->local_ip4, l0 = skops->local_ip6[0], l1 = skops->local_ip6[1],
+		       l2 = skops->local_ip6[2], l3 = skops->local_ip6[3];
 	map_address(a->remote, family, r4, r0, r1, r2, r3);
 	map_address(a->local, family, l4, l0, l1, l2, l3);
 }
@@ -161,7 +161,8 @@ static __always_inline int uid_matches(struct laneshim_bpf_rule *r, __u32 uid)
 }
 
 /* The first rule, in policy order, among those whose dst matched (mask), that matches port, direction and uid. */
-static __always_inline int decide(__u64 mask, __u32 rule_count, __u16 port, __u32 direction, __u32 uid, __u32 *action, __u32 *class_index)
+static __always_inline int decide(__u64 mask, __u32 rule_count, __u16 port, __u32 direction, __u32 uid, __u32 *action,
+				  __u32 *class_index)
 {
 	for (__u32 i = 0; i < LANESHIM_BPF_MAX_RULES; i++) {
 		if (i >= rule_count)
@@ -191,7 +192,8 @@ static __always_inline __u32 apply_class(struct bpf_sock_ops *skops, struct lane
 			applied |= LANESHIM_BPF_APPLIED_RCVBUF;
 	}
 	if (listening)
-		return applied; /* a listener needs only the receive buffer: it fixes the accepted flows' window scale */
+		return applied; /* a listener needs only the receive buffer: it fixes the accepted flows' window scale
+				 */
 	if (c->sndbuf) {
 		v = (int)c->sndbuf;
 		if (bpf_setsockopt(skops, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == 0)
@@ -270,7 +272,8 @@ static __always_inline void revert(struct bpf_sock_ops *skops, struct laneshim_b
 	note->applied = 0;
 }
 
-static __always_inline struct laneshim_bpf_event *reserve(__u32 kind, struct bpf_sock_ops *skops, struct laneshim_bpf_sk_note *note)
+static __always_inline struct laneshim_bpf_event *reserve(__u32 kind, struct bpf_sock_ops *skops,
+							  struct laneshim_bpf_sk_note *note)
 {
 	struct laneshim_bpf_event *e = bpf_ringbuf_reserve(&laneshim_events, sizeof(*e), 0);
 	if (!e)
@@ -475,7 +478,8 @@ int laneshim_setsockopt(struct bpf_sockopt *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	if (!sk || sk->type != SOCK_STREAM)
 		return 1;
-	/* The hook runs for the socket's cgroup whoever calls: the broker's own calls on a duplicate are not user space's. */
+	/* The hook runs for the socket's cgroup whoever calls: the broker's own calls on a duplicate are not user
+	 * space's. */
 	struct laneshim_bpf_config *cfg = config();
 	if (cfg && cfg->broker_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == cfg->broker_tgid)
 		return 1;

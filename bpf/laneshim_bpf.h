@@ -5,68 +5,69 @@
 
 #include <linux/types.h>
 
-#define LANESHIM_BPF_MAX_RULES 64     /* rules the kernel evaluates, in policy order (a 64-bit mask per prefix) */
-#define LANESHIM_BPF_MAX_CLASSES 64
+#define LANESHIM_BPF_MAX_RULES    64 /* rules the kernel evaluates, in policy order (a 64-bit mask per prefix) */
+#define LANESHIM_BPF_MAX_CLASSES  64
 #define LANESHIM_BPF_MAX_PREFIXES 4096
-#define LANESHIM_BPF_PORT_RANGES 8
-#define LANESHIM_BPF_UID_RANGES 4
-#define LANESHIM_BPF_CC_LEN 16
-#define LANESHIM_BPF_COMM_LEN 16
-#define LANESHIM_BPF_RING_BYTES (1 << 20)
+#define LANESHIM_BPF_PORT_RANGES  8
+#define LANESHIM_BPF_UID_RANGES   4
+#define LANESHIM_BPF_CC_LEN       16
+#define LANESHIM_BPF_COMM_LEN     16
+#define LANESHIM_BPF_RING_BYTES   (1 << 20)
 
 /* laneshim_bpf_rule.action */
-#define LANESHIM_BPF_ACTION_CLASS 1     /* the flow gets class_index */
-#define LANESHIM_BPF_ACTION_DENY 2      /* a deny line: the kernel leaves the socket alone */
-#define LANESHIM_BPF_ACTION_USERSPACE 3 /* the rule needs per-call identity (program, gid, principal): only the broker decides */
+#define LANESHIM_BPF_ACTION_CLASS 1 /* the flow gets class_index */
+#define LANESHIM_BPF_ACTION_DENY  2 /* a deny line: the kernel leaves the socket alone */
+/* the rule needs per-call identity (program, gid, principal): only the broker decides */
+#define LANESHIM_BPF_ACTION_USERSPACE 3
 
 /* laneshim_bpf_rule.directions */
-#define LANESHIM_BPF_DIR_OUT (1u << 0)
-#define LANESHIM_BPF_DIR_IN (1u << 1)
+#define LANESHIM_BPF_DIR_OUT    (1u << 0)
+#define LANESHIM_BPF_DIR_IN     (1u << 1)
 #define LANESHIM_BPF_DIR_LISTEN (1u << 2)
 
 /* laneshim_bpf_class.flags */
-#define LANESHIM_BPF_CLASS_TOS (1u << 0)
-#define LANESHIM_BPF_CLASS_MARK (1u << 1)
+#define LANESHIM_BPF_CLASS_TOS      (1u << 0)
+#define LANESHIM_BPF_CLASS_MARK     (1u << 1)
 #define LANESHIM_BPF_CLASS_PRIORITY (1u << 2)
-#define LANESHIM_BPF_CLASS_BULK (1u << 3)
+#define LANESHIM_BPF_CLASS_BULK     (1u << 3)
 
 /* laneshim_bpf_sk_note.user_set: lane options user space set on the socket (the agent, or the program itself) */
-#define LANESHIM_BPF_USER_CC (1u << 0)
-#define LANESHIM_BPF_USER_PACING (1u << 1)
-#define LANESHIM_BPF_USER_TOS (1u << 2)
-#define LANESHIM_BPF_USER_MARK (1u << 3)
+#define LANESHIM_BPF_USER_CC       (1u << 0)
+#define LANESHIM_BPF_USER_PACING   (1u << 1)
+#define LANESHIM_BPF_USER_TOS      (1u << 2)
+#define LANESHIM_BPF_USER_MARK     (1u << 3)
 #define LANESHIM_BPF_USER_PRIORITY (1u << 4)
 #define LANESHIM_BPF_USER_BUFFORCE (1u << 5)
-#define LANESHIM_BPF_USER_LOWAT (1u << 6)
+#define LANESHIM_BPF_USER_LOWAT    (1u << 6)
 
 /* laneshim_bpf_event.applied and laneshim_bpf_sk_note.applied: what bpf_setsockopt set */
-#define LANESHIM_BPF_APPLIED_SNDBUF (1u << 0)
-#define LANESHIM_BPF_APPLIED_RCVBUF (1u << 1)
-#define LANESHIM_BPF_APPLIED_CC (1u << 2)
-#define LANESHIM_BPF_APPLIED_PACING (1u << 3)
-#define LANESHIM_BPF_APPLIED_TOS (1u << 4)
-#define LANESHIM_BPF_APPLIED_MARK (1u << 5)
+#define LANESHIM_BPF_APPLIED_SNDBUF   (1u << 0)
+#define LANESHIM_BPF_APPLIED_RCVBUF   (1u << 1)
+#define LANESHIM_BPF_APPLIED_CC       (1u << 2)
+#define LANESHIM_BPF_APPLIED_PACING   (1u << 3)
+#define LANESHIM_BPF_APPLIED_TOS      (1u << 4)
+#define LANESHIM_BPF_APPLIED_MARK     (1u << 5)
 #define LANESHIM_BPF_APPLIED_PRIORITY (1u << 6)
-#define LANESHIM_BPF_APPLIED_LOWAT (1u << 7)
+#define LANESHIM_BPF_APPLIED_LOWAT    (1u << 7)
 
 /* laneshim_bpf_event.kind */
 #define LANESHIM_BPF_EVENT_CONNECT 1 /* TCP_CONNECT_CB: before the SYN leaves */
-#define LANESHIM_BPF_EVENT_ACCEPT 2  /* PASSIVE_ESTABLISHED_CB: an accepted socket */
-#define LANESHIM_BPF_EVENT_LISTEN 3  /* TCP_LISTEN_CB */
-#define LANESHIM_BPF_EVENT_CLOSE 4   /* STATE_CB into TCP_CLOSE, with the flow's stats */
+#define LANESHIM_BPF_EVENT_ACCEPT  2 /* PASSIVE_ESTABLISHED_CB: an accepted socket */
+#define LANESHIM_BPF_EVENT_LISTEN  3 /* TCP_LISTEN_CB */
+#define LANESHIM_BPF_EVENT_CLOSE   4 /* STATE_CB into TCP_CLOSE, with the flow's stats */
 #define LANESHIM_BPF_EVENT_VERDICT 5 /* the socket saw the broker's verdict (refused: reverted) */
-#define LANESHIM_BPF_EVENT_USER 6    /* user space (a late agent) set lane options on a socket the kernel had tuned */
+#define LANESHIM_BPF_EVENT_USER    6 /* user space (a late agent) set lane options on a socket the kernel had tuned */
 
 /* laneshim_bpf_event.flags */
-#define LANESHIM_BPF_FLAG_USER_TUNED (1u << 0)   /* user space (the agent) tuned it: the kernel left it alone */
-#define LANESHIM_BPF_FLAG_MATCHED (1u << 1)      /* a rule gave it a class */
-#define LANESHIM_BPF_FLAG_DENIED (1u << 2)       /* a deny rule matched */
-#define LANESHIM_BPF_FLAG_USERSPACE (1u << 3)    /* a rule needing per-call identity came first */
-#define LANESHIM_BPF_FLAG_REVERTED (1u << 4)     /* VERDICT: refused by admission, the lane's settings were taken back */
+#define LANESHIM_BPF_FLAG_USER_TUNED (1u << 0) /* user space (the agent) tuned it: the kernel left it alone */
+#define LANESHIM_BPF_FLAG_MATCHED    (1u << 1) /* a rule gave it a class */
+#define LANESHIM_BPF_FLAG_DENIED     (1u << 2) /* a deny rule matched */
+#define LANESHIM_BPF_FLAG_USERSPACE  (1u << 3) /* a rule needing per-call identity came first */
+#define LANESHIM_BPF_FLAG_REVERTED   (1u << 4) /* VERDICT: refused by admission, the lane's settings were taken back */
 
 /* the verdicts map's values */
 #define LANESHIM_BPF_VERDICT_ADMITTED 1
-#define LANESHIM_BPF_VERDICT_REFUSED 2
+#define LANESHIM_BPF_VERDICT_REFUSED  2
 
 /* Key of the prefixes LPM trie: an IPv6 address, IPv4 as ::ffff:a.b.c.d (prefixlen 96 + n). */
 struct laneshim_bpf_prefix_key {
@@ -107,7 +108,7 @@ struct laneshim_bpf_config {
 	__u32 rule_count;
 	__u64 no_dst_mask; /* rules without a dst matcher: the only ones a listening socket can match */
 	char default_cc[LANESHIM_BPF_CC_LEN]; /* what a refused socket goes back to */
-	__u32 broker_tgid;                    /* the broker's own setsockopt calls (FORCE buffers) are not user space's */
+	__u32 broker_tgid; /* the broker's own setsockopt calls (FORCE buffers) are not user space's */
 	__u32 reserved;
 };
 

@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 #define MAX_ATTACHMENTS 64
-#define PROGRAMS 3
+#define PROGRAMS        3
 
 static const char *const map_names[LANESHIM_BPF_MAP_COUNT] = {
 	"laneshim_prefixes", "laneshim_rules", "laneshim_classes", "laneshim_config", "laneshim_verdicts",
 };
-static const char *const program_names[PROGRAMS] = { "laneshim_sockops", "laneshim_sock_create", "laneshim_setsockopt" };
+static const char *const program_names[PROGRAMS] = {"laneshim_sockops", "laneshim_sock_create", "laneshim_setsockopt"};
 
 struct laneshim_bpf {
 	struct bpf_object *obj;
@@ -81,7 +81,8 @@ static void unpin_all(struct laneshim_bpf *h)
 		return;
 	char path[512];
 	struct bpf_map *map;
-	bpf_object__for_each_map(map, h->obj) {
+	bpf_object__for_each_map(map, h->obj)
+	{
 		if (strncmp(bpf_map__name(map), "laneshim_", 9) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", h->pin_dir, bpf_map__name(map));
@@ -137,7 +138,8 @@ int laneshim_bpf_open(const char *object_path, const char *pin_dir, struct lanes
 		}
 		char path[512];
 		struct bpf_map *map;
-		bpf_object__for_each_map(map, h->obj) {
+		bpf_object__for_each_map(map, h->obj)
+		{
 			if (strncmp(bpf_map__name(map), "laneshim_", 9) != 0)
 				continue; /* .rodata and friends */
 			snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
@@ -188,7 +190,8 @@ int laneshim_bpf_attach(struct laneshim_bpf *h, const char *cgroup_path, char *e
 		struct bpf_link *link = prog ? bpf_program__attach_cgroup(prog, cg) : NULL;
 		if (!link) {
 			rc = prog ? -errno : -ENOENT;
-			set_err(err, err_len, "cannot attach %s to %s: %s", program_names[p], cgroup_path, strerror(-rc));
+			set_err(err, err_len, "cannot attach %s to %s: %s", program_names[p], cgroup_path,
+				strerror(-rc));
 			for (int q = 0; q < p; q++) {
 				bpf_link__destroy(h->links[slot][q]);
 				h->links[slot][q] = NULL;

@@ -24,7 +24,8 @@ LANESHIM_API int laneshim_bpf_ensure_bpffs(const char *path);
 
 /* Opens and loads the object file; pins its maps under pin_dir (created; NULL: no pins). On failure *out is NULL
  * and err holds libbpf's reason. */
-LANESHIM_API int laneshim_bpf_open(const char *object_path, const char *pin_dir, struct laneshim_bpf **out, char *err, int err_len);
+LANESHIM_API int laneshim_bpf_open(const char *object_path, const char *pin_dir, struct laneshim_bpf **out, char *err,
+				   int err_len);
 
 /* Attaches the three programs to the cgroup v2 directory as links owned by this process (they go when it dies).
  * Returns an attachment number >= 0, or -errno. */

@@ -13,7 +13,7 @@
 
 static void report(int s, const char *when)
 {
-	char cc[16] = { 0 };
+	char cc[16] = {0};
 	socklen_t l = sizeof cc;
 	getsockopt(s, IPPROTO_TCP, TCP_CONGESTION, cc, &l);
 	int sndbuf = 0, tos = 0;
@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[2])) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[2]))};
 	if (inet_pton(AF_INET, argv[1], &a.sin_addr) != 1 || connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
 		perror("bpf_client: connect");
 		return 1;
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		}
 		left -= n;
 	}
-	struct timespec tick = { 0, 50 * 1000 * 1000 };
+	struct timespec tick = {0, 50 * 1000 * 1000};
 	for (int i = 0; i < atoi(argv[3]) * 20; i++) {
 		send(s, chunk, 100, 0);
 		nanosleep(&tick, NULL);
