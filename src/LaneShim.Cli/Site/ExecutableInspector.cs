@@ -4,7 +4,6 @@ using System.Text;
 namespace LaneShim.Cli.Site;
 
 /// <summary>Resolves a command to the ELF file the kernel will really run and explains, in one line, when LD_PRELOAD cannot reach it.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class ExecutableInspector
 {
     // Linux itself follows at most 4 levels of #! interpreters (BINPRM_MAX_RECURSION).
