@@ -8,7 +8,7 @@ internal sealed class NamespaceSysctls : IDisposable
 {
     private readonly List<(string Netns, string Key, string Old)> _changed = [];
 
-    /// <summary>Sets <paramref name="key"/> to <paramref name="value"/> in every namespace; throws <see cref="LabException"/> (with nothing left changed) when it cannot.</summary>
+    /// <summary>Sets each of <paramref name="values"/> in every one of <paramref name="namespaces"/>; throws <see cref="LabException"/> (with nothing left changed) when it cannot.</summary>
     public static NamespaceSysctls Set(IEnumerable<string> namespaces, IReadOnlyDictionary<string, string> values)
     {
         var set = new NamespaceSysctls();

@@ -229,7 +229,7 @@ public sealed class BpfLanePathTests
             bpfBroker.WaitUntil(() => BpfHost.Flows(bpfSocket).Any(f => f.Flow.Local.Port == (uint)onePort), TimeSpan.FromSeconds(5), "the agent's flow reported closed");
             List<FlowRecord> records = BpfHost.Flows(bpfSocket).Where(f => f.Flow.Local.Port == (uint)onePort).ToList();
             Assert.HasCount(1, records.Select(f => f.LeaseId).Distinct().ToList(), string.Join('\n', records));
-            Assert.AreEqual(BpfHost.Parse(oneBroker.Stdout, "connect").Congestion, "cubic", "the agent's grant from the same broker");
+            Assert.AreEqual("cubic", BpfHost.Parse(oneBroker.Stdout, "connect").Congestion, "the agent's grant from the same broker");
             Assert.Contains("tuned in user space", bpfBroker.Stdout + bpfBroker.Stderr);
         }
         finally
