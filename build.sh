@@ -13,7 +13,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-protobuf
 	iperf3 curl iproute2 iputils-ping nftables procps
 	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
-	xrootd-server xrootd-client gnuplot-nox postgresql)
+	xrootd-server xrootd-client gnuplot-nox postgresql
+	libbpf-dev libelf-dev bpftool rclone)
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -48,6 +49,10 @@ build() {
 	log "native shim"
 	make -s -C native
 	install_file native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	log "BPF lane path (program and loader)"
+	make -s -C bpf
+	install_file bpf/build/laneshim.bpf.o "$OUT/lib/laneshim.bpf.o"
+	install_file bpf/build/liblaneshim-bpf.so "$OUT/lib/liblaneshim-bpf.so"
 	log "lab link emulator"
 	make -s -C lab/linkemu
 	install_file lab/linkemu/build/laneshim-linkemu "$OUT/bin/laneshim-linkemu"
@@ -164,7 +169,7 @@ lint) lint "$@" ;;
 demo) demo "$@" ;;
 bench) bench "$@" ;;
 deps) deps ;;
-clean) rm -rf "$OUT" native/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
+clean) rm -rf "$OUT" native/build bpf/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
 -h | --help | help) sed -n '2p' "$0" ;;
 *) echo "build.sh: unknown command '$cmd' (build|test|lint|demo|bench|deps|clean)" >&2; exit 2 ;;
 esac

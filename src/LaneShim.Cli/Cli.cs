@@ -6,6 +6,10 @@ namespace LaneShim.Cli;
 /// <summary>Shared helpers for verbs.</summary>
 internal static class Cli
 {
+    /// <summary>Where the installed libraries are: $LANESHIM_LIB_DIR, else ../lib beside the CLI.</summary>
+    public static string LibraryDirectory =>
+        Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+
     /// <summary>Prints the message to stderr and returns the exit code for a usage or input error.</summary>
     public static int Fail(string message, int exitCode = 2)
     {

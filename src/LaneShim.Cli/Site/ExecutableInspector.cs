@@ -31,8 +31,8 @@ internal static class ExecutableInspector
         string what = chain.Count == 1 ? file : $"{chain[0]} runs {file}, which";
         return ElfReader.Classify(file) switch
         {
-            ExecutableKind.Static => $"laneshim: {what} is statically linked: LD_PRELOAD cannot reach it, so its connections get no lane; running it unchanged",
-            ExecutableKind.Go => $"laneshim: {what} is a Go program: Go's net package makes raw system calls, not libc calls, so its connections get no lane (even when dynamically linked); running it unchanged",
+            ExecutableKind.Static => $"laneshim: {what} is statically linked: LD_PRELOAD cannot reach it, so its connections get no lane; running it unchanged (`laneshim run --bpf` gives it lanes in the kernel)",
+            ExecutableKind.Go => $"laneshim: {what} is a Go program: Go's net package makes raw system calls, not libc calls, so its connections get no lane (even when dynamically linked); running it unchanged (`laneshim run --bpf` gives it lanes in the kernel)",
             _ => null,
         };
     }

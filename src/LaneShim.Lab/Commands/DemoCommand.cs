@@ -26,6 +26,7 @@ internal static class DemoCommand
         new GridFtpMover(),
         new GridFtpMover(push: true),
         new XrootdMover(),
+        new RcloneMover(),
     ];
 
     public static Command Create()

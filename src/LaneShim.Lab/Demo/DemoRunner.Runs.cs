@@ -85,9 +85,10 @@ internal sealed partial class DemoRunner
         {
             EmptyDestination(context); // an earlier run that failed half-way may have left its copy
             using BypassRoute? route = mode == DemoMode.HandTuned ? BypassRoute.Install(context.Lab) : null;
+            using IDisposable? tuning = mode == DemoMode.HandTuned ? mover.HandTune(context) : null;
             before = PathEvidence.Read(context.Lab);
             using ServerSideProbe? probe = mode == DemoMode.Laneshim ? ServerSideProbe.Start(context, server.Wrapped) : null;
-            outcome = ClientRunner.Run(context.ClientCommand(mode, client), mover.Limit(mode, context), () => mover.BytesMoved(context), cancel, ShimLog(mode, shimLog));
+            outcome = ClientRunner.Run(context.ClientCommand(mode, client, mover.KernelPath), mover.Limit(mode, context), () => mover.BytesMoved(context), cancel, ShimLog(mode, shimLog));
             serverSide = probe?.Stop();
             after = PathEvidence.Read(context.Lab);
         }

@@ -58,7 +58,8 @@ internal sealed partial class DemoRunner
 
         double rtt = RttProbe.Measure(lab);
         string socket = Path.Combine(work, "broker.sock");
-        _broker = BrokerProcess.Start(laneshim, socket, settings.PolicyFile, lab.TopologyFile, Path.Combine(work, "broker.log"), cancel);
+        _broker = BrokerProcess.Start(laneshim, socket, settings.PolicyFile, lab.TopologyFile, Path.Combine(work, "broker.log"), cancel,
+            kernelPath: movers.Any(m => m.KernelPath && !_unavailable.ContainsKey(m.Name)));
         BrokerProcess broker = _broker;
         _cleanup.Push("stop the broker", broker.Dispose);
         output.WriteLine($"demo: broker on unix:{socket} (policy {settings.PolicyFile}, topology {lab.TopologyFile}, enforcement linux-router; log {broker.LogFile})");
@@ -87,7 +88,7 @@ internal sealed partial class DemoRunner
             {
                 _unavailable[mover.Name] = $"could not prepare its server: {e.Message}";
             }
-            if (ExecutableInspector.Warning(mover.ClientProgram, Environment.GetEnvironmentVariable("PATH")) is string warning)
+            if (!mover.KernelPath && ExecutableInspector.Warning(mover.ClientProgram, Environment.GetEnvironmentVariable("PATH")) is string warning)
             {
                 _unwrappable[mover.Name] = warning;
             }

@@ -37,7 +37,7 @@ internal sealed class DemoServer : IDisposable
             File.WriteAllText(shimLog, "");
             File.SetUnixFileMode(shimLog, (UnixFileMode)0x1b6 /* 0666 */);
         }
-        IReadOnlyList<string> argv = context.ServerCommand(wrapped, spec.Argv, shimLog);
+        IReadOnlyList<string> argv = context.ServerCommand(wrapped, spec.Argv, shimLog, spec.KernelPath);
         var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile, wrapped);
         try
         {
