@@ -64,6 +64,10 @@ public sealed class BrokerServer : IAsyncDisposable
     public BpfLanePath? Bpf => _bpf;
 
     /// <summary>Loads the policy (throws <see cref="PolicyException"/>), then listens.</summary>
+    /// <param name="listen">Where to listen: a Unix socket, or TCP (which needs mutual TLS in <paramref name="options"/>).</param>
+    /// <param name="options">Policy, topology, state, enforcement, TLS, audit, metrics and kernel-path settings.</param>
+    /// <param name="loggers">Where the broker and its parts log.</param>
+    /// <param name="cancellationToken">Cancels the start (not the running broker; dispose it to stop).</param>
     /// <param name="ownedDirectory">A directory made for this broker's socket, deleted when it stops.</param>
     public static async Task<BrokerServer> StartAsync(BrokerAddress listen, BrokerOptions options, ILoggerFactory loggers, CancellationToken cancellationToken, string? ownedDirectory = null)
     {
@@ -285,6 +289,7 @@ public sealed class BrokerServer : IAsyncDisposable
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         await _sweeper.DisposeAsync().ConfigureAwait(false);

@@ -9,11 +9,13 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
 {
     private readonly ConcurrentDictionary<string, Steering> _active = new(StringComparer.Ordinal);
 
+    /// <inheritdoc/>
     public string Name => "dry-run";
 
     /// <summary>Steerings installed and not removed, by lease id.</summary>
     public IReadOnlyDictionary<string, Steering> Active => _active;
 
+    /// <inheritdoc/>
     public Task InstallAsync(Steering steering, CancellationToken cancellationToken)
     {
         _active[steering.LeaseId] = steering;
@@ -24,12 +26,14 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public Task RenewAsync(Steering steering, CancellationToken cancellationToken)
     {
         logger.LogDebug("dry-run: renew {Lease} for {Ttl}", steering.LeaseId, steering.Ttl);
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public Task ReconcileAsync(IReadOnlyCollection<(string Router, string? Netns)> routers, IReadOnlyList<Steering> live, CancellationToken cancellationToken)
     {
         _active.Clear();
@@ -41,10 +45,12 @@ public sealed class DryRunBackend(ILogger<DryRunBackend> logger) : IEnforcementB
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public void Prepare(IEnumerable<(string Router, string? Netns)> routers)
     {
     }
 
+    /// <inheritdoc/>
     public Task RemoveAsync(Steering steering, CancellationToken cancellationToken)
     {
         _active.TryRemove(steering.LeaseId, out _);

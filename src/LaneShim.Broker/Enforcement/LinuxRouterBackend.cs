@@ -22,12 +22,16 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, NftSetSocket> _sockets = new(StringComparer.Ordinal);
 
+    /// <inheritdoc/>
     public string Name => "linux-router";
 
+    /// <inheritdoc/>
     public Task InstallAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: true, fresh: true);
 
+    /// <inheritdoc/>
     public Task RenewAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: true, fresh: false);
 
+    /// <inheritdoc/>
     public Task RemoveAsync(Steering steering, CancellationToken cancellationToken) => Apply(steering, add: false, fresh: false);
 
     /// <summary>
@@ -193,6 +197,7 @@ public sealed class LinuxRouterBackend(ILogger<LinuxRouterBackend> logger) : IEn
         }
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         foreach (NftSetSocket s in _sockets.Values)

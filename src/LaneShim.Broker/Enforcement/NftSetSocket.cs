@@ -45,6 +45,9 @@ internal sealed class NftSetSocket : IDisposable
     }
 
     /// <summary>One change to the set: add (with a timeout) or delete an element; a delete with an empty key flushes the set.</summary>
+    /// <param name="Key">The element: the set's concatenated key bytes (addresses and ports, network order).</param>
+    /// <param name="Delete">Delete the element instead of adding it.</param>
+    /// <param name="TimeoutMs">The element's kernel timeout when added, in milliseconds.</param>
     /// <param name="Exclusive">Fail with EEXIST instead of doing nothing when the element is already there.</param>
     public readonly record struct Change(byte[] Key, bool Delete, ulong TimeoutMs, bool Exclusive = false);
 

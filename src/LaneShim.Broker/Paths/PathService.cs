@@ -23,6 +23,11 @@ public sealed class PathService
     private readonly HashSet<int> _down = [];
     private SiteTopology _topology;
 
+    /// <summary>Paths over <paramref name="topology"/> (its version 1), steered by <paramref name="backend"/>, which gets every router and switch to prepare for.</summary>
+    /// <param name="topology">The site's nodes and links as the topology file gives them.</param>
+    /// <param name="backend">How lanes are put on the network (linux-router, dry-run).</param>
+    /// <param name="metric">Which middlebox-free path a lane takes: fastest, widest or shortest.</param>
+    /// <param name="logger">Where topology changes and installs are logged.</param>
     public PathService(SiteTopology topology, IEnforcementBackend backend, PathMetric metric, ILogger<PathService> logger)
     {
         _topology = topology;
@@ -33,10 +38,13 @@ public sealed class PathService
         backend.Prepare(topology.Nodes.Where(n => n.Role is NodeRole.Router or NodeRole.Switch).Select(n => (n.Name, n.Netns)));
     }
 
+    /// <summary>The backend that installs, renews and removes steering rules.</summary>
     public IEnforcementBackend Backend { get; }
 
+    /// <summary>The path metric every lane is routed by.</summary>
     public PathMetric Metric { get; }
 
+    /// <summary>The current topology version: the file's, minus links taken down by SetLinkState.</summary>
     public SiteTopology Topology => Volatile.Read(ref _topology);
 
     /// <summary>Steerings installed now, by lease id.</summary>

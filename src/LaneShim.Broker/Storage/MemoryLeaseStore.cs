@@ -8,21 +8,29 @@ public sealed class MemoryLeaseStore : ILeaseStore
 {
     private readonly List<TopologyVersion> _topologies = [];
 
+    /// <inheritdoc/>
     public string Description => "memory";
 
+    /// <inheritdoc/>
     public bool IsShared => false;
 
+    /// <inheritdoc/>
     public Task<AdmissionRefusal?> AddAsync(LeaseEntry entry, CancellationToken cancellationToken) => Task.FromResult<AdmissionRefusal?>(null);
 
+    /// <inheritdoc/>
     public Task UpdateAsync(LeaseEntry entry, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <inheritdoc/>
     public Task RemoveAsync(string leaseId, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LeaseEntry>> LoadLiveAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LeaseEntry>>([]);
 
+    /// <inheritdoc/>
     public Task<LeaseEntry?> FindAsync(string leaseId, DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult<LeaseEntry?>(null);
 
+    /// <inheritdoc/>
     public Task RecordTopologyAsync(long version, string source, DateTimeOffset at, CancellationToken cancellationToken)
     {
         lock (_topologies)
@@ -35,6 +43,7 @@ public sealed class MemoryLeaseStore : ILeaseStore
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc/>
     public Task<IReadOnlyList<TopologyVersion>> TopologyVersionsAsync(CancellationToken cancellationToken)
     {
         lock (_topologies)
@@ -43,5 +52,6 @@ public sealed class MemoryLeaseStore : ILeaseStore
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -23,8 +23,10 @@ public sealed class PostgresLeaseStore : ILeaseStore
         Description = description;
     }
 
+    /// <inheritdoc/>
     public string Description { get; }
 
+    /// <inheritdoc/>
     public bool IsShared => true;
 
     /// <summary>A Npgsql connection string from a postgres:// URI (user, password, host, port, database, ?host=/socket/dir); other text is taken as one already.</summary>
@@ -113,6 +115,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         return new PostgresLeaseStore(source, description);
     }
 
+    /// <inheritdoc/>
     public async Task<AdmissionRefusal?> AddAsync(LeaseEntry entry, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
@@ -207,6 +210,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         return null;
     }
 
+    /// <inheritdoc/>
     public async Task UpdateAsync(LeaseEntry entry, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand update = _source.CreateCommand("UPDATE laneshim_leases SET expires_ms = @expires, body = @body WHERE id = @id");
@@ -216,6 +220,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task RemoveAsync(string leaseId, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand delete = _source.CreateCommand("DELETE FROM laneshim_leases WHERE id = @id");
@@ -223,6 +228,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<LeaseEntry>> LoadLiveAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         long nowMs = now.ToUnixTimeMilliseconds();
@@ -234,10 +240,12 @@ public sealed class PostgresLeaseStore : ILeaseStore
         return await SelectAsync("SELECT body, expires_ms, ttl_ms, links FROM laneshim_leases WHERE expires_ms > @now", cancellationToken, ("now", nowMs)).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<LeaseEntry?> FindAsync(string leaseId, DateTimeOffset now, CancellationToken cancellationToken) =>
         (await SelectAsync("SELECT body, expires_ms, ttl_ms, links FROM laneshim_leases WHERE id = @id AND expires_ms > @now", cancellationToken,
             ("id", leaseId), ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false)).FirstOrDefault();
 
+    /// <inheritdoc/>
     public async Task RecordTopologyAsync(long version, string source, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand insert = _source.CreateCommand(
@@ -248,6 +256,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<TopologyVersion>> TopologyVersionsAsync(CancellationToken cancellationToken)
     {
         await using NpgsqlCommand select = _source.CreateCommand("SELECT version, source, loaded_ms FROM laneshim_topology_versions ORDER BY loaded_ms, version");
@@ -275,6 +284,7 @@ public sealed class PostgresLeaseStore : ILeaseStore
         return usage;
     }
 
+    /// <inheritdoc/>
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
     private async Task<IReadOnlyList<LeaseEntry>> SelectAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)

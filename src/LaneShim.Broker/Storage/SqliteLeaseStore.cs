@@ -47,8 +47,10 @@ public sealed class SqliteLeaseStore : ILeaseStore
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    /// <inheritdoc/>
     public string Description => $"sqlite {Path}";
 
+    /// <inheritdoc/>
     public bool IsShared => false;
 
     /// <summary>Opens (creating the file, its directory and the schema when missing) the store at <paramref name="path"/>.</summary>
@@ -122,17 +124,22 @@ public sealed class SqliteLeaseStore : ILeaseStore
         transaction.Commit();
     }
 
+    /// <inheritdoc/>
     public Task<AdmissionRefusal?> AddAsync(LeaseEntry entry, CancellationToken cancellationToken) =>
         Enqueue(new Write(WriteKind.Insert, entry, null)).ContinueWith(static _ => (AdmissionRefusal?)null, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
+    /// <inheritdoc/>
     public Task UpdateAsync(LeaseEntry entry, CancellationToken cancellationToken) => Enqueue(new Write(WriteKind.Update, entry, null));
 
+    /// <inheritdoc/>
     public Task RemoveAsync(string leaseId, CancellationToken cancellationToken) => Enqueue(new Write(WriteKind.Delete, null, leaseId));
 
+    /// <inheritdoc/>
     public Task RecordTopologyAsync(long version, string source, DateTimeOffset at, CancellationToken cancellationToken) =>
         Enqueue(new Write(WriteKind.Topology, null, source) { Version = version, At = at });
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<LeaseEntry>> LoadLiveAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         long nowMs = now.ToUnixTimeMilliseconds();
@@ -153,12 +160,14 @@ public sealed class SqliteLeaseStore : ILeaseStore
         }).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<LeaseEntry?> FindAsync(string leaseId, DateTimeOffset now, CancellationToken cancellationToken) =>
         await Run(connection => _rowOf.TryGetValue(leaseId, out long row)
             ? Select(connection, "SELECT body, expires_ms, ttl_ms, links FROM lease_rows WHERE seq = $seq AND expires_ms > $now",
                 ("$seq", row), ("$now", now.ToUnixTimeMilliseconds())).FirstOrDefault()
             : null).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<TopologyVersion>> TopologyVersionsAsync(CancellationToken cancellationToken) =>
         await Run(connection =>
         {
@@ -173,6 +182,7 @@ public sealed class SqliteLeaseStore : ILeaseStore
             return (IReadOnlyList<TopologyVersion>)versions;
         }).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
