@@ -127,6 +127,27 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Reads the policy file again (SIGHUP, `systemctl reload`) and decides with it from the next request on. A file
+    /// with a mistake is refused with file:line in the log and the policy in force stays. Returns false when there is no
+    /// policy file or it was refused.
+    /// </summary>
+    public bool ReloadPolicy()
+    {
+        if (_options.PolicyFile is null)
+        {
+            return false;
+        }
+        if (!Service.Policies.TryReload(_options.LoadPolicy, out string? error))
+        {
+            _logger.LogError("policy reload refused, keeping the policy in force: {Error}", error);
+            return false;
+        }
+        _logger.LogInformation("policy reloaded from {File}: {Classes} classes, {Rules} rules", _options.PolicyFile,
+            Service.Policies.Current.Classes.Count, Service.Policies.Current.Rules.Count);
+        return true;
+    }
+
+    /// <summary>
     /// Reads the topology file again (SIGHUP) and makes it the next version. A file with a mistake is refused with
     /// file:line and the running topology stays. Returns false when there is nothing to reload or it was refused.
     /// </summary>

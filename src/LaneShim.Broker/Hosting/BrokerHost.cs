@@ -117,7 +117,12 @@ public sealed class BrokerHost : IAsyncDisposable
         app.UseRouting();
         app.MapGrpcService<LaneBrokerService>();
         app.MapGrpcService<HealthServiceImpl>();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // A RequestDelegate, not a lambda with inferred parameters: that overload binds by reflection, which NativeAOT cannot.
+        app.MapGet("/healthz", context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync("ok\n");
+        });
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -119,8 +119,14 @@ internal static class BrokerCommand
         }
         await using (server)
         {
-            // SIGHUP reloads the topology file as its next version (a bad file is refused and the old one stays).
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadTopologyAsync(CancellationToken.None); });
+            // SIGHUP (`systemctl reload`) reloads the policy, and the topology file as its next version; a bad file is
+            // refused with file:line in the log and the one in force stays.
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+            {
+                c.Cancel = true;
+                server.ReloadPolicy();
+                _ = server.ReloadTopologyAsync(CancellationToken.None);
+            });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
             if (server.MetricsUrl is not null)
             {

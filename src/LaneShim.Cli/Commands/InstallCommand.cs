@@ -22,7 +22,7 @@ internal static class InstallCommand
             {
                 return Cli.Fail("laneshim install: say --site: it installs for every process on the host (use `laneshim run` for one program)");
             }
-            string libDir = Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+            string libDir = PackageLayout.FindLibraries();
             try
             {
                 SiteInstaller.Install(new SiteLayout(parse.GetValue(root)!),

@@ -38,7 +38,7 @@ internal static class RunCommand
         Option<string?> logOption, Option<int?> deadlineOption, Argument<string[]> commandArgument, CancellationToken ct)
     {
         string[] argv = parse.GetValue(commandArgument) ?? [];
-        string libDir = Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+        string libDir = PackageLayout.FindLibraries();
         string shim = Path.Combine(libDir, "liblaneshim.so");
         string agent = Path.Combine(libDir, "liblaneshim-agent.so");
         if (!File.Exists(shim) || !File.Exists(agent))

@@ -1,6 +1,5 @@
 // InstallManifest.cs - the record under /var/lib/laneshim/install that lets uninstall put every path back as it was.
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace LaneShim.Cli.Site;
 
@@ -8,8 +7,6 @@ namespace LaneShim.Cli.Site;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class InstallManifest
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
     /// <summary>Format version of this file.</summary>
     public int Version { get; set; } = 1;
 
@@ -33,7 +30,7 @@ internal sealed class InstallManifest
         }
         try
         {
-            return JsonSerializer.Deserialize<InstallManifest>(File.ReadAllBytes(hostPath), Json)
+            return JsonSerializer.Deserialize(File.ReadAllBytes(hostPath), InstallManifestJson.Default.InstallManifest)
                 ?? throw new SiteException($"{hostPath}: empty install record");
         }
         catch (JsonException e)
@@ -43,5 +40,5 @@ internal sealed class InstallManifest
     }
 
     /// <summary>Saved atomically after every change, so an install stopped half-way can still be undone.</summary>
-    public void Save(string hostPath) => AtomicFile.Write(hostPath, JsonSerializer.SerializeToUtf8Bytes(this, Json), (UnixFileMode)0b110_000_000);
+    public void Save(string hostPath) => AtomicFile.Write(hostPath, JsonSerializer.SerializeToUtf8Bytes(this, InstallManifestJson.Default.InstallManifest), (UnixFileMode)0b110_000_000);
 }
