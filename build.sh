@@ -14,7 +14,7 @@ DEB_PACKAGES=(gcc make clang zlib1g-dev libsqlite3-dev binutils python3 python3-
 	iperf3 curl iproute2 iputils-ping nftables procps
 	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
 	xrootd-server xrootd-client gnuplot-nox postgresql
-	debhelper dpkg-dev lintian man-db systemd)
+	debhelper dpkg-dev lintian man-db systemd strace)
 
 log() { printf '== %s\n' "$*" >&2; }
 

@@ -74,15 +74,18 @@ while read -r line; do
 	for assignment in $line; do envs+=("$assignment"); done
 done < <(key Environment)
 read -r -a exec_start <<<"$(key ExecStart)"
+# strace records every system call, for the unit's SystemCallFilter= and MemoryDenyWriteExecute= (checked at the end;
+# setpriv cannot apply a seccomp filter itself).
 t0=$(now_ms)
 (
 	umask "$(key UMask)"
-	exec setpriv --reuid="$user" --regid="$group" --init-groups --bounding-set="-all,$bounding" \
+	exec strace -f -qq -o /tmp/broker.trace setpriv --reuid="$user" --regid="$group" --init-groups --bounding-set="-all,$bounding" \
 		${nnp:+--no-new-privs} -- env -i PATH="$PATH" "${envs[@]}" "${exec_start[@]}"
 ) >/tmp/broker.log 2>&1 &
-BROKER=$!
+TRACER=$!
 wait_for 30 test -S /run/laneshim/broker.sock
 fact broker_up $?
+BROKER=$(pgrep -P "$TRACER")
 fact broker_socket_ms $(($(now_ms) - t0))
 fact broker_capbnd "$(sed -n 's/^CapBnd:\s*//p' /proc/$BROKER/status)"
 fact broker_capeff "$(sed -n 's/^CapEff:\s*//p' /proc/$BROKER/status)"
@@ -143,9 +146,10 @@ fact shim_inode "$(stat -c %i "$shim")"
 
 # Remove (the service stops first, as the package's prerm would have systemd do), then purge.
 kill -TERM "$BROKER"
-wait "$BROKER"
+wait "$TRACER"
 fact broker_exit $?
 cat /tmp/broker.log >&2
+python3 /tmp/syscall_check.py "$unit" /tmp/broker.trace
 step remove dpkg -r laneshim
 fact preload_after_remove "$(preload_state)"
 fact maps_after_remove "$(grep -c liblaneshim /proc/self/maps)"

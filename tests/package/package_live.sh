@@ -22,7 +22,7 @@ mount -t tmpfs -o mode=0755 tmpfs "$R/run"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 cp "$OLD" "$R/tmp/old.deb"
 cp "$NEW" "$R/tmp/new.deb"
-cp "$HERE/inside.sh" "$HERE/holder.py" "$R/tmp/"
+cp "$HERE/inside.sh" "$HERE/holder.py" "$HERE/syscall_check.py" "$R/tmp/"
 
 chroot "$R" /bin/bash /tmp/inside.sh
 

@@ -38,6 +38,7 @@ public sealed class DebianPackageTests
     public void Package_InstallBrokerLaneUpgradeRemovePurge_OnAnOverlayOfRoot_LeavesNothingBehind()
     {
         Privileges.RequireRoot("a private mount namespace with an overlay over /, and dpkg in a chroot of it");
+        Privileges.RequireProgram("/usr/bin/strace");
         string deb = Deb();
         string dir = Directory.CreateTempSubdirectory("laneshim-package-").FullName;
         string realPreload = File.Exists("/etc/ld.so.preload") ? File.ReadAllText("/etc/ld.so.preload") : "absent";
@@ -89,6 +90,8 @@ public sealed class DebianPackageTests
             Assert.AreEqual("/usr/lib/x86_64-linux-gnu/laneshim/liblaneshim.so", f["preload_after_upgrade"].Trim(), why);
 
             Assert.AreEqual("0", f["broker_exit"], why);
+            Assert.AreEqual("", f["syscalls_outside_filter"], "every system call the broker made passes the unit's SystemCallFilter=\n" + why);
+            Assert.AreEqual("0", f["wx_mappings"], "the broker never maps memory writable and executable (MemoryDenyWriteExecute=)\n" + why);
             Assert.AreEqual("0", f["remove"], why);
             Assert.AreEqual(f["preload_before"], f["preload_after_remove"], "remove took the preload entry out first\n" + why);
             Assert.AreEqual("0", f["maps_after_remove"], why);
