@@ -32,5 +32,6 @@ int laneshim_bench_once(int argc, char **argv);
 int laneshim_bench_fork(int argc, char **argv);
 int laneshim_bench_spawn(int argc, char **argv);
 int laneshim_bench_syn(int argc, char **argv);
+int laneshim_bench_setsockopt(int argc, char **argv);
 
 #endif

@@ -18,8 +18,11 @@ static const struct {
 	 "fork HOST PORT N: one connect, then N children one by one, each making its first connect; prints 'connect_ns "
 	 "rss_added_kb' per child"},
 	{"spawn", laneshim_bench_spawn,
-	 "spawn PAIRS PRELOAD PROGRAM: posix_spawn PROGRAM without and with LD_PRELOAD=PRELOAD, PAIRS times; prints "
-	 "'plain|shim ns'"},
+	 "spawn PAIRS PRELOAD PROGRAM [BASELINE]: posix_spawn PROGRAM without (or with LD_PRELOAD=BASELINE) and with "
+	 "LD_PRELOAD=PRELOAD, PAIRS times; prints 'plain|shim ns'"},
+	{"setsockopt", laneshim_bench_setsockopt,
+	 "setsockopt FAMILY N CALL...: on N fresh TCP sockets (FAMILY 4 or 6), times the calls LEVEL:NAME:int|u64|str:VALUE "
+	 "together; prints nanoseconds"},
 	{"syn", laneshim_bench_syn,
 	 "syn IFINDEX LOCAL HOST PORT N [HOLD_MS]: N connects from LOCAL; prints nanoseconds from connect() to its SYN "
 	 "on the interface; keeps the last one open HOLD_MS"},

@@ -47,12 +47,13 @@ static int64_t spawn_ns(const char *program, char **env)
 
 int laneshim_bench_spawn(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: laneshim-bench spawn PAIRS PRELOAD PROGRAM [BASELINE_PRELOAD]\n");
 		return 2;
 	}
 	long pairs = laneshim_bench_arg_long("PAIRS", argv[0]);
-	char **plain = environment(NULL), **shim = environment(argv[1]);
+	/* The "plain" side preloads BASELINE_PRELOAD when given: the shim against the least a preload can cost, pair by pair. */
+	char **plain = environment(argc == 4 ? argv[3] : NULL), **shim = environment(argv[1]);
 	int64_t *samples = calloc((size_t)pairs * 2, sizeof(*samples));
 	if (!samples)
 		return 1;

@@ -34,6 +34,9 @@ extern "C" {
 /* The agent was not ready in time: the socket is already connected, accepted or listening; apply what still can be. */
 #define LANESHIM_FLOW_LATE 0x8u
 
+/* laneshim_agent_config.flags */
+#define LANESHIM_INIT_INLINE 0x1u /* init runs on a program's thread inside its first eligible call: stay within the deadline */
+
 /* laneshim_agent_config.log_level */
 #define LANESHIM_LOG_OFF   0
 #define LANESHIM_LOG_ERROR 1
@@ -58,6 +61,8 @@ typedef struct laneshim_agent_config {
 	uint32_t deadline_ms; /* the most a broker call may add to connect() */
 	int32_t log_level;    /* LANESHIM_LOG_* */
 	int32_t log_fd;       /* where to log; -1: stderr */
+	uint32_t flags;       /* LANESHIM_INIT_* */
+	uint32_t reserved;
 	const char *broker;   /* "unix:/path" or "http://host:port" */
 	const char *program;  /* the host program's executable path */
 } laneshim_agent_config;
@@ -100,6 +105,7 @@ typedef int32_t (*laneshim_agent_notify_connected_fn)(int32_t fd, int32_t connec
 typedef int32_t (*laneshim_agent_notify_closed_fn)(int32_t fd);
 typedef int32_t (*laneshim_agent_exiting_fn)(void);
 typedef int32_t (*laneshim_agent_serve_fn)(void);
+typedef int32_t (*laneshim_agent_will_serve_fn)(void);
 
 int32_t laneshim_agent_init(const laneshim_agent_config *config);
 int32_t laneshim_agent_prepare_socket(const laneshim_flow *flow, laneshim_outcome *outcome);
@@ -121,6 +127,12 @@ int32_t laneshim_agent_exiting(void);
  * its own besides its runtime's finalizer. Returns only if the agent cannot serve.
  */
 int32_t laneshim_agent_serve(void);
+/*
+ * Optional. Called on the loader thread right after laneshim_agent_init when that thread will call
+ * laneshim_agent_serve (after serving late flows, at most LATE_LINGER_MS): the agent then starts no service thread of
+ * its own for a lease granted in between. Not called when the agent started inline.
+ */
+int32_t laneshim_agent_will_serve(void);
 
 #ifdef __cplusplus
 }

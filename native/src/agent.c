@@ -47,6 +47,7 @@ enum agent_state {
 #define LOADER_STACK        (512UL << 10)
 #define LATE_MAX            64
 #define LATE_LINGER_MS      50
+#define LATE_BUDGET_US      1000000U
 #define FORK_WAIT_MS        200 /* the most fork() waits for the loader to leave dlopen */
 
 static int state = AGENT_UNLOADED; /* the futex word callers wait on */
@@ -59,6 +60,7 @@ static laneshim_agent_notify_connected_fn agent_notify;
 static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
 static laneshim_agent_exiting_fn agent_exiting;      /* optional too */
 static laneshim_agent_serve_fn agent_serve;          /* optional: the agent's background work on the loader thread */
+static laneshim_agent_will_serve_fn agent_will_serve; /* optional: tells the agent the loader thread will serve */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;
 
@@ -233,7 +235,7 @@ static void *open_agent(const char *path)
 	return handle;
 }
 
-static bool load(const struct laneshim_config *c)
+static bool load(const struct laneshim_config *c, uint32_t init_flags)
 {
 	static bool exit_registered;
 	ssize_t n;
@@ -262,6 +264,9 @@ static bool load(const struct laneshim_config *c)
 	if (agent_closed == NULL)
 		laneshim_log(LANESHIM_LOG_INFO, "agent: no laneshim_agent_notify_closed; closes are not tracked");
 	agent_exiting = (laneshim_agent_exiting_fn)dlsym(handle, "laneshim_agent_exiting");
+	/* Looked up before laneshim_agent_serve: glibc keeps a failed lookup's message in the calling (loader) thread
+	 * until a later dl call succeeds, and a forked child, where that thread is gone, would leak it (valgrind). */
+	agent_will_serve = (laneshim_agent_will_serve_fn)dlsym(handle, "laneshim_agent_will_serve");
 	agent_serve = (laneshim_agent_serve_fn)dlsym(handle, "laneshim_agent_serve");
 	if (agent_exiting != NULL && !exit_registered)
 		exit_registered = atexit(agent_exit) == 0;
@@ -271,6 +276,7 @@ static bool load(const struct laneshim_config *c)
 	agent_config.deadline_ms = c->deadline_ms;
 	agent_config.log_level = c->log_level;
 	agent_config.log_fd = laneshim_log_fd();
+	agent_config.flags = init_flags;
 	agent_config.broker = c->broker;
 	agent_config.program = program;
 	rc = agent_init(&agent_config);
@@ -378,7 +384,7 @@ static bool serve_late(void)
 			memcpy(flow->local_addr, local.addr, sizeof(flow->local_addr));
 		}
 		flow->flags |= LANESHIM_FLOW_LATE;
-		flow->budget_us = laneshim_config()->deadline_ms * 1000U;
+		flow->budget_us = LATE_BUDGET_US; /* nobody waits for it: not the deadline (the agent caps it) */
 		memset(&outcome, 0, sizeof(outcome));
 		rc = agent_prepare(flow, &outcome);
 		if (rc == LANESHIM_OK && agent_closed != NULL && cookie_of(flow->fd) == flows[i].cookie)
@@ -421,7 +427,11 @@ static void *loader_main(void *arg)
 
 	(void)arg;
 	laneshim_guard++; /* the agent's own sockets (to the broker) go straight to libc */
-	ok = load(laneshim_config());
+	ok = load(laneshim_config(), 0);
+	/* Before any flow can get a lane: a lease granted while this thread serves late flows must not make the agent
+	 * start a service thread of its own. */
+	if (ok && agent_serve != NULL && agent_will_serve != NULL)
+		agent_will_serve();
 	publish(ok);
 	if (ok) {
 		serve_late_until_quiet();
@@ -581,7 +591,7 @@ static bool begin_loading(void)
 		register_membarrier(); /* cheap now; with a second thread it waits for an RCU grace period */
 	if (start_inline()) {
 		laneshim_guard++;
-		ok = load(laneshim_config());
+		ok = load(laneshim_config(), LANESHIM_INIT_INLINE);
 		laneshim_guard--;
 		publish(ok);
 		return ok;

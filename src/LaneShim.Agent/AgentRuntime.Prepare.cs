@@ -36,7 +36,9 @@ internal sealed unsafe partial class AgentRuntime
             }
             LaneshimFlow asked = flow;
             FlowBinder.TryBindEphemeral(ref asked);
-            TimeSpan budget = flow.BudgetUs > 0 ? TimeSpan.FromMicroseconds(Math.Min(flow.BudgetUs, _deadline.TotalMicroseconds)) : _deadline;
+            // A late flow has connected already and nobody waits for its lane: it gets LateBudget, not the deadline.
+            TimeSpan most = (flow.Flags & AbiConstants.FlowLate) != 0 ? LateBudget : _deadline;
+            TimeSpan budget = flow.BudgetUs > 0 ? TimeSpan.FromMicroseconds(Math.Min(flow.BudgetUs, most.TotalMicroseconds)) : most;
             TimeSpan left = budget - Stopwatch.GetElapsedTime(started);
             int code = Ask(BuildRequest(asked), left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, out grant);
             if (code == AbiConstants.NoLane)

@@ -29,6 +29,13 @@ internal sealed unsafe partial class AgentRuntime
     }
 
     /// <summary>
+    /// The shim's loader thread will serve (laneshim_agent_will_serve, called right after init): a lease granted before
+    /// it gets there (while it serves late flows) starts no service thread; its renewal waits for that thread, well
+    /// within half the lease's time.
+    /// </summary>
+    public void WillServe() => Volatile.Write(ref _serving, true);
+
+    /// <summary>
     /// The agent's background work, on the shim's loader thread (laneshim_agent_serve): renews leases every
     /// <see cref="LeaseRenewer.Tick"/> and sends queued reports in between. Never returns; a failure in one round is
     /// logged and the next round goes on.

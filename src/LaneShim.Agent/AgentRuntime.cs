@@ -16,6 +16,9 @@ internal sealed unsafe partial class AgentRuntime
 {
     private static readonly TimeSpan NegativeTtl = TimeSpan.FromSeconds(5);
 
+    // A late flow (LANESHIM_FLOW_LATE) is connected already; the broker call for it may take this long.
+    private static readonly TimeSpan LateBudget = TimeSpan.FromSeconds(1);
+
     private readonly BrokerChannel _client;
 
     private readonly TimeSpan _deadline;
@@ -55,8 +58,11 @@ internal sealed unsafe partial class AgentRuntime
     /// <summary>The runtime after a successful laneshim_agent_init; null before.</summary>
     public static AgentRuntime? Current { get; private set; }
 
-    /// <summary>Creates the runtime from the shim's config. Returns a LANESHIM_* code.</summary>
-    public static int Initialise(string broker, uint deadlineMs, string? program)
+    /// <summary>
+    /// Creates the runtime from the shim's config. Returns a LANESHIM_* code. <paramref name="inline"/>: the shim calls
+    /// from a program's thread inside its first eligible call (LANESHIM_INIT_INLINE), so the warm-up gets the deadline.
+    /// </summary>
+    public static int Initialise(string broker, uint deadlineMs, string? program, bool inline = false)
     {
         if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out string error) || address is null)
         {
@@ -67,7 +73,7 @@ internal sealed unsafe partial class AgentRuntime
         var client = BrokerChannel.Open(address, AgentTls.Options(address, MaxReplyBytes, Transport()));
         TimeSpan deadline = TimeSpan.FromMilliseconds(Math.Clamp(deadlineMs == 0 ? 20 : deadlineMs, 1, 10_000));
         var runtime = new AgentRuntime(client, deadline, program ?? Environment.ProcessPath ?? "");
-        runtime.WarmUp();
+        runtime.WarmUp(inline);
         Current = runtime;
         AgentLog.Info($"agent ready: broker {address}, deadline {deadline.TotalMilliseconds} ms");
         return AbiConstants.Ok;
@@ -88,12 +94,15 @@ internal sealed unsafe partial class AgentRuntime
     /// host probe, the message code, the connection to the broker and one call on it (an unreachable broker starts the
     /// backoff).
     /// </summary>
-    private void WarmUp()
+    private void WarmUp(bool inline)
     {
         _ = HostProbe.Limits;
         var sample = new LaneshimFlow { Fd = -1, Direction = AbiConstants.DirOutbound, Family = Libc.AF_INET };
         _ = BuildRequest(sample).ToByteArray();
-        if (!_client.Warm(_deadline))
+        // In the loader thread, off any connect() path, a tiny deadline must not make a healthy broker look dead (and
+        // start the backoff); inline, a program's first call is waiting, and the deadline is all there is.
+        TimeSpan warm = inline ? _deadline : TimeSpan.FromMilliseconds(Math.Clamp(_deadline.TotalMilliseconds, 100, 1000));
+        if (!_client.Warm(warm))
         {
             _backoff.Failed();
             return;
@@ -103,7 +112,7 @@ internal sealed unsafe partial class AgentRuntime
         {
             // One real call through the generated client, Grpc.Net.Client and the connection (an empty report batch: the
             // broker does nothing with it), so a program's first connect() pays none of their first-use costs.
-            _client.Call((c, o) => c.ReportFlows(new FlowReportBatch(), o), _deadline);
+            _client.Call((c, o) => c.ReportFlows(new FlowReportBatch(), o), warm);
         }
         catch (RpcException e) when (e.StatusCode is not (StatusCode.Unavailable or StatusCode.DeadlineExceeded))
         {

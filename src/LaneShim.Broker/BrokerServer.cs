@@ -127,24 +127,28 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the policy file again (SIGHUP, `systemctl reload`) and decides with it from the next request on. A file
-    /// with a mistake is refused with file:line in the log and the policy in force stays. Returns false when there is no
-    /// policy file or it was refused.
+    /// SIGHUP: reads the policy file again and swaps it in (a file with a mistake is refused with file:line in the log
+    /// and the running policy stays), then reloads the topology (<see cref="ReloadTopologyAsync"/>). Leases already
+    /// granted keep their class until they end. Returns whether the policy was reloaded (false in flag mode, which has
+    /// no file, or when refused).
     /// </summary>
-    public bool ReloadPolicy()
+    public async Task<bool> ReloadAsync(CancellationToken cancellationToken)
     {
-        if (_options.PolicyFile is null)
+        bool policy = false;
+        if (_options.PolicyFile is not null)
         {
-            return false;
+            if (Service.Policies.TryReload(_options.LoadPolicy, out string? error))
+            {
+                _logger.LogInformation("policy reloaded from {File}", _options.PolicyFile);
+                policy = true;
+            }
+            else
+            {
+                _logger.LogError("policy reload refused, keeping the running policy: {Error}", error);
+            }
         }
-        if (!Service.Policies.TryReload(_options.LoadPolicy, out string? error))
-        {
-            _logger.LogError("policy reload refused, keeping the policy in force: {Error}", error);
-            return false;
-        }
-        _logger.LogInformation("policy reloaded from {File}: {Classes} classes, {Rules} rules", _options.PolicyFile,
-            Service.Policies.Current.Classes.Count, Service.Policies.Current.Rules.Count);
-        return true;
+        await ReloadTopologyAsync(cancellationToken).ConfigureAwait(false);
+        return policy;
     }
 
     /// <summary>

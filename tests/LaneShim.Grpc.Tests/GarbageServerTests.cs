@@ -14,6 +14,9 @@ public sealed class GarbageServerTests
 {
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(15);
 
+    // Grpc.Net.Client's own deadline timer (the SocketsHttpHandler transport): see Client_TcpConnectHangs_DeadlineExceededWithinDeadline.
+    private static readonly TimeSpan SocketsDeadlineSlack = TimeSpan.FromMilliseconds(30);
+
     public TestContext TestContext { get; set; } = null!;
 
     private static readonly StatusCode[] TransportFailures =
@@ -111,7 +114,9 @@ public sealed class GarbageServerTests
     }
 
     [TestMethod]
-    public async Task Client_TcpConnectHangs_DeadlineExceededWithinDeadline()
+    [DataRow(BrokerTransport.Direct)]
+    [DataRow(BrokerTransport.Sockets)]
+    public async Task Client_TcpConnectHangs_DeadlineExceededWithinDeadline(BrokerTransport transport)
     {
         // A listener that never accepts, with its backlog full: the kernel drops further SYNs, so connect() hangs.
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -128,15 +133,21 @@ public sealed class GarbageServerTests
                 _ = filler.ConnectAsync(endPoint).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             }
 
-            using var client = BrokerChannel.Open(BrokerAddress.Tcp("127.0.0.1", endPoint.Port));
+            using var client = BrokerChannel.Open(BrokerAddress.Tcp("127.0.0.1", endPoint.Port), new BrokerChannelOptions { Transport = transport });
             TimeSpan deadline = TimeSpan.FromMilliseconds(50);
+            // The direct handler bounds its own poll() by the deadline. On SocketsHttpHandler the deadline is
+            // Grpc.Net.Client's timer, whose callback fired 13-15 ms after the deadline here even with the test at
+            // SCHED_FIFO priority (its log: "Starting deadline timeout. Duration: 49.9 ms" ... "deadline exceeded" at
+            // 63-65 ms), while a CancellationTokenSource(50 ms) on the same HttpClient fired at 50.4-52.9 ms: the
+            // library's lateness, not load. Only the agent's transport carries the tight bound.
+            TimeSpan slack = transport == BrokerTransport.Direct ? DeadlineSlack : SocketsDeadlineSlack;
             for (int i = 0; i < 3; i++)
             {
                 (_, TimeSpan elapsed) = await GrpcAssert.FailsAsync(
                     () => client.RequestLaneAsync(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
-                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
+                GrpcAssert.WithinDeadline(elapsed, deadline, slack, i);
                 (_, elapsed) = GrpcAssert.Fails(() => client.RequestLane(SampleMessages.Request(), deadline), StatusCode.DeadlineExceeded);
-                GrpcAssert.WithinDeadline(elapsed, deadline, DeadlineSlack, i);
+                GrpcAssert.WithinDeadline(elapsed, deadline, slack, i);
             }
         }
         finally

@@ -99,7 +99,8 @@ public sealed class PythonInteropTests
             JsonElement root = seen.RootElement;
             Assert.AreEqual("RequestLane", root.GetProperty("method").GetString());
             Assert.AreEqual(sent, JsonParser.Default.Parse<LaneRequest>(root.GetProperty("request").GetRawText()), "python parsed a different request");
-            StringAssert.StartsWith(root.GetProperty("user_agent").GetString(), "laneshim-grpc/1");
+            // Grpc.Net.Client names itself (as it does on SocketsHttpHandler); the direct handler must carry it unchanged.
+            StringAssert.StartsWith(root.GetProperty("user_agent").GetString(), $"grpc-dotnet/{GrpcDotnetVersion} (.NET ");
             double remaining = root.GetProperty("timeout_remaining").GetDouble();
             Assert.IsTrue(remaining > 0 && remaining <= Generous.TotalSeconds, $"python saw {remaining} s left: grpc-timeout did not arrive intact");
         }
@@ -159,6 +160,11 @@ public sealed class PythonInteropTests
             await GrpcAssert.FailsAsync(() => client.ListLeasesAsync(new ListLeasesRequest(), Generous), StatusCode.Unimplemented);
         }
     }
+
+    // The informational version Grpc.Net.Client puts in its user-agent (e.g. 2.85.0), without any "+commit" suffix.
+    private static string GrpcDotnetVersion =>
+        typeof(global::Grpc.Net.Client.GrpcChannel).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
 
     private static string Listen(string transport, TestDirectory dir) => transport == "unix"
         ? "unix:" + dir.File("py.sock")

@@ -10,6 +10,11 @@ client: prints the response as one line of JSON (proto field names; 64-bit integ
         JSON does) and exits 0, or prints "STATUS <CODE> <details>" and exits 1. Setup errors exit 2.
   grpc_peer.py client --target unix:/run/laneshim/broker.sock --method RequestLane --json '{"program": {"pid": 1}}'
 
+bench:  RequestLane as an agent would ask it, for a socket of its own (bound, unconnected, proven by the broker),
+        COUNT times after WARMUP untimed calls on one channel; prints each call's nanoseconds, one per line, and
+        releases each lease (untimed) as the agent does when its socket closes.
+  grpc_peer.py bench --target unix:/run/laneshim/broker.sock --remote 10.0.0.2:5201 --count 500 --warmup 50
+
 server: prints "LISTENING <address>" (unix:/path or http://127.0.0.1:PORT), then one line per call:
         "REQUEST {"method": ..., "request": {...}, "timeout_remaining": seconds or null, "user_agent": ...}".
         Methods without a --rule answer UNIMPLEMENTED. Runs until SIGTERM/SIGINT or --lifetime seconds.
@@ -26,6 +31,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -157,6 +163,83 @@ def run_client(args, messages):
     return EXIT_OK
 
 
+# ---- bench ---------------------------------------------------------------------------------------
+
+def host_limits(limits):
+    def read(path, field=None):
+        try:
+            with open(path) as f:
+                text = f.read().split()
+            return int(text[field] if field is not None else text[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+    limits.rmem_max = read("/proc/sys/net/core/rmem_max")
+    limits.wmem_max = read("/proc/sys/net/core/wmem_max")
+    limits.tcp_rmem_max = read("/proc/sys/net/ipv4/tcp_rmem", 2)
+    limits.tcp_wmem_max = read("/proc/sys/net/ipv4/tcp_wmem", 2)
+    limits.privileged = os.geteuid() == 0
+    try:
+        with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+            limits.congestion_available.extend(f.read().split())
+    except OSError:
+        pass
+
+
+def run_bench(args, messages):
+    path, request_class, grant_class = messages.method("RequestLane")
+    release_path, release_class, release_reply_class = messages.method("ReleaseLane")
+    host, _, port = args.remote.rpartition(":")
+    remote = socket.inet_aton(host)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # the source address the route gives, as the agent finds it
+    probe.connect((host, int(port)))
+    local_address = probe.getsockname()[0]
+    probe.close()
+    template = request_class()
+    host_limits(template.host)
+    template.flow.remote.address = remote
+    template.flow.remote.port = int(port)
+    template.flow.direction = 1  # OUTBOUND
+    template.flow.protocol = 6
+    template.program.path = os.path.realpath(sys.executable)
+    template.program.pid = os.getpid()
+    template.program.uid = os.getuid()
+    template.program.gid = os.getgid()
+    template.app_settings.SetInParent()
+    samples = []
+    options = [("grpc.enable_http_proxy", 0)]
+    with grpc.insecure_channel(client_target(args.target), options=options) as channel:
+        call = channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(), response_deserializer=grant_class.FromString)
+        release = channel.unary_unary(release_path, request_serializer=lambda m: m.SerializeToString(),
+                                      response_deserializer=release_reply_class.FromString)
+        for i in range(args.warmup + args.count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((local_address, 0))
+                request = request_class()
+                request.CopyFrom(template)
+                request.flow.local.address = socket.inet_aton(local_address)
+                request.flow.local.port = s.getsockname()[1]
+                request.program.fd = s.fileno()
+                t0 = time.perf_counter_ns()
+                try:
+                    grant = call(request, timeout=args.timeout)
+                except grpc.RpcError as e:
+                    print(f"STATUS {e.code().name} {one_line(e.details() or '')}", file=sys.stderr, flush=True)
+                    return EXIT_STATUS
+                t1 = time.perf_counter_ns()
+                if i >= args.warmup:
+                    samples.append(t1 - t0)
+                try:
+                    release(release_class(lease_id=grant.lease_id), timeout=args.timeout)
+                except grpc.RpcError:
+                    pass  # the lease ends at its expiry; the timing above stands
+            finally:
+                s.close()
+    sys.stdout.write("".join(f"{n}\n" for n in samples))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
 # ---- server --------------------------------------------------------------------------------------
 
 def parse_rule(text):
@@ -280,6 +363,13 @@ def main():
     client.add_argument("--json", default="{}", help="the request as proto3 JSON")
     client.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds (default 10)")
 
+    bench = modes.add_parser("bench", help="time RequestLane for sockets of this process, as an agent asks")
+    bench.add_argument("--target", required=True, help="unix:/path, http://host:port or host:port")
+    bench.add_argument("--remote", required=True, help="IPv4:PORT the flows are for")
+    bench.add_argument("--count", type=int, default=500, help="timed calls (default 500)")
+    bench.add_argument("--warmup", type=int, default=50, help="untimed calls first (default 50)")
+    bench.add_argument("--timeout", type=float, default=2.0, help="deadline of each call in seconds (default 2)")
+
     server = modes.add_parser("server", help="serve scripted answers and print each request")
     server.add_argument("--listen", required=True, help="unix:/path, tcp:127.0.0.1:0 or 127.0.0.1:PORT")
     server.add_argument("--rule", action="append", default=[], help="METHOD=reply:JSON | METHOD=abort:CODE:[KEY=VALUE;...|]DETAILS | METHOD=sleep:SECONDS[:JSON]")
@@ -288,7 +378,8 @@ def main():
     args = parser.parse_args()
     descriptor_set = args.descriptor_set or build_descriptor_set(args.proto_root, args.proto)
     messages = Messages(descriptor_set, args.service)
-    return run_client(args, messages) if args.mode == "client" else run_server(args, messages)
+    runs = {"client": run_client, "bench": run_bench, "server": run_server}
+    return runs[args.mode](args, messages)
 
 
 if __name__ == "__main__":

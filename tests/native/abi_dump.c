@@ -15,6 +15,8 @@ int main(void)
 	OFFSET(laneshim_agent_config, deadline_ms);
 	OFFSET(laneshim_agent_config, log_level);
 	OFFSET(laneshim_agent_config, log_fd);
+	OFFSET(laneshim_agent_config, flags);
+	OFFSET(laneshim_agent_config, reserved);
 	OFFSET(laneshim_agent_config, broker);
 	OFFSET(laneshim_agent_config, program);
 
@@ -63,6 +65,7 @@ int main(void)
 	CONSTANT(LANESHIM_FLOW_NONBLOCK);
 	CONSTANT(LANESHIM_FLOW_LATE);
 
+	CONSTANT(LANESHIM_INIT_INLINE);
 	CONSTANT(LANESHIM_LOG_OFF);
 	CONSTANT(LANESHIM_LOG_ERROR);
 	CONSTANT(LANESHIM_LOG_INFO);

@@ -63,9 +63,9 @@ static void sleep_ms(long ms)
 
 EXPORT int32_t laneshim_agent_init(const laneshim_agent_config *config)
 {
-	record("init deadline=%u broker=%s log_level=%d log_fd=%d abi=%u program=%s main_thread=%d",
+	record("init deadline=%u broker=%s log_level=%d log_fd=%d abi=%u program=%s main_thread=%d init_flags=%u",
 	       config->deadline_ms, config->broker, config->log_level, config->log_fd, config->abi_version,
-	       config->program, gettid() == getpid());
+	       config->program, gettid() == getpid(), config->flags);
 	if (config->abi_version != LANESHIM_ABI_VERSION)
 		return LANESHIM_E_ABI;
 	/* A runtime that starts slowly: the first flows cannot wait for it and get their lanes late. */

@@ -712,6 +712,7 @@ static int case_inline_start_on_callers_thread(void)
 	close(connected(AF_INET, "127.0.0.1", port));
 	CHECK(agent_count("init") == 1 && agent_count("main_thread=1") == 1,
 	      "the agent was not started on the program's own thread");
+	CHECK(agent_count("init_flags=%u", LANESHIM_INIT_INLINE) == 1, "the agent was not told it starts inline");
 	CHECK(agent_count("prepare dir=1 rport=%u flags=0", port) == 1, "the first connect got no lane");
 	CHECK(agent_count("serve") == 0, "an inline start lent the agent a thread");
 	close(lfd);

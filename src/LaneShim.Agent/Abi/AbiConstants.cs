@@ -25,6 +25,8 @@ public static class AbiConstants
     public const uint FlowNonblock = 0x4;
     public const uint FlowLate = 0x8;
 
+    public const uint InitInline = 0x1;
+
     public const int LogOff = 0;
     public const int LogError = 1;
     public const int LogInfo = 2;
@@ -61,6 +63,7 @@ public static class AbiConstants
         ["LANESHIM_FLOW_APP_RCVBUF"] = FlowAppRcvbuf,
         ["LANESHIM_FLOW_LATE"] = FlowLate,
         ["LANESHIM_FLOW_NONBLOCK"] = FlowNonblock,
+        ["LANESHIM_INIT_INLINE"] = InitInline,
         ["LANESHIM_LOG_OFF"] = LogOff,
         ["LANESHIM_LOG_ERROR"] = LogError,
         ["LANESHIM_LOG_INFO"] = LogInfo,

@@ -13,7 +13,8 @@ public static unsafe class AbiLayout
         LaneshimAgentConfig c = default;
         Add(d, "laneshim_agent_config", sizeof(LaneshimAgentConfig), (byte*)&c,
             ("abi_version", (nint)(&c.AbiVersion)), ("deadline_ms", (nint)(&c.DeadlineMs)), ("log_level", (nint)(&c.LogLevel)),
-            ("log_fd", (nint)(&c.LogFd)), ("broker", (nint)(&c.Broker)), ("program", (nint)(&c.Program)));
+            ("log_fd", (nint)(&c.LogFd)), ("flags", (nint)(&c.Flags)),
+            ("reserved", (nint)(&c.Reserved)), ("broker", (nint)(&c.Broker)), ("program", (nint)(&c.Program)));
         LaneshimFlow f = default;
         Add(d, "laneshim_flow", sizeof(LaneshimFlow), (byte*)&f,
             ("fd", (nint)(&f.Fd)), ("direction", (nint)(&f.Direction)), ("flags", (nint)(&f.Flags)), ("family", (nint)(&f.Family)),

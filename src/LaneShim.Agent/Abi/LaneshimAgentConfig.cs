@@ -11,6 +11,8 @@ public unsafe struct LaneshimAgentConfig
     public uint DeadlineMs;
     public int LogLevel;
     public int LogFd;
+    public uint Flags;
+    public uint Reserved;
     public byte* Broker;
     public byte* Program;
 }

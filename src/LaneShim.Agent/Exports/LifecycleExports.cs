@@ -34,12 +34,34 @@ public static unsafe class LifecycleExports
                     return AbiConstants.Ok;
                 }
                 string broker = Utf8(config->Broker) ?? "unix:/run/laneshim/broker.sock";
-                return AgentRuntime.Initialise(broker, config->DeadlineMs, Utf8(config->Program));
+                return AgentRuntime.Initialise(broker, config->DeadlineMs, Utf8(config->Program), inline: (config->Flags & AbiConstants.InitInline) != 0);
             }
         }
         catch (Exception e)
         {
             return ExportFailure.Code("init", e);
+        }
+    }
+
+    /// <summary>
+    /// laneshim_agent_will_serve: the thread that called init will call laneshim_agent_serve shortly, so the agent
+    /// starts no service thread of its own meanwhile.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "laneshim_agent_will_serve")]
+    public static int WillServe()
+    {
+        try
+        {
+            if (AgentRuntime.Current is not { } runtime)
+            {
+                return AbiConstants.ErrorNotReady;
+            }
+            runtime.WillServe();
+            return AbiConstants.Ok;
+        }
+        catch (Exception e)
+        {
+            return ExportFailure.Code("will_serve", e);
         }
     }
 

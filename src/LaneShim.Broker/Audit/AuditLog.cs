@@ -75,61 +75,7 @@ public sealed class AuditLog : IAsyncDisposable
     public static string Format(AuditRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("time", record.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
-            json.WriteString("method", record.Method);
-            json.WriteString("verdict", record.Verdict);
-            if (record.Uid is uint uid)
-            {
-                json.WriteNumber("uid", uid);
-            }
-
-            if (record.Gid is uint gid)
-            {
-                json.WriteNumber("gid", gid);
-            }
-
-            if (record.Pid is int pid)
-            {
-                json.WriteNumber("pid", pid);
-            }
-
-            Optional(json, "program", record.Program);
-            Optional(json, "principal", record.Principal);
-            Optional(json, "peer", record.Peer);
-            Optional(json, "direction", record.Direction);
-            Optional(json, "local", record.Local);
-            Optional(json, "remote", record.Remote);
-            Optional(json, "rule", record.Rule);
-            Optional(json, "class", record.LaneClass);
-            if (record.RateBps is ulong rate)
-            {
-                json.WriteNumber("rate_bps", rate);
-            }
-
-            Optional(json, "lease", record.Lease);
-            Optional(json, "proof", record.Proof);
-            if (record.BrokerApplied is uint applied)
-            {
-                json.WriteNumber("broker_applied", applied);
-            }
-
-            Optional(json, "reason", record.Reason);
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    private static void Optional(Utf8JsonWriter json, string name, string? value)
-    {
-        if (value is not null)
-        {
-            json.WriteString(name, value);
-        }
+        return JsonSerializer.Serialize(record, AuditJson.Default.AuditRecord);
     }
 
     private async Task WriteLoopAsync()

@@ -119,14 +119,9 @@ internal static class BrokerCommand
         }
         await using (server)
         {
-            // SIGHUP (`systemctl reload`) reloads the policy, and the topology file as its next version; a bad file is
-            // refused with file:line in the log and the one in force stays.
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
-            {
-                c.Cancel = true;
-                server.ReloadPolicy();
-                _ = server.ReloadTopologyAsync(CancellationToken.None);
-            });
+            // SIGHUP reloads the policy file and the topology file (as its next version); a bad file is refused with
+            // file:line in the log and the running one stays.
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; _ = server.ReloadAsync(CancellationToken.None); });
             Console.Out.WriteLine($"laneshim broker listening on {server.Address}");
             if (server.MetricsUrl is not null)
             {

@@ -30,7 +30,7 @@ internal sealed class InstallManifest
         }
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(hostPath), InstallManifestJson.Default.InstallManifest)
+            return JsonSerializer.Deserialize(File.ReadAllBytes(hostPath), SiteJson.Default.InstallManifest)
                 ?? throw new SiteException($"{hostPath}: empty install record");
         }
         catch (JsonException e)
@@ -40,5 +40,5 @@ internal sealed class InstallManifest
     }
 
     /// <summary>Saved atomically after every change, so an install stopped half-way can still be undone.</summary>
-    public void Save(string hostPath) => AtomicFile.Write(hostPath, JsonSerializer.SerializeToUtf8Bytes(this, InstallManifestJson.Default.InstallManifest), (UnixFileMode)0b110_000_000);
+    public void Save(string hostPath) => AtomicFile.Write(hostPath, JsonSerializer.SerializeToUtf8Bytes(this, SiteJson.Default.InstallManifest), (UnixFileMode)0b110_000_000);
 }

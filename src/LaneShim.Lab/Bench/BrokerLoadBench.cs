@@ -15,8 +15,12 @@ internal sealed class BrokerLoadBench : BenchSuite
 
     public override string Key => "broker";
 
+    private const double TargetRatioToEmpty = 0.6;
+
     public override IReadOnlyList<BenchResult> Expected(BenchContext context) =>
-        Concurrency.Select(c => Figure(c, "")).Concat(Concurrency.Select(c => Figure(c, "_postgresql"))).ToList();
+        Concurrency.Select(c => Figure(c, "")).Append(RatioFigure).Concat(Concurrency.Select(c => Figure(c, "_postgresql"))).ToList();
+
+    private static BenchResult RatioFigure => new("broker_grants_ratio_to_empty_rpc_c64", null, "ratio") { Target = TargetRatioToEmpty, Kind = TargetKind.AtLeast };
 
     private static BenchResult Figure(int c, string suffix) =>
         new($"broker_grants_per_s_c{c}{suffix}", null, "grants/s") { Target = c == 64 && suffix == "" ? TargetC64 : null, Kind = TargetKind.AtLeast };
@@ -73,7 +77,7 @@ internal sealed class BrokerLoadBench : BenchSuite
                 context.Log.WriteLine($"bench: {store.Name} c{c}: {o.GrantsPerSecond:0} grants/s, p50 {o.P50Us:0} us, p99 {o.P99Us:0} us");
                 string errors = o.Errors > 0 ? $"; {o.Errors} refused (first: {o.FirstError})" : "";
                 bool forTarget = c == 64 && suffix == "";
-                yield return Figure(c, suffix) with
+                BenchResult grantsFigure = Figure(c, suffix) with
                 {
                     Value = o.GrantsPerSecond,
                     Valid = !forTarget || store.Name == "sqlite",
@@ -82,6 +86,25 @@ internal sealed class BrokerLoadBench : BenchSuite
                         (forTarget && store.Name != "sqlite" ? "; the target is for SQLite: not met until measured there" : ""),
                     Extra = new Dictionary<string, object> { ["p50_us"] = o.P50Us, ["p99_us"] = o.P99Us, ["store"] = store.Name },
                 };
+                yield return grantsFigure;
+                if (forTarget)
+                {
+                    // The same broker process doing no work per call: grpc.health.v1.Health/Check from as many callers, right after.
+                    GrantLoadOutcome empty = GrantLoad.Run(broker.Socket, c, warmup, window, context.Cancel, emptyRpc: true);
+                    context.Log.WriteLine($"bench: {store.Name} c{c}: {empty.GrantsPerSecond:0} Health/Check calls/s, p50 {empty.P50Us:0} us, p99 {empty.P99Us:0} us");
+                    double ratio = o.GrantsPerSecond / empty.GrantsPerSecond;
+                    yield return RatioFigure with
+                    {
+                        Value = ratio,
+                        Baseline = empty.GrantsPerSecond,
+                        Ratio = ratio,
+                        Valid = store.Name == "sqlite" && empty.Errors == 0,
+                        Note = $"{o.GrantsPerSecond:0} grants/s over {empty.GrantsPerSecond:0} grpc.health.v1.Health/Check calls/s, both from {c} callers on their own " +
+                            $"connections for {window.TotalSeconds:0} s against the same broker process (Check: p50 {empty.P50Us:0} us, p99 {empty.P99Us:0} us" +
+                            (empty.Errors > 0 ? $"; {empty.Errors} failed: {empty.FirstError}" : "") + $"); store: {store.Name}",
+                        Extra = new Dictionary<string, object> { ["empty_rpc_per_s"] = empty.GrantsPerSecond, ["empty_p50_us"] = empty.P50Us, ["empty_p99_us"] = empty.P99Us },
+                    };
+                }
             }
         }
     }

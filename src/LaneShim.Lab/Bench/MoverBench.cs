@@ -1,5 +1,4 @@
 // MoverBench.cs - lab_<mover>_<mode>_mbps and lab_<mover>_line_rate_ratio: the demo's legacy movers over its own lab, through the demo's own code.
-using System.Text.Json;
 using LaneShim.Lab.Commands;
 using LaneShim.Lab.Demo;
 using LaneShim.Lab.Lab;
@@ -49,12 +48,9 @@ internal sealed class MoverBench : BenchSuite
         {
             throw new BenchException($"the demo's lab run failed (exit {status}; its messages are above)");
         }
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
-        double lineRate = doc.RootElement.GetProperty("line_rate_mbps").GetDouble();
-        var runs = doc.RootElement.GetProperty("runs").EnumerateArray()
-            .Select(r => (Mover: r.GetProperty("mover").GetString()!, Mode: r.GetProperty("mode").GetString()!, Mbps: r.GetProperty("mbps").GetDouble(),
-                Ok: r.GetProperty("ok").GetBoolean(), Note: r.GetProperty("note").GetString() ?? ""))
-            .ToList();
+        DemoResultsFile file = DemoResultsJson.Read(json);
+        double lineRate = file.LineRateMbps;
+        var runs = file.Runs.Select(r => (r.Mover, r.Mode, r.Mbps, r.Ok, Note: r.Note ?? "")).ToList();
         var results = new List<BenchResult>();
         foreach (Mover mover in movers)
         {

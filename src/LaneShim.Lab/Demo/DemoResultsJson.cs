@@ -3,34 +3,24 @@ using System.Text.Json;
 
 namespace LaneShim.Lab.Demo;
 
-/// <summary>The demo's machine-readable output, field by field in the documented order.</summary>
+/// <summary>The demo's machine-readable output (<see cref="DemoResultsFile"/>), replaced atomically.</summary>
 internal static class DemoResultsJson
 {
     public static void Write(string path, DemoReport report)
     {
+        var file = new DemoResultsFile(Math.Round(report.LineRateMbps, 1), Math.Round(report.RttMs, 2),
+            report.Runs.Select(r => new DemoResultsRun(r.Mover, r.Mode.Name(), Math.Round(r.Mbps, 1), Math.Round(r.Seconds, 2), r.Ok, r.Note)).ToArray());
         string temporary = path + ".tmp";
         using (FileStream stream = File.Create(temporary))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
-            json.WriteStartObject();
-            json.WriteNumber("line_rate_mbps", Math.Round(report.LineRateMbps, 1));
-            json.WriteNumber("rtt_ms", Math.Round(report.RttMs, 2));
-            json.WriteStartArray("runs");
-            foreach (DemoRun run in report.Runs)
-            {
-                json.WriteStartObject();
-                json.WriteString("mover", run.Mover);
-                json.WriteString("mode", run.Mode.Name());
-                json.WriteNumber("mbps", Math.Round(run.Mbps, 1));
-                json.WriteNumber("seconds", Math.Round(run.Seconds, 2));
-                json.WriteBoolean("ok", run.Ok);
-                json.WriteString("note", run.Note);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteEndObject();
+            JsonSerializer.Serialize(stream, file, DemoJson.Default.DemoResultsFile);
         }
         File.AppendAllText(temporary, "\n");
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>Reads a results.json the demo wrote.</summary>
+    /// <exception cref="JsonException">The file is not one.</exception>
+    public static DemoResultsFile Read(string path) =>
+        JsonSerializer.Deserialize(File.ReadAllBytes(path), DemoJson.Default.DemoResultsFile) ?? throw new JsonException($"{path}: empty");
 }

@@ -11,30 +11,12 @@ public sealed record EmulatorStats(int Pid, double UptimeSeconds, bool Final, Em
     {
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(file));
-            JsonElement root = doc.RootElement;
-            JsonElement directions = root.GetProperty("directions");
-            return new EmulatorStats(
-                root.GetProperty("pid").GetInt32(),
-                root.GetProperty("uptime_s").GetDouble(),
-                root.GetProperty("final").GetBoolean(),
-                Direction(directions.GetProperty("ab")),
-                Direction(directions.GetProperty("ba")));
+            EmulatorStatsFile? f = JsonSerializer.Deserialize(File.ReadAllBytes(file), EmulatorJson.Default.EmulatorStatsFile);
+            return f is null ? null : new EmulatorStats(f.Pid, f.UptimeS, f.Final, f.Directions.Ab, f.Directions.Ba);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
             return null;
         }
     }
-
-    private static EmulatorDirectionStats Direction(JsonElement d) => new(
-        d.GetProperty("received_packets").GetInt64(),
-        d.GetProperty("received_bytes").GetInt64(),
-        d.GetProperty("forwarded_packets").GetInt64(),
-        d.GetProperty("forwarded_bytes").GetInt64(),
-        d.GetProperty("dropped_loss_packets").GetInt64(),
-        d.GetProperty("dropped_queue_packets").GetInt64(),
-        d.GetProperty("dropped_buffer_packets").GetInt64(),
-        d.GetProperty("write_errors").GetInt64(),
-        d.GetProperty("max_queue_bytes").GetInt64());
 }

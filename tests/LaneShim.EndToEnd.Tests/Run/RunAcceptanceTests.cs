@@ -148,7 +148,11 @@ public sealed class RunAcceptanceTests
     private static JsonElement RunClient(NetnsPair net, bool wrapped)
     {
         string[] client = [RepoPaths.SystemPython, SockInfo, "client", net.AddressB, "5201", "--bytes", "1000000"];
-        ProcessResult r = ProcessRunner.Run("/sbin/ip", NetnsPair.Exec(net.A, wrapped ? [RepoPaths.Cli, .. Lane, .. client] : client), timeout: TimeSpan.FromSeconds(60));
+        // The client reads its socket right after its first connect, which also starts the agent: within the default
+        // 20 ms deadline on a loaded machine that connect can go out before the agent is up (fail open; the lane comes
+        // late, after the read). What this test checks is the lane's settings, so that connect may wait (README, Limits).
+        var env = new Dictionary<string, string?> { ["LANESHIM_DEADLINE_MS"] = "2000" };
+        ProcessResult r = ProcessRunner.Run("/sbin/ip", NetnsPair.Exec(net.A, wrapped ? [RepoPaths.Cli, .. Lane, .. client] : client), env, timeout: TimeSpan.FromSeconds(60));
         Assert.AreEqual(0, r.ExitCode, r.Describe());
         return JsonDocument.Parse(r.Stdout.Trim().Split('\n').Last()).RootElement;
     }

@@ -43,7 +43,7 @@ internal sealed class TelemetryFixture : IDisposable
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
         {
-            string policyFile = Path.Combine(_dir, "lanes.conf");
+            string policyFile = PolicyFile = Path.Combine(_dir, "lanes.conf");
             File.WriteAllText(policyFile, policy);
             Socket = Path.Combine(_dir, "broker.sock");
             string topologyFile = TopologyFile = Path.Combine(_dir, "site.topo");
@@ -78,6 +78,8 @@ internal sealed class TelemetryFixture : IDisposable
     public string? MetricsUrl { get; }
 
     public string TopologyFile { get; } = "";
+
+    public string PolicyFile { get; } = "";
 
     public int BrokerPid => _broker.Pid;
 

@@ -12,8 +12,11 @@ public sealed partial class BenchSmokeTests
     private static readonly string[] SmokeFigures =
     [
         "path_ms_nodes_1000", "grant_p50_us_leases_10k", "grant_p50_us_leases_100k", "grant_p50_us_leases_1m",
-        "preload_start_ratio", "preload_idle_rss_added_kb",
-        "connect_ineligible_ratio", "connect_cached_lane_added_us", "connect_cold_lane_p50_us", "connect_cold_lane_p99_us",
+        "preload_start_ratio_to_floor", "preload_start_ratio", "preload_idle_rss_added_kb",
+        "connect_ineligible_ratio", "connect_cached_lane_added_us", "connect_cached_lane_ratio_to_floor",
+        "connect_cold_lane_p50_us", "connect_cold_lane_p99_us", "connect_cold_lane_ratio_to_grpcio_p50", "connect_cold_lane_ratio_to_grpcio_p99",
+        "connect_cold_lane_p50_us_sockets", "connect_cold_lane_p99_us_sockets",
+        "connect_cold_lane_ratio_to_grpcio_p50_sockets", "connect_cold_lane_ratio_to_grpcio_p99_sockets",
     ];
 
     [TestMethod]

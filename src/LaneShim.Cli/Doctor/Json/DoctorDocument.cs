@@ -1,0 +1,17 @@
+// DoctorDocument.cs - `laneshim doctor --json`: the report, its counts, lanes, egress paths, findings and fixes, and what --apply did.
+using System.Text.Json.Serialization;
+
+namespace LaneShim.Cli.Doctor.Json;
+
+/// <summary>The whole report as one JSON document (<see cref="DoctorJsonContext"/>).</summary>
+internal sealed record DoctorDocument(
+    string Kernel,
+    bool? InitialNetworkNamespace,
+    int ExitCode,
+    bool LimitsThroughput,
+    DoctorCounts Counts,
+    IReadOnlyList<LaneEntry> Lanes,
+    IReadOnlyList<DoctorPath> Egress,
+    IReadOnlyList<DoctorFinding> Findings,
+    IReadOnlyList<DoctorSysctlFix> SysctlFixes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DoctorOutcome? Applied);
