@@ -60,5 +60,6 @@ if not broker:
     print("syscalls_outside_filter=no execve of /usr/bin/laneshim in the trace")
     sys.exit(0)
 print(f"broker_syscalls={len(used)}")
+print("broker_syscall_list=" + ",".join(sorted(used)))
 print("syscalls_outside_filter=" + ",".join(sorted(used - allowed)) if allowed is not None else "syscalls_outside_filter=no filter")
 print(f"wx_mappings={wx}")
