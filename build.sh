@@ -83,14 +83,14 @@ product() {
 	ln -sfn ../cli/laneshim "$OUT/bin/laneshim"
 }
 
-# The man pages, from the CLI's command definitions and README.md (src/LaneShim.ManPages).
+# The man pages, from the CLI's command definitions, README.md and docs/configuration.md (src/LaneShim.ManPages).
 man_pages() {
 	log "man pages"
 	dotnet build src/LaneShim.ManPages/LaneShim.ManPages.csproj -c $CONFIG -v quiet -nologo -clp:ErrorsOnly >"$OUT/man-build.log" 2>&1 ||
 		{ cat "$OUT/man-build.log" >&2; exit 1; }
 	local version
 	version=$(dpkg-parsechangelog -S Version 2>/dev/null || sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
-	dotnet src/LaneShim.ManPages/bin/$CONFIG/net10.0/linux-x64/laneshim-manpages.dll "$OUT/man" README.md "$version" >/dev/null
+	dotnet src/LaneShim.ManPages/bin/$CONFIG/net10.0/linux-x64/laneshim-manpages.dll "$OUT/man" "$ROOT" "$version" >/dev/null
 }
 
 # ./build.sh package: the Debian package in out/package (dpkg-buildpackage runs `./build.sh package-build` through

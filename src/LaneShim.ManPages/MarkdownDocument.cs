@@ -1,4 +1,4 @@
-// MarkdownDocument.cs - finds a section of the README by its heading, so the man pages quote the reference text instead of copying it.
+// MarkdownDocument.cs - finds a section of a Markdown page (README.md, docs/) by its heading, so the man pages quote the reference text instead of copying it.
 namespace LaneShim.ManPages;
 
 /// <summary>A Markdown file split at its headings.</summary>

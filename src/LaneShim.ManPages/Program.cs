@@ -1,4 +1,4 @@
-// Program.cs - laneshim-manpages OUTDIR README VERSION: the three man pages, from the CLI's command definitions and the README's reference text.
+// Program.cs - laneshim-manpages OUTDIR REPO VERSION: the three man pages, from the CLI's command definitions and the docs' reference text.
 using System.CommandLine;
 
 namespace LaneShim.ManPages;
@@ -9,18 +9,20 @@ internal static class Program
     {
         if (args.Length != 3)
         {
-            Console.Error.WriteLine("usage: laneshim-manpages OUTDIR README.md VERSION");
+            Console.Error.WriteLine("usage: laneshim-manpages OUTDIR REPO VERSION (REPO holds README.md and docs/configuration.md)");
             return 2;
         }
         string outDir = args[0], version = args[2];
-        var readme = new MarkdownDocument(File.ReadAllText(args[1]), args[1]);
+        string readmePath = Path.Combine(args[1], "README.md"), referencePath = Path.Combine(args[1], "docs", "configuration.md");
+        var readme = new MarkdownDocument(File.ReadAllText(readmePath), readmePath);
+        var reference = new MarkdownDocument(File.ReadAllText(referencePath), referencePath);
         RootCommand root = LaneShim.Cli.Program.CreateRootCommand();
         Directory.CreateDirectory(outDir);
         var pages = new Dictionary<string, string>
         {
-            ["laneshim.1"] = CommandPages.Laneshim(root, readme, version),
-            ["laneshim-broker.8"] = CommandPages.Broker(root, readme, version),
-            ["lanes.conf.5"] = CommandPages.PolicyFile(readme, version),
+            ["laneshim.1"] = CommandPages.Laneshim(root, readme, reference, version),
+            ["laneshim-broker.8"] = CommandPages.Broker(root, reference, version),
+            ["lanes.conf.5"] = CommandPages.PolicyFile(reference, version),
         };
         foreach ((string name, string text) in pages)
         {

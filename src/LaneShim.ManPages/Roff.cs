@@ -1,10 +1,10 @@
-// Roff.cs - turns the README's Markdown (paragraphs, lists, tables, code blocks, inline code) into man(7) requests.
+// Roff.cs - turns the docs' Markdown (paragraphs, lists, tables, code blocks, inline code) into man(7) requests.
 using System.Text;
 using System.Text.RegularExpressions;
 
 namespace LaneShim.ManPages;
 
-/// <summary>A small Markdown-to-man(7) converter for the subset the README uses.</summary>
+/// <summary>A small Markdown-to-man(7) converter for the subset the docs use.</summary>
 internal static partial class Roff
 {
     /// <summary>Text escaped for roff, with `code` and **bold** in bold and [links](...) as their text.</summary>

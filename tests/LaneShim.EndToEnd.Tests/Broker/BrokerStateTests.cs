@@ -50,6 +50,7 @@ public sealed partial class BrokerStateTests
             string[] routers = [lab.Namespaces.EdgeA, lab.Namespaces.EdgeB];
 
             string shortId, longId;
+            long shortExpiresMs;
             using (var broker = new BackgroundProcess(RepoPaths.Cli, brokerArgs))
             {
                 broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));
@@ -58,6 +59,7 @@ public sealed partial class BrokerStateTests
                 LaneGrant longLane = client.RequestLane(Request(lab, 41002, 6002), Deadline);
                 Assert.IsTrue(shortLane.PerFlow && longLane.PerFlow, $"both lanes must be steered: {shortLane.Reason} / {longLane.Reason}");
                 (shortId, longId) = (shortLane.LeaseId, longLane.LeaseId);
+                shortExpiresMs = shortLane.ExpiresUnixMs;
                 Assert.IsTrue(routers.All(r => HasPort(r, 41001) && HasPort(r, 41002)), Sets(routers));
 
                 ProcessRunner.Check("/bin/kill", "-9", broker.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -69,7 +71,7 @@ public sealed partial class BrokerStateTests
                 $"{{ {lab.ClientAddress} . 41999 . {lab.ServerAddress} . 6002 timeout 1h }}");
             // The short lease (3 s) expires while the broker is down; its kernel element lives 5 s longer (grace), so
             // only reconciliation can remove it before that.
-            Thread.Sleep(TimeSpan.FromSeconds(3.5));
+            Poll.Past(DateTimeOffset.FromUnixTimeMilliseconds(shortExpiresMs).AddMilliseconds(500));
             Assert.IsTrue(routers.All(r => HasPort(r, 41001)), "the expired lease's rules should still be in the kernel before the restart\n" + Sets(routers));
 
             using (var broker = new BackgroundProcess(RepoPaths.Cli, brokerArgs))

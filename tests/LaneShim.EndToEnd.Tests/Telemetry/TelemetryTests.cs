@@ -63,7 +63,7 @@ public sealed class TelemetryTests
             Assert.AreEqual(first.LeaseId, now[0].LeaseId);
             renewalsSeen += now[0].Grant.ExpiresUnixMs > lastExpiry ? 1 : 0;
             lastExpiry = now[0].Grant.ExpiresUnixMs;
-            Thread.Sleep(200);
+            Poll.Past(DateTimeOffset.UtcNow.AddMilliseconds(200)); // the next look, 200 ms on
         }
         Console.WriteLine($"lease held {held.Elapsed.TotalSeconds:0.0} s with TTL {Ttl.TotalSeconds} s; {renewalsSeen} renewals seen");
         Assert.IsGreaterThan(Ttl.TotalSeconds * 3, held.Elapsed.TotalSeconds);
@@ -82,8 +82,8 @@ public sealed class TelemetryTests
         using var client = new BackgroundProcess(RepoPaths.SystemPython, ["-c", Holder, fx.SinkPort.ToString(), "60", "0"], fx.ShimEnv());
         client.WaitForOutput("connected", TimeSpan.FromSeconds(20));
         client.WaitUntil(() => fx.Leases().Count == 1, TimeSpan.FromSeconds(5), "a lease for the connection");
-        Thread.Sleep(Ttl * 2); // alive past two TTLs: renewed
-        Assert.HasCount(1, fx.Leases(), fx.BrokerLog);
+        // Alive past two TTLs: renewed, at every look.
+        Poll.Throughout(Ttl * 2, TimeSpan.FromMilliseconds(250), () => Assert.HasCount(1, fx.Leases(), fx.BrokerLog));
 
         using (Process victim = Process.GetProcessById(client.Pid))
         {
@@ -91,11 +91,7 @@ public sealed class TelemetryTests
             victim.WaitForExit(5000);
         }
         var killed = Stopwatch.StartNew();
-        while (fx.Leases().Count > 0)
-        {
-            Assert.IsLessThan(Ttl + Sweep, killed.Elapsed, $"the dead program's lease outlived TTL + sweep\n{fx.BrokerLog}");
-            Thread.Sleep(50);
-        }
+        Poll.Until(() => fx.Leases().Count == 0, Ttl + Sweep, $"the dead program's lease gone within TTL + sweep\n{fx.BrokerLog}");
         Console.WriteLine($"lease gone {killed.Elapsed.TotalSeconds:0.00} s after kill -9 (TTL {Ttl.TotalSeconds} s)");
     }
 
@@ -152,9 +148,11 @@ public sealed class TelemetryTests
         Assert.AreEqual(0, hard.ExitCode, hard.Describe());
         ProcessResult normal = ProcessRunner.Run(RepoPaths.SystemPython, ["-c", TimedSender, fx.SinkPort.ToString(), "0.2", "normal"], fx.ShimEnv(), TimeSpan.FromSeconds(30));
         Assert.AreEqual(0, normal.ExitCode, normal.Describe());
-        Thread.Sleep(500); // anything still in flight from either process has arrived by now
-
-        ListFlowsReply flows = fx.Client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+        // The normal exit's report arrives (exit waits for it at most 300 ms); the hard exit's, sent never, cannot
+        // overtake it: both went to the same broker, the hard one first.
+        ListFlowsReply flows = new();
+        Poll.Until(() => (flows = fx.Client.ListFlowsAsync(new ListFlowsRequest(), TimeSpan.FromSeconds(5)).GetAwaiter().GetResult()).Flows.Count > 0,
+            TimeSpan.FromSeconds(5), "the normal exit's report at the broker");
         Assert.HasCount(1, flows.Flows, $"only the normal exit's report should arrive\n{fx.BrokerLog}");
     }
 
