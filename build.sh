@@ -114,6 +114,8 @@ package() {
 # Runs every test project, then prints one closing line: N passed, N failed[, N skipped].
 run_tests() {
 	build
+	# The package's acceptance tests (tests/LaneShim.EndToEnd.Tests/Package) install the .deb this builds.
+	package >/dev/null
 	local results="$OUT/test-results"
 	rm -rf "$results"
 	mkdir -p "$results"
