@@ -49,7 +49,7 @@ for line in open(trace):
     if not m:
         continue
     if not broker:
-        broker = m.group(1) == "execve" and '"/usr/bin/laneshim"' in line and "= 0" in line
+        broker = re.match(r'\d+\s+execve\("/usr/bin/laneshim",', line) is not None and line.rstrip().endswith("= 0")
         continue
     used.add(m.group(1))
     if m.group(1) in ("mmap", "mprotect", "pkey_mprotect") and "PROT_EXEC" in line:
