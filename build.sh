@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh - build, test, package and demonstrate LaneShim. Usage: ./build.sh [build|test|package|demo|bench|deps|clean] [args]
+# build.sh - build, test, package and demonstrate LaneShim. Usage: ./build.sh [build|test|lint|package|demo|bench|deps|clean] [args]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -111,6 +111,26 @@ package() {
 	ls "$OUT/package/"*.deb
 }
 
+# ./build.sh lint [DIR]: every C file formatted as .clang-format says (clang-format --dry-run -Werror) and every C# file
+# laid out as .editorconfig says (dotnet format whitespace --verify-no-changes on the solution or project at DIR's top;
+# the style rules are errors in the build itself, EnforceCodeStyleInBuild, which costs no second compile). DIR defaults
+# to the repository; the conventions tests point it at a scratch tree to show that it fails. Prints what is wrong.
+lint() {
+	local dir=${1:-$ROOT} status=0
+	local c_files=()
+	mapfile -t c_files < <(cd "$dir" && find . \( -name build -o -name bin -o -name obj -o -name out -o -name .git \) -prune -o \
+		-type f \( -name '*.c' -o -name '*.h' \) -print | sort)
+	if [ ${#c_files[@]} -gt 0 ]; then
+		(cd "$dir" && clang-format --dry-run -Werror "${c_files[@]}") || { log "lint: C files differ from .clang-format (fix: clang-format -i FILE)"; status=1; }
+	fi
+	local target
+	target=$(cd "$dir" && ls ./*.sln ./*.csproj 2>/dev/null | head -n 1 || true)
+	if [ -n "$target" ]; then
+		(cd "$dir" && dotnet format whitespace "$target" --verify-no-changes -v quiet) || { log "lint: C# files differ from .editorconfig (fix: dotnet format whitespace $target)"; status=1; }
+	fi
+	return $status
+}
+
 # Runs every test project, then prints one closing line: N passed, N failed[, N skipped].
 run_tests() {
 	build
@@ -119,7 +139,9 @@ run_tests() {
 	local results="$OUT/test-results"
 	rm -rf "$results"
 	mkdir -p "$results"
-	local status=0
+	local status=0 lint_failed=0
+	log "lint"
+	lint || lint_failed=1
 	for proj in tests/*.Tests/*.csproj; do
 		local name
 		name=$(basename "$proj" .csproj)
@@ -141,6 +163,10 @@ run_tests() {
 		failed=$((failed + ${f:-0}))
 		skipped=$((skipped + ${total:-0} - ${p:-0} - ${f:-0}))
 	done
+	if [ "$lint_failed" -ne 0 ]; then
+		log "lint failed: formatting is part of the test (./build.sh lint says what)"
+		failed=$((failed + 1))
+	fi
 	if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
 		failed=1 # a test project that crashed or did not run counts as a failure
 	fi
@@ -175,6 +201,7 @@ cmd=${1:-build}
 case "$cmd" in
 build) build ;;
 test) run_tests ;;
+lint) lint "$@" ;;
 package) package ;;
 package-build) product; man_pages ;;
 demo) demo "$@" ;;
@@ -182,5 +209,5 @@ bench) bench "$@" ;;
 deps) deps ;;
 clean) rm -rf "$OUT" debian/tmp debian/laneshim debian/.debhelper debian/files debian/*.debhelper.log debian/*.substvars debian/debhelper-build-stamp native/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
 -h | --help | help) sed -n '2p' "$0" ;;
-*) echo "build.sh: unknown command '$cmd' (build|test|package|demo|bench|deps|clean)" >&2; exit 2 ;;
+*) echo "build.sh: unknown command '$cmd' (build|test|lint|package|demo|bench|deps|clean)" >&2; exit 2 ;;
 esac

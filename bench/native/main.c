@@ -21,7 +21,8 @@ static const struct {
 	 "spawn PAIRS PRELOAD PROGRAM [BASELINE]: posix_spawn PROGRAM without (or with LD_PRELOAD=BASELINE) and with "
 	 "LD_PRELOAD=PRELOAD, PAIRS times; prints 'plain|shim ns'"},
 	{"setsockopt", laneshim_bench_setsockopt,
-	 "setsockopt FAMILY N CALL...: on N fresh TCP sockets (FAMILY 4 or 6), times the calls LEVEL:NAME:int|u64|str:VALUE "
+	 "setsockopt FAMILY N CALL...: on N fresh TCP sockets (FAMILY 4 or 6), times the calls "
+	 "LEVEL:NAME:int|u64|str:VALUE "
 	 "together; prints nanoseconds"},
 	{"syn", laneshim_bench_syn,
 	 "syn IFINDEX LOCAL HOST PORT N [HOLD_MS]: N connects from LOCAL; prints nanoseconds from connect() to its SYN "

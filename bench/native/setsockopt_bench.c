@@ -1,4 +1,5 @@
-/* setsockopt_bench.c - the floor of a cached lane: the bare setsockopt calls a grant needs, timed on fresh TCP sockets. */
+/* setsockopt_bench.c - the floor of a cached lane: the bare setsockopt calls a grant needs, timed on fresh TCP sockets.
+ */
 #include "bench.h"
 
 #include <errno.h>
@@ -49,7 +50,10 @@ static int parse_call(const char *text, struct call *c)
 int laneshim_bench_setsockopt(int argc, char **argv)
 {
 	if (argc < 2 || argc - 2 > MAX_CALLS) {
-		fprintf(stderr, "usage: laneshim-bench setsockopt FAMILY N [LEVEL:NAME:int|u64|str:VALUE ...] (at most %d calls)\n", MAX_CALLS);
+		fprintf(stderr,
+			"usage: laneshim-bench setsockopt FAMILY N [LEVEL:NAME:int|u64|str:VALUE ...] (at most %d "
+			"calls)\n",
+			MAX_CALLS);
 		return 2;
 	}
 	int family = strcmp(argv[0], "6") == 0 ? AF_INET6 : AF_INET;
@@ -74,7 +78,8 @@ int laneshim_bench_setsockopt(int argc, char **argv)
 		int64_t t0 = laneshim_bench_now_ns();
 		for (int k = 0; k < count; k++) {
 			if (setsockopt(fd, calls[k].level, calls[k].name, &calls[k].value, calls[k].len) != 0) {
-				fprintf(stderr, "laneshim-bench setsockopt: call %d (%s): %s\n", k, argv[k + 2], strerror(errno));
+				fprintf(stderr, "laneshim-bench setsockopt: call %d (%s): %s\n", k, argv[k + 2],
+					strerror(errno));
 				return 1;
 			}
 		}

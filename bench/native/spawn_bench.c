@@ -52,7 +52,8 @@ int laneshim_bench_spawn(int argc, char **argv)
 		return 2;
 	}
 	long pairs = laneshim_bench_arg_long("PAIRS", argv[0]);
-	/* The "plain" side preloads BASELINE_PRELOAD when given: the shim against the least a preload can cost, pair by pair. */
+	/* The "plain" side preloads BASELINE_PRELOAD when given: the shim against the least a preload can cost, pair by
+	 * pair. */
 	char **plain = environment(argc == 4 ? argv[3] : NULL), **shim = environment(argv[1]);
 	int64_t *samples = calloc((size_t)pairs * 2, sizeof(*samples));
 	if (!samples)

@@ -35,7 +35,8 @@ extern "C" {
 #define LANESHIM_FLOW_LATE 0x8u
 
 /* laneshim_agent_config.flags */
-#define LANESHIM_INIT_INLINE 0x1u /* init runs on a program's thread inside its first eligible call: stay within the deadline */
+#define LANESHIM_INIT_INLINE \
+	0x1u /* init runs on a program's thread inside its first eligible call: stay within the deadline */
 
 /* laneshim_agent_config.log_level */
 #define LANESHIM_LOG_OFF   0
@@ -63,8 +64,8 @@ typedef struct laneshim_agent_config {
 	int32_t log_fd;       /* where to log; -1: stderr */
 	uint32_t flags;       /* LANESHIM_INIT_* */
 	uint32_t reserved;
-	const char *broker;   /* "unix:/path" or "http://host:port" */
-	const char *program;  /* the host program's executable path */
+	const char *broker;  /* "unix:/path" or "http://host:port" */
+	const char *program; /* the host program's executable path */
 } laneshim_agent_config;
 
 /* One TCP flow as the shim sees it. Addresses in network byte order, ports in host byte order. */

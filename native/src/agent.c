@@ -57,9 +57,9 @@ static bool fresh_copy;            /* an inherited instance is mapped here: load
 static laneshim_agent_init_fn agent_init;
 static laneshim_agent_prepare_socket_fn agent_prepare;
 static laneshim_agent_notify_connected_fn agent_notify;
-static laneshim_agent_notify_closed_fn agent_closed; /* optional: agents older than the export lack it */
-static laneshim_agent_exiting_fn agent_exiting;      /* optional too */
-static laneshim_agent_serve_fn agent_serve;          /* optional: the agent's background work on the loader thread */
+static laneshim_agent_notify_closed_fn agent_closed;  /* optional: agents older than the export lack it */
+static laneshim_agent_exiting_fn agent_exiting;       /* optional too */
+static laneshim_agent_serve_fn agent_serve;           /* optional: the agent's background work on the loader thread */
 static laneshim_agent_will_serve_fn agent_will_serve; /* optional: tells the agent the loader thread will serve */
 static char program[PATH_MAX];
 static laneshim_agent_config agent_config;

@@ -1,3 +1,2 @@
-// AssemblyInfo.cs - tests run one at a time (several measure deadlines in milliseconds), on Linux only (Unix sockets, SO_PEERCRED).
+// AssemblyInfo.cs - tests run one at a time (several measure deadlines in milliseconds).
 [assembly: DoNotParallelize]
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

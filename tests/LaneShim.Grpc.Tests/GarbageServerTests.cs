@@ -158,42 +158,52 @@ public sealed class GarbageServerTests
 
     private static Func<Socket, CancellationToken, Task> Serve(string behaviour) => behaviour switch
     {
-        "random-bytes" => async (socket, ct) =>
-        {
-            byte[] junk = new byte[4096];
-            new Random(42).NextBytes(junk);
-            await socket.SendAsync(junk, SocketFlags.None, ct);
-            await RawUnixServer.DrainAsync(socket, ct);
-        },
-        "close-immediately" => (socket, _) =>
-        {
-            socket.Close();
-            return Task.CompletedTask;
-        },
+        "random-bytes" => RandomBytes,
+        "close-immediately" => CloseImmediately,
         "never-answer" => RawUnixServer.DrainAsync,
-        "http1-response" => async (socket, ct) =>
-        {
-            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), SocketFlags.None, ct);
-            socket.Shutdown(SocketShutdown.Send);
-            await RawUnixServer.DrainAsync(socket, ct);
-        },
-        "settings-then-goaway" => async (socket, ct) =>
-        {
-            // An empty SETTINGS frame, then GOAWAY(last stream 0, PROTOCOL_ERROR): "I processed nothing, go away".
-            byte[] settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-            byte[] goaway = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-            await socket.SendAsync(settings, SocketFlags.None, ct);
-            await socket.SendAsync(goaway, SocketFlags.None, ct);
-            socket.Shutdown(SocketShutdown.Send);
-            await RawUnixServer.DrainAsync(socket, ct);
-        },
-        "settings-then-silence" => async (socket, ct) =>
-        {
-            // A valid HTTP/2 start, so the request is sent; then never a response.
-            byte[] settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-            await socket.SendAsync(settings, SocketFlags.None, ct);
-            await RawUnixServer.DrainAsync(socket, ct);
-        },
+        "http1-response" => Http1Response,
+        "settings-then-goaway" => SettingsThenGoaway,
+        "settings-then-silence" => SettingsThenSilence,
         _ => throw new ArgumentException(behaviour),
     };
+
+    private static async Task RandomBytes(Socket socket, CancellationToken ct)
+    {
+        byte[] junk = new byte[4096];
+        new Random(42).NextBytes(junk);
+        await socket.SendAsync(junk, SocketFlags.None, ct);
+        await RawUnixServer.DrainAsync(socket, ct);
+    }
+
+    private static Task CloseImmediately(Socket socket, CancellationToken ct)
+    {
+        socket.Close();
+        return Task.CompletedTask;
+    }
+
+    private static async Task Http1Response(Socket socket, CancellationToken ct)
+    {
+        await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), SocketFlags.None, ct);
+        socket.Shutdown(SocketShutdown.Send);
+        await RawUnixServer.DrainAsync(socket, ct);
+    }
+
+    // An empty SETTINGS frame, then GOAWAY(last stream 0, PROTOCOL_ERROR): "I processed nothing, go away".
+    private static async Task SettingsThenGoaway(Socket socket, CancellationToken ct)
+    {
+        byte[] settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
+        byte[] goaway = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        await socket.SendAsync(settings, SocketFlags.None, ct);
+        await socket.SendAsync(goaway, SocketFlags.None, ct);
+        socket.Shutdown(SocketShutdown.Send);
+        await RawUnixServer.DrainAsync(socket, ct);
+    }
+
+    // A valid HTTP/2 start, so the request is sent; then never a response.
+    private static async Task SettingsThenSilence(Socket socket, CancellationToken ct)
+    {
+        byte[] settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
+        await socket.SendAsync(settings, SocketFlags.None, ct);
+        await RawUnixServer.DrainAsync(socket, ct);
+    }
 }

@@ -90,7 +90,8 @@ internal sealed class NftSetSocket : IDisposable
                     Libc.Close(target);
                 }
             }
-        }) { IsBackground = true, Name = "laneshim-netns" };
+        })
+        { IsBackground = true, Name = "laneshim-netns" };
         thread.Start();
         thread.Join();
         if (failure is not null)

@@ -98,18 +98,18 @@ public sealed class GrantContext : IDisposable
     /// <summary>A refusal of this grant, with what is known so far.</summary>
     public CallOutcome Refusal(string verdict, StatusCode status, string detail, string? reason = null, LogLevel level = LogLevel.None, string? log = null,
         Metadata? trailers = null, string? proof = null) => new()
-    {
-        Verdict = verdict,
-        Status = status,
-        Detail = detail,
-        Trailers = trailers,
-        Request = Request,
-        Decision = Decision,
-        Proof = proof ?? (Decision is null && verdict != "proof-failed" ? null : Proof),
-        Reason = reason ?? detail,
-        Level = level,
-        Log = log,
-    };
+        {
+            Verdict = verdict,
+            Status = status,
+            Detail = detail,
+            Trailers = trailers,
+            Request = Request,
+            Decision = Decision,
+            Proof = proof ?? (Decision is null && verdict != "proof-failed" ? null : Proof),
+            Reason = reason ?? detail,
+            Level = level,
+            Log = log,
+        };
 
     /// <summary>Releases the proven socket.</summary>
     public void Dispose() => Proven?.Dispose();

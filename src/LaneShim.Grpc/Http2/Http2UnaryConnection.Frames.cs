@@ -369,7 +369,8 @@ internal sealed unsafe partial class Http2UnaryConnection
         uint code = BinaryPrimitives.ReadUInt32BigEndian(payload);
         _streamEnded = true;
         throw new Http2Exception(StatusCode.Unavailable, $"the broker reset the stream (HTTP/2 error 0x{code:X})",
-            notProcessed: code == ErrorRefusedStream) { ResetCode = code };
+            notProcessed: code == ErrorRefusedStream)
+        { ResetCode = code };
     }
 
     private void HandleSettings(ReadOnlySpan<byte> payload, int length, byte flags, int streamId)

@@ -149,7 +149,8 @@ public sealed class AdmissionTests
             """;
         var paths = new PathService(TopologyParser.Parse(Topology, "lab.topo"), new DryRunBackend(NullLogger<DryRunBackend>.Instance), PathMetric.Fastest, NullLogger<PathService>.Instance);
         var service = new LaneBrokerService(new PolicyStore(PolicyParser.Parse("class lane rate=400mbit rtt=10ms\nrule -> lane\n", "p")), new LeaseTable(_clock),
-            new RttLearner(_clock), NullLogger<LaneBrokerService>.Instance, "default", paths) { ReserveLinks = true };
+            new RttLearner(_clock), NullLogger<LaneBrokerService>.Instance, "default", paths)
+        { ReserveLinks = true };
         LaneRequest Lab() => new()
         {
             Flow = new Flow

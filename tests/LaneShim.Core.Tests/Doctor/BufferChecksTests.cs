@@ -201,8 +201,8 @@ public sealed class BufferChecksTests
     [TestMethod]
     public void Check_GlobalSysctlReadOnlyInNamespace_SaysWhereToRunTheFix()
     {
-        HostSnapshot host = TestHosts.Tuned().With((SysctlKeys.WmemMax, "4194304"), (SysctlKeys.TcpWmem, "4096 16384 1048576"))
-            with { ReadOnlySysctls = new HashSet<string> { SysctlKeys.WmemMax } };
+        HostSnapshot tuned = TestHosts.Tuned().With((SysctlKeys.WmemMax, "4194304"), (SysctlKeys.TcpWmem, "4096 16384 1048576"));
+        HostSnapshot host = tuned with { ReadOnlySysctls = new HashSet<string> { SysctlKeys.WmemMax } };
 
         Finding cap = Check(host).Findings.Single(SysctlKeys.WmemMax);
 

@@ -48,7 +48,8 @@ public sealed class DirectClientPeerTests
                     failures.Enqueue($"thread {t} call {i}: {e.GetType().Name}: {e.Message}");
                 }
             }
-        }) { IsBackground = true }).ToList();
+        })
+        { IsBackground = true }).ToList();
         workers.ForEach(w => w.Start());
         foreach (Thread worker in workers)
         {
