@@ -6,7 +6,7 @@ using LaneShim.Protocol.V1;
 namespace LaneShim.Agent;
 
 /// <summary>
-/// A bounded queue drained by the agent's service thread (<see cref="DrainOnce"/>); full means dropped, never blocking. Reports waiting together go
+/// A bounded queue drained by the agent's service thread (<see cref="DrainOnce(TimeSpan)"/>); full means dropped, never blocking. Reports waiting together go
 /// in one ReportFlows call (up to <see cref="MaxBatch"/>); a broker without ReportFlows gets them one by one.
 /// <see cref="Flush"/> waits, within a bound, until everything queued has been sent: the agent calls it when the
 /// process exits, so a program that closes and exits at once still reports its flows.

@@ -15,7 +15,7 @@ namespace LaneShim.Core;
 /// <item>Never above INT_MAX/2, the most the kernel accepts before doubling.</item>
 /// </list>
 /// </remarks>
-public static class BufferPlanner
+internal static class BufferPlanner
 {
     /// <summary>The largest value the kernel accepts for SO_SNDBUF/SO_RCVBUF(FORCE): INT_MAX / 2 (it doubles it into an int).</summary>
     public const long KernelMaxBytes = int.MaxValue / 2;

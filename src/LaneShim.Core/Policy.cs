@@ -10,7 +10,7 @@ public sealed class Policy
     private readonly Dictionary<string, LaneClass> _classes;
     private readonly PolicyRule[] _rules;
 
-    /// <summary>Creates a policy; <see cref="PolicyParser.Parse"/> is the usual way.</summary>
+    /// <summary>Creates a policy; <see cref="PolicyParser.Parse(string, string, IAccountNames?)"/> is the usual way.</summary>
     public Policy(string fileName, IEnumerable<LaneClass> classes, IEnumerable<PolicyRule> rules)
     {
         ArgumentNullException.ThrowIfNull(fileName);

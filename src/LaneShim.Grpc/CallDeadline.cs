@@ -10,7 +10,7 @@ namespace LaneShim.Grpc;
 /// Inside a scope, calls are made without a deadline option; the connection sends <c>grpc-timeout</c> itself and bounds
 /// every wait (connect, send, poll) by the same instant, failing the call with DEADLINE_EXCEEDED when it passes.
 /// </summary>
-public static class CallDeadline
+internal static class CallDeadline
 {
     private static readonly AsyncLocal<long> s_due = new();
 

@@ -2,7 +2,7 @@
 namespace LaneShim.Agent.Abi;
 
 /// <summary>Constants of laneshim_abi.h. Names match the C macros without the LANESHIM_ prefix.</summary>
-public static class AbiConstants
+internal static class AbiConstants
 {
     public const uint AbiVersion = 2;
 

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace LaneShim.Agent.Abi;
 
 /// <summary>Reports the managed layout of every ABI struct for the conformance test.</summary>
-public static unsafe class AbiLayout
+internal static unsafe class AbiLayout
 {
     /// <summary>`sizeof.NAME` and `offsetof.NAME.field` entries, named as in C.</summary>
     public static IReadOnlyDictionary<string, long> Describe()

@@ -6,7 +6,7 @@ namespace LaneShim.Core.Doctor;
 /// unprivileged program that sets no buffer of its own: autotuning when tcp_{w,r}mem max covers 2 x BDP, else
 /// SO_SNDBUF/SO_RCVBUF up to net.core.{w,r}mem_max.
 /// </summary>
-public static class BufferChecks
+internal static class BufferChecks
 {
     /// <summary>The kernel's own defaults, used (and reported as unknown) when a sysctl cannot be read.</summary>
     private static readonly long[] KernelTcpWmem = [4096, 16384, 4 * 1024 * 1024];

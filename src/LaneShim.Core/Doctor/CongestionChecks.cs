@@ -2,7 +2,7 @@
 namespace LaneShim.Core.Doctor;
 
 /// <summary>Available vs allowed vs default congestion control, for one lane.</summary>
-public static class CongestionChecks
+internal static class CongestionChecks
 {
     /// <summary>The congestion-control finding for <paramref name="lane"/>.</summary>
     public static Finding Check(DoctorLane lane, HostSnapshot host)

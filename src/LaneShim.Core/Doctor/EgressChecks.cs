@@ -2,7 +2,7 @@
 namespace LaneShim.Core.Doctor;
 
 /// <summary>Checks of the interfaces lanes leave by.</summary>
-public static class EgressChecks
+internal static class EgressChecks
 {
     /// <summary>From this rate on, MTU 1500 costs enough packets per second to suggest jumbo frames.</summary>
     public const ulong JumboRateBps = 10_000_000_000;

@@ -2,7 +2,7 @@
 namespace LaneShim.Core.Doctor;
 
 /// <summary>Checks that do not depend on one lane (only on the fastest lane and the egress MTUs).</summary>
-public static class HostChecks
+internal static class HostChecks
 {
     /// <summary>The time of line-rate input netdev_max_backlog should absorb.</summary>
     public static readonly TimeSpan BacklogBurst = TimeSpan.FromMilliseconds(10);

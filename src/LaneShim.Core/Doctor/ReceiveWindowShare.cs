@@ -11,7 +11,7 @@ namespace LaneShim.Core.Doctor;
 /// <param name="Numerator">Share numerator.</param>
 /// <param name="Denominator">Share denominator, a power of two.</param>
 /// <param name="FromSysctl">True when tcp_adv_win_scale decides it (a kernel before 6.6).</param>
-public readonly record struct ReceiveWindowShare(long Numerator, long Denominator, bool FromSysctl)
+internal readonly record struct ReceiveWindowShare(long Numerator, long Denominator, bool FromSysctl)
 {
     /// <summary>Half: what buffer sizing assumes.</summary>
     public static ReceiveWindowShare Half { get; } = new(1, 2, false);

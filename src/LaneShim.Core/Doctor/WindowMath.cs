@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LaneShim.Core.Doctor;
 
 /// <summary>Throughput of a window, and the words that show the sum.</summary>
-public static class WindowMath
+internal static class WindowMath
 {
     /// <summary>The largest window without scaling: 65,535 bytes.</summary>
     public const long UnscaledMaxWindow = 65_535;

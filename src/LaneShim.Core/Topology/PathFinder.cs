@@ -7,6 +7,10 @@ public static class PathFinder
     /// <summary>
     /// The best path from <paramref name="from"/> to <paramref name="to"/>, or null when none avoids the middleboxes.
     /// </summary>
+    /// <param name="topology">The graph to search; the path carries its <see cref="SiteTopology.Version"/>.</param>
+    /// <param name="from">Name of the node the path starts at.</param>
+    /// <param name="to">Name of the node the path ends at; it may itself be a middlebox.</param>
+    /// <param name="metric">What "best" means; ties fall to the other two metrics.</param>
     /// <param name="avoidTypes">Middlebox types to avoid; null avoids every middlebox.</param>
     public static LanePath? Find(SiteTopology topology, string from, string to, PathMetric metric, IReadOnlySet<string>? avoidTypes = null)
     {

@@ -9,6 +9,11 @@ public sealed class SiteTopology
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly List<(int Neighbor, int Link)>[] _adjacency;
 
+    /// <summary>Builds the graph; node names must be unique and every link must name two of the nodes.</summary>
+    /// <param name="nodes">Every node, in file order.</param>
+    /// <param name="links">Every link; each <see cref="TopologyLink.Index"/> is its position in this sequence.</param>
+    /// <param name="version">Starts at 1; <see cref="WithLink"/> and <see cref="WithoutLink"/> add one.</param>
+    /// <param name="source">The file it was read from, for messages.</param>
     public SiteTopology(IEnumerable<TopologyNode> nodes, IEnumerable<TopologyLink> links, long version = 1, string source = "(topology)")
     {
         Nodes = nodes.ToArray();
@@ -32,8 +37,10 @@ public sealed class SiteTopology
         }
     }
 
+    /// <summary>Every node in file order; a path names nodes by <see cref="TopologyNode.Name"/>.</summary>
     public IReadOnlyList<TopologyNode> Nodes { get; }
 
+    /// <summary>Every link, undirected; entry <c>i</c> has <see cref="TopologyLink.Index"/> <c>i</c>.</summary>
     public IReadOnlyList<TopologyLink> Links { get; }
 
     /// <summary>Bumped on every change; a path computed on another version is stale.</summary>

@@ -6,6 +6,11 @@ namespace LaneShim.Core.Topology;
 /// <summary>Parses topology files; every error is <see cref="TopologyException"/> with file:line.</summary>
 public static class TopologyParser
 {
+    /// <summary>Parses a whole topology file: <c>node</c> lines, then <c>link</c> lines between defined nodes; <c>#</c> starts a comment.</summary>
+    /// <param name="text">The file's contents.</param>
+    /// <param name="fileName">The name errors and <see cref="SiteTopology.Source"/> report.</param>
+    /// <param name="version">The version the new graph starts at: 1, unless the caller continues an older graph's numbering so stale paths show.</param>
+    /// <exception cref="TopologyException">The first problem, as file:line.</exception>
     public static SiteTopology Parse(string text, string fileName, long version = 1)
     {
         var nodes = new List<TopologyNode>();

@@ -22,7 +22,7 @@ namespace LaneShim.Grpc.Http2;
 /// stream reset as <see cref="HttpProtocolException"/> with its HTTP/2 error code, which Grpc.Net.Client maps as it does
 /// for SocketsHttpHandler.
 /// </remarks>
-public sealed class Http2CallHandler : HttpMessageHandler
+internal sealed class Http2CallHandler : HttpMessageHandler
 {
     private const int MaxIdleConnections = 4;
 

@@ -1,7 +1,7 @@
 // BenchSuite.cs - a group of figures measured together (they share a setup such as a namespace pair or a broker).
 namespace LaneShim.Lab.Bench;
 
-/// <summary>One group of benchmarks. <see cref="Names"/> are reported as missing if <see cref="Run"/> fails.</summary>
+/// <summary>One group of benchmarks. The figures <see cref="Expected"/> lists are reported as missing if <see cref="Run"/> fails.</summary>
 internal abstract class BenchSuite
 {
     /// <summary>The name `--only` selects the suite by.</summary>

@@ -10,7 +10,7 @@ namespace LaneShim.Lab.Bench;
 /// a free port with its Unix socket in that directory and trust authentication for user laneshim; stopped (immediate)
 /// and deleted on dispose. The system cluster is never touched.
 /// </summary>
-public sealed class TemporaryPostgres : IDisposable
+internal sealed class TemporaryPostgres : IDisposable
 {
     private const string User = "laneshim";
     private readonly string _bin;

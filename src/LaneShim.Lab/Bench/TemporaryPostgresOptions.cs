@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Bench;
 
 /// <summary>The choices between the benchmark's server (realistic: TCP, fsync) and a test's (fast: Unix socket only, no fsync).</summary>
-public sealed record TemporaryPostgresOptions
+internal sealed record TemporaryPostgresOptions
 {
     /// <summary>The benchmark's: TCP on 127.0.0.1 and fsync on, as a broker's database would run; the postgres database.</summary>
     public static TemporaryPostgresOptions Benchmark { get; } = new() { DirectoryPrefix = "laneshim-bench-pg-", ListenOnLoopback = true, Fsync = true };

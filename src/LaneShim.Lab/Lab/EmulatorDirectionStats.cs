@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>Packets and bytes that entered one direction, left it, and were dropped (random loss, full queue, no buffer).</summary>
-public sealed record EmulatorDirectionStats(
+internal sealed record EmulatorDirectionStats(
     long ReceivedPackets,
     long ReceivedBytes,
     long ForwardedPackets,

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LaneShim.Lab.Lab;
 
 /// <summary>An emulator's stats file: ab carries packets from the link's first end to its second, ba the reverse.</summary>
-public sealed record EmulatorStats(int Pid, double UptimeSeconds, bool Final, EmulatorDirectionStats Ab, EmulatorDirectionStats Ba)
+internal sealed record EmulatorStats(int Pid, double UptimeSeconds, bool Final, EmulatorDirectionStats Ab, EmulatorDirectionStats Ba)
 {
     /// <summary>The stats in <paramref name="file"/>, or null when it is missing or not a stats file.</summary>
     public static EmulatorStats? Read(string file)

@@ -2,4 +2,4 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>Counters of one device (rx: packets the device received; tx: packets sent out of it).</summary>
-public sealed record InterfaceCounters(long RxPackets, long RxBytes, long TxPackets, long TxBytes);
+internal sealed record InterfaceCounters(long RxPackets, long RxBytes, long TxPackets, long TxBytes);

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace LaneShim.Lab.Lab;
 
 /// <summary>Live counters of a running lab, for status, tests and the demo.</summary>
-public static class LabCounters
+internal static class LabCounters
 {
     /// <summary>Counters of every device in a namespace, by device name; throws <see cref="LabException"/> when the namespace is gone.</summary>
     public static IReadOnlyDictionary<string, InterfaceCounters> Interfaces(string netns)

@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>One running link emulator: its pid and where its pidfile, stats and log are.</summary>
-public sealed record LabEmulator
+internal sealed record LabEmulator
 {
     /// <summary>Process id at `lab up` (the pidfile holds the same while it runs).</summary>
     public required int Pid { get; init; }

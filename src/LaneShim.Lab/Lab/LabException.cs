@@ -2,4 +2,4 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>`lab up`, `down` or `status` could not do its job; the message is for the user.</summary>
-public sealed class LabException(string message) : Exception(message);
+internal sealed class LabException(string message) : Exception(message);

@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>A point-to-point link between two lab nodes, with the parameters it was built with.</summary>
-public sealed record LabLink
+internal sealed record LabLink
 {
     /// <summary>"client-edgea", "path1", "mbox-edgeb", "path2", "edgeb-server".</summary>
     public required string Name { get; init; }

@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>Where a link ends: device <see cref="Device"/> in <see cref="Namespace"/> with <see cref="Address"/>/<see cref="PrefixLength"/>.</summary>
-public sealed record LabLinkEnd
+internal sealed record LabLinkEnd
 {
     /// <summary>The node's role name: client, edgea, mbox, edgeb or server.</summary>
     public required string Node { get; init; }

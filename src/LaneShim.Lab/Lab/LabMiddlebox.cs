@@ -2,7 +2,7 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>The middlebox's nftables table and its named counters (all forwarded packets; new flows).</summary>
-public sealed record LabMiddlebox
+internal sealed record LabMiddlebox
 {
     /// <summary>The middlebox's network namespace.</summary>
     public required string Namespace { get; init; }

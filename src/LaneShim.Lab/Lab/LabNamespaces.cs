@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace LaneShim.Lab.Lab;
 
 /// <summary>The lab's namespaces by role: two hosts, two edge routers and the middlebox between them on path 1.</summary>
-public sealed record LabNamespaces
+internal sealed record LabNamespaces
 {
     /// <summary>The roles, in the order packets from the client meet them on path 1.</summary>
     public static readonly IReadOnlyList<string> Roles = ["client", "edgea", "mbox", "edgeb", "server"];

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace LaneShim.Lab.Lab;
 
 /// <summary>A path between the edge routers, with its bottleneck, RTT and the devices it uses in each namespace.</summary>
-public sealed record LabPath
+internal sealed record LabPath
 {
     /// <summary>"path1" or "path2".</summary>
     public required string Name { get; init; }

@@ -8,7 +8,7 @@ namespace LaneShim.Lab.Lab;
 /// A running lab: namespaces, links (addresses, devices, rate, RTT, loss, queue), the emulator processes and
 /// their stats files, and how flows are steered to the bypass. <see cref="Load"/> reads the lab a name refers to.
 /// </summary>
-public sealed record LabState
+internal sealed record LabState
 {
     /// <summary>The lab name `laneshim-lab lab` uses without --name.</summary>
     public const string DefaultName = "lsl";

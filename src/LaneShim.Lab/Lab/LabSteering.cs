@@ -6,7 +6,7 @@ namespace LaneShim.Lab.Lab;
 /// <see cref="Set"/> (saddr . sport . daddr . dport) in each of <see cref="Routers"/>; the chain marks matching
 /// packets <see cref="Mark"/>/<see cref="Mask"/>, and `ip rule fwmark` sends them to table <see cref="RouteTable"/> (path 2).
 /// </summary>
-public sealed record LabSteering
+internal sealed record LabSteering
 {
     /// <summary>Namespaces of the routers to program, edgea then edgeb.</summary>
     public required IReadOnlyList<string> Routers { get; init; }

@@ -2,4 +2,4 @@
 namespace LaneShim.Lab.Lab;
 
 /// <summary>The middlebox's nftables counters.</summary>
-public sealed record MiddleboxCounters(long ForwardedPackets, long ForwardedBytes, long NewFlows);
+internal sealed record MiddleboxCounters(long ForwardedPackets, long ForwardedBytes, long NewFlows);
