@@ -14,7 +14,8 @@ DEB_PACKAGES=(gcc make clang zlib1g-dev libsqlite3-dev binutils python3 python3-
 	iperf3 curl iproute2 iputils-ping nftables procps
 	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
 	xrootd-server xrootd-client gnuplot-nox postgresql
-	debhelper dpkg-dev lintian man-db systemd strace)
+	debhelper dpkg-dev lintian man-db systemd strace
+	libbpf-dev libelf-dev bpftool rclone)
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -47,6 +48,10 @@ build() {
 	deps
 	product
 	mkdir -p "$OUT/bin"
+	log "BPF lane path (program and loader)"
+	make -s -C bpf
+	install_file bpf/build/laneshim.bpf.o "$OUT/lib/laneshim.bpf.o"
+	install_file bpf/build/liblaneshim-bpf.so "$OUT/lib/liblaneshim-bpf.so"
 	log "lab link emulator"
 	make -s -C lab/linkemu
 	install_file lab/linkemu/build/laneshim-linkemu "$OUT/bin/laneshim-linkemu"

@@ -118,9 +118,14 @@ internal sealed unsafe partial class AgentRuntime
         {
             // An older broker without ReportFlows warms the same path.
         }
-        catch (RpcException)
+        catch (RpcException e) when (inline || e.StatusCode != StatusCode.DeadlineExceeded)
         {
             _backoff.Failed();
+        }
+        catch (RpcException)
+        {
+            // Off the connect path, a slow first call (a TLS handshake on a loaded machine took 1.07 s) says the broker
+            // is slow to start, not that it is gone: the program's first connect still asks, within its own deadline.
         }
     }
 

@@ -86,6 +86,9 @@ public sealed class BrokerOptions
     /// <summary>Prove each local caller's socket with pidfd_getfd before granting (default on).</summary>
     public bool ProveSockets { get; set; } = true;
 
+    /// <summary>The kernel (BPF) lane path for programs the preload shim cannot see; null: none (root only).</summary>
+    public Bpf.BpfLanePathOptions? Bpf { get; set; }
+
     /// <summary>Reads the topology file; throws <see cref="LaneShim.Core.Topology.TopologyException"/> with file:line.</summary>
     public LaneShim.Core.Topology.SiteTopology? LoadTopology() =>
         TopologyFile is null ? null : LaneShim.Core.Topology.TopologyParser.Parse(File.ReadAllText(TopologyFile), TopologyFile);

@@ -1,10 +1,12 @@
 // BrokerServer.cs - a running broker: policy, lease table and LaneBroker service behind a gRPC host.
 using LaneShim.Broker.Audit;
+using LaneShim.Broker.Bpf;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Hosting;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Services;
 using LaneShim.Broker.Telemetry;
 using LaneShim.Broker.Storage;
@@ -30,10 +32,15 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILogger _logger;
 
     private readonly AuditLog? _audit;
+    private readonly ConnectionWatcher? _watcher;
+    private readonly BpfLanePath? _bpf;
 
-    private BrokerServer(BrokerHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit)
+    private BrokerServer(BrokerHost host, LaneBrokerService service, string? ownedDirectory, ILogger logger, MetricsEndpoint? metrics, BrokerOptions options, AuditLog? audit,
+        ConnectionWatcher? watcher, BpfLanePath? bpf)
     {
         _audit = audit;
+        _watcher = watcher;
+        _bpf = bpf;
         _host = host;
         _metrics = metrics;
         _options = options;
@@ -53,6 +60,9 @@ public sealed class BrokerServer : IAsyncDisposable
     /// <summary>The service, for in-process inspection.</summary>
     public LaneBrokerService Service { get; }
 
+    /// <summary>The kernel lane path, when the broker runs one.</summary>
+    public BpfLanePath? Bpf => _bpf;
+
     /// <summary>Loads the policy (throws <see cref="PolicyException"/>), then listens.</summary>
     /// <param name="ownedDirectory">A directory made for this broker's socket, deleted when it stops.</param>
     public static async Task<BrokerServer> StartAsync(BrokerAddress listen, BrokerOptions options, ILoggerFactory loggers, CancellationToken cancellationToken, string? ownedDirectory = null)
@@ -66,6 +76,8 @@ public sealed class BrokerServer : IAsyncDisposable
         var leases = new LeaseTable(TimeProvider.System, options.MaxLeases, store);
         // Before listening: no request may see a half-restored table or race the routers' reprogramming.
         await StateReconciler.ReconcileAsync(leases, paths, loggers.CreateLogger<BrokerServer>(), cancellationToken).ConfigureAwait(false);
+        // Proven sockets are what the watcher follows: without the proof there is nothing to watch.
+        ConnectionWatcher? watcher = options.ProveSockets ? new ConnectionWatcher(loggers.CreateLogger<ConnectionWatcher>()) : null;
         var service = new LaneBrokerService(
             new PolicyStore(policy),
             leases,
@@ -73,7 +85,8 @@ public sealed class BrokerServer : IAsyncDisposable
             loggers.CreateLogger<LaneBrokerService>(),
             options.PathId,
             paths,
-            new BrokerTelemetry(TimeProvider.System))
+            new BrokerTelemetry(TimeProvider.System),
+            watcher)
         {
             Security = new BrokerSecurity { RequireIdentity = true, ProveSockets = options.ProveSockets, Audit = audit },
             ReserveLinks = options.LinkAdmission,
@@ -83,13 +96,22 @@ public sealed class BrokerServer : IAsyncDisposable
         {
             throw new ArgumentException($"--metrics {options.MetricsUrl}: {metricsError}");
         }
+        BpfLanePath? bpf = null;
         BrokerHost host;
         try
         {
-            host = await BrokerHost.StartAsync(listen, service, new BrokerHostOptions { Tls = tls }, loggers, cancellationToken).ConfigureAwait(false);
+            // The kernel path starts before the listener: a connect report is served by the same grant path as a request.
+            bpf = options.Bpf is null ? null : BpfLanePath.Start(options.Bpf, service.Policies, new ServiceKernelFlowGrants(service), loggers.CreateLogger<BpfLanePath>());
+            var scope = new BpfScopeService(() => bpf, loggers.CreateLogger<BpfScopeService>());
+            host = await BrokerHost.StartAsync(listen, service, new BrokerHostOptions { Tls = tls, Services = [scope] }, loggers, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
+            watcher?.Dispose();
+            if (bpf is not null)
+            {
+                await bpf.DisposeAsync().ConfigureAwait(false);
+            }
             if (audit is not null)
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
@@ -110,12 +132,17 @@ public sealed class BrokerServer : IAsyncDisposable
             paths?.WarmUp();
             if (metricsAt is not null)
             {
-                metrics = await MetricsEndpoint.StartAsync(metricsAt, () => service.Telemetry.Metrics.Render(service.Leases, service.Paths), loggers, cancellationToken).ConfigureAwait(false);
+                metrics = await MetricsEndpoint.StartAsync(metricsAt, () => service.Telemetry.Metrics.Render(service.Leases, service.Paths) + bpf?.RenderMetrics(), loggers, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
         {
+            if (bpf is not null)
+            {
+                await bpf.DisposeAsync().ConfigureAwait(false);
+            }
             await host.DisposeAsync().ConfigureAwait(false);
+            watcher?.Dispose();
             if (audit is not null)
             {
                 await audit.DisposeAsync().ConfigureAwait(false);
@@ -123,7 +150,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit);
+        return new BrokerServer(host, service, ownedDirectory, loggers.CreateLogger<BrokerServer>(), metrics, options, audit, watcher, bpf);
     }
 
     /// <summary>
@@ -261,11 +288,17 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _sweeper.DisposeAsync().ConfigureAwait(false);
+        if (_bpf is not null)
+        {
+            // First: its leases end and their rules leave the routers while the store is still open.
+            await _bpf.DisposeAsync().ConfigureAwait(false);
+        }
         if (_metrics is not null)
         {
             await _metrics.DisposeAsync().ConfigureAwait(false);
         }
         await _host.DisposeAsync().ConfigureAwait(false);
+        _watcher?.Dispose();
         if (_audit is not null)
         {
             // After the host: calls in flight have logged their decisions; every queued line reaches the file.

@@ -40,9 +40,21 @@ def main():
     parser.add_argument("--target", required=True)
     parser.add_argument("--descriptor-set", required=True)
     parser.add_argument("--uid", type=int, default=65534)
+    parser.add_argument("--effective-only", action="store_true",
+                        help="drop only the effective ids (real stays root, as xrootd -R does) before connecting, then ask once")
     args = parser.parse_args()
     messages = grpc_peer.Messages(args.descriptor_set, grpc_peer.DEFAULT_SERVICE)
     path, request_class, response_class = messages.method("RequestLane")
+    if args.effective_only:
+        os.setresgid(0, args.uid, 0)
+        os.setresuid(0, args.uid, 0)
+        with grpc.insecure_channel(args.target, options=[("grpc.enable_http_proxy", 0)]) as channel:
+            call = channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(), response_deserializer=response_class.FromString)
+            own = socket.socket()
+            own.bind(("127.0.0.1", 0))
+            status, detail = ask(call, request_class, own)
+        print(json.dumps({"effective_only": status, "detail": detail}), flush=True)
+        return 0
     with grpc.insecure_channel(args.target, options=[("grpc.enable_http_proxy", 0)]) as channel:
         call = channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(), response_deserializer=response_class.FromString)
         first = socket.socket()

@@ -12,7 +12,7 @@ namespace LaneShim.Broker.Audit;
 /// </summary>
 public sealed record CallOutcome
 {
-    /// <summary>The audit verdict: grant, deny, no-match, invalid, unauthenticated, proof-failed, not-owner, exhausted, error, renew, release.</summary>
+    /// <summary>The audit verdict: grant, deny, no-match, invalid, unauthenticated, proof-failed, not-owner, exhausted, error, late (the broker set the lane after the caller's deadline), renew, release.</summary>
     public required string Verdict { get; init; }
 
     /// <summary>The call's status: OK for an answer, otherwise the refusal.</summary>

@@ -10,8 +10,8 @@ namespace LaneShim.Broker.Grant;
 /// <summary>
 /// The first step after the identity interceptor. Refuses anonymous callers where identity is required
 /// (PERMISSION_DENIED), malformed requests (INVALID_ARGUMENT naming the field) and, for local callers, a socket the
-/// caller does not own or that does not match the flow (PERMISSION_DENIED). Capacity admission happens atomically with
-/// the lease, in <see cref="LeaseStep"/>.
+/// caller does not own or that does not match the flow (PERMISSION_DENIED); a socket the kernel reported needs no
+/// proof. Capacity admission happens atomically with the lease, in <see cref="LeaseStep"/>.
 /// </summary>
 internal sealed class AdmissionStep(BrokerSecurity security) : IGrantStep
 {
@@ -43,7 +43,12 @@ internal sealed class AdmissionStep(BrokerSecurity security) : IGrantStep
         }
 
         // The local caller's socket must be theirs and match the flow; remote (mTLS) callers cannot be proven this way.
-        if (!security.ProveSockets || caller.Local is not PeerCredentials credentials)
+        // A socket the kernel reported (the BPF lane path) has no descriptor here: the kernel vouches for it and its owner.
+        if (caller.KernelReported)
+        {
+            grant.Proof = "kernel: sock_ops report";
+        }
+        else if (!security.ProveSockets || caller.Local is not PeerCredentials credentials)
         {
             grant.Proof = caller.Principals is not null ? "skipped: remote caller" : "skipped";
         }

@@ -4,6 +4,7 @@ using LaneShim.Broker.Audit;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Paths;
 using LaneShim.Core.Topology;
 using Microsoft.Extensions.Logging;
@@ -15,9 +16,11 @@ namespace LaneShim.Broker.Grant;
 /// older version is recomputed, never installed) and, for a proven socket of an unprivileged program, sets FORCE
 /// buffers, SO_MARK and SO_PRIORITY on it before the answer, so the SYN carries them. UNAVAILABLE when the routers
 /// cannot be programmed or the topology keeps changing; DEADLINE_EXCEEDED when the caller's deadline passed meanwhile
-/// (the lease is withdrawn: the agent has connected without it, and nobody would release it).
+/// (the lease is withdrawn: the agent has connected without it, and nobody would release it), unless the broker can
+/// watch the connection: then it sets the lane on the socket itself and keeps the lease (EnforceStep.Late.cs). The
+/// second end of a flow (<see cref="GrantContext.Joined"/>) installs no rules: the first end's cover the flow.
 /// </summary>
-internal sealed class EnforceStep(LeaseTable leases, PathService? paths) : IGrantStep
+internal sealed partial class EnforceStep(LeaseTable leases, PathService? paths, LeaseHolders holders) : IGrantStep
 {
     private const int MaxInstallAttempts = 32;
 
@@ -28,7 +31,7 @@ internal sealed class EnforceStep(LeaseTable leases, PathService? paths) : IGran
     public async ValueTask<CallOutcome?> RunAsync(GrantContext grant)
     {
         LeaseEntry entry = grant.Entry;
-        if (paths is not null && grant.Path is not null && grant.LocalEnd is { Port: > 0 } localEnd && !localEnd.Address.Equals(System.Net.IPAddress.Any)
+        if (!grant.Joined && paths is not null && grant.Path is not null && grant.LocalEnd is { Port: > 0 } localEnd && !localEnd.Address.Equals(System.Net.IPAddress.Any)
             && grant.RemoteEnd is { Port: > 0 } remoteEnd)
         {
             CallOutcome? steered = await SteerAsync(grant, entry, paths, localEnd, remoteEnd).ConfigureAwait(false);
@@ -38,7 +41,7 @@ internal sealed class EnforceStep(LeaseTable leases, PathService? paths) : IGran
             }
         }
 
-        return grant.BrokerApplies && grant.Proven is { } proven ? ApplyOnSocket(grant, entry, proven) : null;
+        return grant.BrokerApplies && grant.Proven is { } proven ? await ApplyOnSocketAsync(grant, entry, proven).ConfigureAwait(false) : null;
     }
 
     private async ValueTask<CallOutcome?> SteerAsync(GrantContext grant, LeaseEntry entry, PathService paths, System.Net.IPEndPoint localEnd, System.Net.IPEndPoint remoteEnd)
@@ -78,16 +81,6 @@ internal sealed class EnforceStep(LeaseTable leases, PathService? paths) : IGran
         }
 
         grant.Path = path;
-        if (grant.Expired)
-        {
-            // The agent has given up and connected without the lane: nobody would ever release this one.
-            await leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
-            await paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
-            return grant.Refusal("error", StatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn",
-                reason: "deadline passed while the path was programmed; withdrawn", level: LogLevel.Information,
-                log: $"RequestLane {grant.Who}: the caller's deadline passed while its path was programmed; lease {Services.LaneBrokerService.ShortId(entry.Id)} withdrawn");
-        }
-
         if (steering.Rules.Count > 0)
         {
             entry.Grant.PerFlow = true;
@@ -95,21 +88,38 @@ internal sealed class EnforceStep(LeaseTable leases, PathService? paths) : IGran
             entry.Grant.Reason = grant.Reason;
         }
 
+        if (grant.Expired)
+        {
+            // The agent has given up and connected without the lane. A watched connection keeps it (the broker sets it
+            // on the socket, the kernel ends it); otherwise nobody would ever release this one.
+            if (KeepLate(grant, entry) is CallOutcome late)
+            {
+                return late;
+            }
+
+            await leases.ReleaseAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+            await paths.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+            return grant.Refusal("error", StatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn",
+                reason: "deadline passed while the path was programmed; withdrawn", level: LogLevel.Information,
+                log: $"RequestLane {grant.Who}: the caller's deadline passed while its path was programmed; lease {Services.LaneBrokerService.ShortId(entry.Id)} withdrawn");
+        }
+
         return null;
     }
 
     // FORCE buffers, SO_MARK and SO_PRIORITY go onto the caller's socket before the answer, so the SYN carries them.
-    private CallOutcome? ApplyOnSocket(GrantContext grant, LeaseEntry entry, ProvenSocket proven)
+    private async ValueTask<CallOutcome?> ApplyOnSocketAsync(GrantContext grant, LeaseEntry entry, ProvenSocket proven)
     {
         if (grant.Expired)
         {
-            // The agent has given up and connects without the lane: leave its socket as the program made it.
-            leases.Release(entry.Id);
-            if (paths is not null)
+            // The agent has given up and connects without the lane. A watched connection keeps it, set by the broker;
+            // otherwise its socket stays as the program made it, and a lease this caller joined stays with the other end.
+            if (KeepLate(grant, entry) is CallOutcome late)
             {
-                _ = Task.Run(() => paths.RemoveAsync(entry.Id, CancellationToken.None));
+                return late;
             }
 
+            await holders.WithdrawAsync(entry, grant.Holder).ConfigureAwait(false);
             return grant.Refusal("error", StatusCode.DeadlineExceeded, "the lane was ready after the caller's deadline; withdrawn before touching its socket",
                 reason: "deadline passed before the broker applied its settings; withdrawn");
         }

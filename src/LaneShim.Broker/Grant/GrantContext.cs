@@ -92,6 +92,12 @@ public sealed class GrantContext : IDisposable
     /// <summary>The lease (lease).</summary>
     public LeaseEntry Entry { get; set; } = null!;
 
+    /// <summary>The caller's index among the lease's holders, one per end of its connection (lease).</summary>
+    public int Holder { get; set; }
+
+    /// <summary>The caller is the other end of a live lease's connection and joined it: no second set of rules (lease).</summary>
+    public bool Joined { get; set; }
+
     /// <summary>True once the call's deadline has passed or the caller went away.</summary>
     public bool Expired => Call.CancellationToken.IsCancellationRequested || Call.Deadline < DateTime.UtcNow;
 

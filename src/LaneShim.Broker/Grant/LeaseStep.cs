@@ -10,7 +10,8 @@ namespace LaneShim.Broker.Grant;
 /// Opens the lease through <see cref="LeaseTable.TryGrantAsync"/>, which admits the demands and stores the lease
 /// atomically (in the database, for brokers that share PostgreSQL). RESOURCE_EXHAUSTED when a link lacks the rate (the
 /// message names it, trailer <c>laneshim-offer-bps</c> carries the counter-offer) or the table is full. The seam for
-/// whatever else a lease must be bound to: everything the lease needs is in the <see cref="GrantContext"/>.
+/// whatever else a lease must be bound to: everything the lease needs is in the <see cref="GrantContext"/>. The caller
+/// becomes a holder of the lease; the other end of a live per-flow lease's connection joins it (<see cref="GrantContext.Joined"/>).
 /// </summary>
 internal sealed class LeaseStep(LeaseTable leases) : IGrantStep
 {
@@ -21,7 +22,7 @@ internal sealed class LeaseStep(LeaseTable leases) : IGrantStep
     public async ValueTask<CallOutcome?> RunAsync(GrantContext grant)
     {
         LeaseGrantResult granted = await leases.TryGrantAsync(grant.Request.Flow, grant.Program, grant.Grant, grant.LaneClass.Ttl, grant.Demands,
-            grant.Call.CancellationToken, grant.Caller.Principal).ConfigureAwait(false);
+            grant.Call.CancellationToken, grant.Caller.Principal, HolderOf(grant)).ConfigureAwait(false);
         if (granted.Refusal is AdmissionRefusal refusal)
         {
             RpcException exhausted = refusal.ToException(grant.Grant.RateBps, grant.LaneClass.MinRateBps);
@@ -37,6 +38,13 @@ internal sealed class LeaseStep(LeaseTable leases) : IGrantStep
         }
 
         grant.Entry = entry;
+        grant.Holder = granted.Holder;
+        grant.Joined = granted.Joined;
         return null;
     }
+
+    // The caller as one end of the flow it asks for: kernel-reported pid and uid for local callers. Both ends of one
+    // connection (a mirrored 5-tuple) share one lease: the second joins the first's, with one admission and one set of rules.
+    private static LeaseHolder HolderOf(GrantContext grant) =>
+        new(grant.Request.Flow.Direction, grant.Program.Uid, grant.Caller.Local?.Pid ?? (int)grant.Program.Pid, grant.Caller.Principal);
 }

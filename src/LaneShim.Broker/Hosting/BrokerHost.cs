@@ -76,6 +76,11 @@ public sealed class BrokerHost : IAsyncDisposable
         health.SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(Protocol.V1.LaneBroker.Descriptor.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
         builder.Services.AddSingleton(health);
+        foreach (IBrokerHostService extra in options.Services)
+        {
+            extra.AddTo(builder.Services);
+        }
+
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
@@ -117,6 +122,11 @@ public sealed class BrokerHost : IAsyncDisposable
         app.UseRouting();
         app.MapGrpcService<LaneBrokerService>();
         app.MapGrpcService<HealthServiceImpl>();
+        foreach (IBrokerHostService extra in options.Services)
+        {
+            extra.MapTo(app);
+        }
+
         // A RequestDelegate, not a lambda with inferred parameters: that overload binds by reflection, which NativeAOT cannot.
         app.MapGet("/healthz", context =>
         {

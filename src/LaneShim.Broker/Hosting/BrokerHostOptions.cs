@@ -20,6 +20,9 @@ public sealed class BrokerHostOptions
     /// <summary>Mutual TLS for a TCP listener; null serves cleartext HTTP/2 (h2c). Ignored on Unix sockets.</summary>
     public TlsListenerOptions? Tls { get; init; }
 
+    /// <summary>More gRPC services to serve beside LaneBroker (the BPF lane path's scope service); none by default.</summary>
+    public IReadOnlyList<IBrokerHostService> Services { get; init; } = [];
+
     /// <summary>How long <see cref="BrokerHost.StopAsync"/> lets calls in flight finish before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -5,10 +5,15 @@ namespace LaneShim.Broker.Identity;
 internal static class BrokerPrivilege
 {
     private const int CapNetAdmin = 12;
+    private const int CapSysAdmin = 21;
     private static readonly Lazy<bool> NetAdmin = new(() => HasCapability(CapNetAdmin));
+    private static readonly Lazy<bool> SysAdmin = new(() => HasCapability(CapSysAdmin));
 
     /// <summary>True when the broker may set privileged socket options on a proven socket.</summary>
     public static bool HasNetAdmin => NetAdmin.Value;
+
+    /// <summary>True when the broker may enter other network namespaces (setns), as the connection watcher does.</summary>
+    public static bool HasSysAdmin => SysAdmin.Value;
 
     private static bool HasCapability(int bit)
     {

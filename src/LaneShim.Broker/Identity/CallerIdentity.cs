@@ -5,7 +5,7 @@ using Grpc.Core;
 namespace LaneShim.Broker.Identity;
 
 /// <summary>The caller of one gRPC call, from what the kernel or TLS vouches for, never from the request.</summary>
-public sealed record CallerIdentity
+public sealed partial record CallerIdentity
 {
     /// <summary>Where <see cref="IdentityInterceptor"/> leaves the caller in <see cref="ServerCallContext.UserState"/>.</summary>
     public static readonly object Key = new();

@@ -49,7 +49,9 @@ internal static unsafe class SocketProof
         {
             // SO_PEERCRED was captured at connect(); since then the process may have exec'd a setuid program, whose sockets
             // are not the caller's. (Had the pid been reused since the pidfd was opened, pidfd_getfd would fail with ESRCH.)
-            if (RunsAs((int)pidfd, pid) is (uint real, uint effective) && (real != uid || effective != uid))
+            // A root daemon that only dropped its effective uid (xrootd -R, real uid 0) runs as the caller's uid: it could
+            // take root back, so granting it as the less privileged uid gives it nothing it has not got.
+            if (RunsAs((int)pidfd, pid) is (uint real, uint effective) && (effective != uid || (real != uid && real != 0)))
             {
                 failure = $"pid {pid} now runs as uid {real} (effective {effective}), not as the caller's uid {uid}";
                 return false;
@@ -209,7 +211,7 @@ internal static unsafe class SocketProof
         return null;
     }
 
-    private static IPEndPoint? ReadName(int fd, bool peer, out int errno)
+    internal static IPEndPoint? ReadName(int fd, bool peer, out int errno)
     {
         byte* storage = stackalloc byte[128];
         uint length = 128;

@@ -32,6 +32,12 @@ public sealed record LeaseEntry(
     /// <summary>The links the lease reserves <see cref="LaneGrant.RateBps"/> on; empty when admission does not apply.</summary>
     public IReadOnlyList<LinkDemand> Links { get; init; } = [];
 
+    /// <summary>
+    /// Each end of the connection that asked for this lease, the granting one first; empty for leases restored from the
+    /// store (then <see cref="Program"/> and <see cref="Principal"/> name the one holder).
+    /// </summary>
+    public IReadOnlyList<LeaseHolder> Holders { get; init; } = [];
+
     /// <summary>True when the lease has lapsed at <paramref name="now"/>.</summary>
     public bool IsExpiredAt(DateTimeOffset now) => now >= ExpiresAt;
 
@@ -53,6 +59,10 @@ public sealed record LeaseEntry(
         if (Principal is not null)
         {
             lease.Principal = Principal;
+        }
+        foreach (LeaseHolder holder in Holders)
+        {
+            lease.Holders.Add(holder.ToProto());
         }
 
         return lease;

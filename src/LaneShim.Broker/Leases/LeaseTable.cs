@@ -16,6 +16,8 @@ namespace LaneShim.Broker.Leases;
 /// (<see cref="CapacityLedger"/>), then the store makes the lease durable before the grant returns. With a shared
 /// store (PostgreSQL) the store decides admission across brokers. Expiry uses a queue ordered by expiry time, so a
 /// sweep costs only the leases that expire, however many are live.
+/// A per-flow lease is one connection's, whichever end asks: a request from the other end of a live per-flow lease's
+/// connection (its mirrored 5-tuple) joins that lease as a second <see cref="LeaseHolder"/> instead of being admitted again.
 /// </remarks>
 public sealed class LeaseTable
 {
@@ -33,6 +35,7 @@ public sealed class LeaseTable
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
     private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
     private readonly CapacityLedger _ledger = new();
+    private readonly Dictionary<FlowKey, string> _byFlow = new();
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
     private bool _sweepBacklog;
 
@@ -79,8 +82,12 @@ public sealed class LeaseTable
     /// Admits and stores a new lease: reserves the grant's rate on every link of <paramref name="links"/> or refuses
     /// with the tightest one, then makes it durable; the task completes after the store committed it.
     /// <paramref name="principal"/> is the mTLS identity of a remote caller (null for local callers).
+    /// With a <paramref name="holder"/>, a flow that is the other end of a live per-flow lease's connection joins that
+    /// lease (<see cref="LeaseGrantResult.Joined"/>): nothing is admitted or stored again, and the result carries the
+    /// caller's <paramref name="grant"/> under the shared id, at most at the rate the lease was admitted at.
     /// </summary>
-    public async Task<LeaseGrantResult> TryGrantAsync(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, IReadOnlyList<LinkDemand> links, CancellationToken cancellationToken, string? principal = null)
+    public async Task<LeaseGrantResult> TryGrantAsync(Flow flow, ProgramInfo program, LaneGrant grant, TimeSpan ttl, IReadOnlyList<LinkDemand> links, CancellationToken cancellationToken, string? principal = null,
+        LeaseHolder? holder = null)
     {
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(program);
@@ -101,6 +108,11 @@ public sealed class LeaseTable
                 _sweepBacklog = Sweep(now, SweepBatch) == SweepBatch;
             }
 
+            if (holder is not null && TryJoin(flow, grant, holder, now) is LeaseGrantResult joined)
+            {
+                return joined;
+            }
+
             if (_leases.Count >= Capacity)
             {
                 return LeaseGrantResult.Full;
@@ -117,6 +129,7 @@ public sealed class LeaseTable
             }
 
             entry = NewEntry(flow, program, grant, ttl, links, now, principal);
+            entry = entry with { Holders = holder is null ? [] : [holder with { Grant = entry.Grant }] };
             if (!Store.IsShared)
             {
                 Insert(entry, reserve: false);
@@ -289,6 +302,31 @@ public sealed class LeaseTable
         return released;
     }
 
+    /// <summary>
+    /// Marks holder <paramref name="index"/> of a live lease released and/or ended (never un-marks either). Returns the
+    /// updated lease, or null when it is not live here or has no such holder.
+    /// </summary>
+    public LeaseEntry? UpdateHolder(string leaseId, int index, bool released, bool ended)
+    {
+        lock (_lock)
+        {
+            if (FindLive(leaseId, _clock.GetUtcNow()) is not LeaseEntry entry || index < 0 || index >= entry.Holders.Count)
+            {
+                return null;
+            }
+            LeaseHolder old = entry.Holders[index];
+            if ((old.Released || !released) && (old.Ended || !ended))
+            {
+                return entry;
+            }
+            LeaseHolder[] holders = [.. entry.Holders];
+            holders[index] = old with { Released = old.Released || released, Ended = old.Ended || ended };
+            LeaseEntry updated = entry with { Holders = holders };
+            _leases[leaseId] = updated;
+            return updated;
+        }
+    }
+
     /// <summary>Records what the agent applied (null keeps the previous record); null when the lease is not live.</summary>
     public LeaseEntry? RecordApplied(string leaseId, SocketSettings? applied)
     {
@@ -387,15 +425,57 @@ public sealed class LeaseTable
         }
         _leases[entry.Id] = entry;
         _expiries.Enqueue(entry.Id, entry.ExpiresAt);
+        if (FlowKey.Of(entry.Flow) is FlowKey key)
+        {
+            _byFlow[key] = entry.Id; // the newest lease of a 5-tuple is the one its other end may join
+        }
     }
 
     // Callers hold _lock: removes a lease and gives its rate back.
     private void Forget(string leaseId)
     {
-        if (_leases.Remove(leaseId, out LeaseEntry? entry) && !Store.IsShared)
+        if (_leases.Remove(leaseId, out LeaseEntry? entry))
         {
-            _ledger.Release(entry.Links, entry.Grant.RateBps);
+            if (!Store.IsShared)
+            {
+                _ledger.Release(entry.Links, entry.Grant.RateBps);
+            }
+            if (FlowKey.Of(entry.Flow) is FlowKey key && _byFlow.TryGetValue(key, out string? indexed) && indexed == leaseId)
+            {
+                _byFlow.Remove(key);
+            }
         }
+    }
+
+    // Callers hold _lock. The other end of a live per-flow lease's connection joins it: the lease holds rules or capacity
+    // for this one connection, an end of the opposite direction still holds it, and no live holder is on the caller's
+    // side (that would be a new connection reusing the 5-tuple, which gets its own lease).
+    private LeaseGrantResult? TryJoin(Flow flow, LaneGrant grant, LeaseHolder holder, DateTimeOffset now)
+    {
+        if (FlowKey.Of(flow) is not FlowKey key || !_byFlow.TryGetValue(key, out string? id) || FindLive(id, now) is not LeaseEntry existing
+            || !existing.Grant.PerFlow
+            || !existing.Holders.Any(h => !h.Ended && h.Direction != flow.Direction)
+            || existing.Holders.Any(h => !h.Ended && h.Direction == flow.Direction))
+        {
+            return null;
+        }
+        LaneGrant own = grant.Clone();
+        own.LeaseId = id;
+        own.ExpiresUnixMs = existing.Grant.ExpiresUnixMs;
+        own.PerFlow = true;
+        own.PathId = existing.Grant.PathId;
+        own.TopologyVersion = existing.Grant.TopologyVersion;
+        if (existing.Links.Count > 0 && own.RateBps > existing.Grant.RateBps)
+        {
+            // One flow, one admission: this end paces at most at the rate the lease reserved.
+            own.RateBps = existing.Grant.RateBps;
+            own.PacingRate = existing.Grant.PacingRate is > 0 and var p ? Math.Min(own.PacingRate == 0 ? p : own.PacingRate, p) : own.PacingRate;
+            own.Reason += $"; capped at the lease's admitted {LaneShim.Core.Units.FormatRate(existing.Grant.RateBps)}";
+        }
+        own.Reason += "; joins the lease of this connection's other end";
+        LeaseEntry joined = existing with { Holders = [.. existing.Holders, holder with { Grant = own }] };
+        _leases[id] = joined;
+        return new LeaseGrantResult(joined with { Grant = own }, null) { Joined = true, Holder = joined.Holders.Count - 1 };
     }
 
     private LeaseEntry? FindLive(string leaseId, DateTimeOffset now)

@@ -1,5 +1,6 @@
 // Libc.cs - every libc function the broker calls directly: pidfd syscalls and socket calls on a caller's socket
-// (Identity/), and the netlink socket it programs nftables sets with inside a router's namespace (Enforcement/).
+// (Identity/), the netlink socket it programs nftables sets with inside a router's namespace (Enforcement/), and the
+// sock_diag sockets and wake-up eventfd of the connection watcher (Liveness/).
 using System.Runtime.InteropServices;
 
 namespace LaneShim.Broker.Native;
@@ -34,6 +35,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, byte* address, uint length);
+
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSockName(int fd, byte* address, uint* length);
 
@@ -45,4 +49,19 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buffer, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buffer, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint ReadLink(string path, byte* buffer, nuint size);
 }

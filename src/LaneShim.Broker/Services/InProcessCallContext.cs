@@ -20,11 +20,23 @@ public sealed class InProcessCallContext : ServerCallContext
 
     /// <summary>A call of <paramref name="method"/> by <paramref name="credentials"/> (null: anonymous).</summary>
     public InProcessCallContext(string method, PeerCredentials? credentials = null, DateTime? deadline = null, CancellationToken cancellationToken = default)
+        : this(method, CallerIdentity.Of(credentials, certificate: null, credentials is null ? "in-process" : "unix:"), deadline, cancellationToken)
+    {
+    }
+
+    private InProcessCallContext(string method, CallerIdentity caller, DateTime? deadline, CancellationToken cancellationToken)
     {
         _method = method;
         _deadline = deadline ?? DateTime.MaxValue;
         _cancellationToken = cancellationToken;
-        _userState[CallerIdentity.Key] = CallerIdentity.Of(credentials, certificate: null, credentials is null ? "in-process" : "unix:");
+        _userState[CallerIdentity.Key] = caller;
+    }
+
+    /// <summary>A call of <paramref name="method"/> by <paramref name="caller"/> (for instance a kernel-reported socket's owner).</summary>
+    public static InProcessCallContext For(string method, CallerIdentity caller, DateTime? deadline = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return new InProcessCallContext(method, caller, deadline, cancellationToken);
     }
 
     /// <inheritdoc/>

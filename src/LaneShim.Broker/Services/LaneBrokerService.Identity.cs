@@ -63,18 +63,19 @@ public sealed partial class LaneBrokerService
         return entry;
     }
 
-    // Root (uid 0) on the Unix socket administers every lease; anonymous callers only exist in-process.
+    // Root (uid 0) on the Unix socket administers every lease; anonymous callers only exist in-process. Each end of a
+    // connection that joined the lease (LeaseHolders) owns it too.
     private static bool Owns(CallerIdentity caller, LeaseEntry entry) => caller switch
     {
-        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid),
-        { Principal: string p } => string.Equals(entry.Principal, p, StringComparison.Ordinal),
+        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid) || HoldsAny(caller, entry),
+        { Principal: string p } => string.Equals(entry.Principal, p, StringComparison.Ordinal) || HoldsAny(caller, entry),
         _ => caller.IsAnonymous,
     };
 
     private static bool Visible(CallerIdentity caller, LeaseEntry entry) => caller switch
     {
-        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid),
-        { Principals: not null } => string.Equals(entry.Principal, caller.Principal, StringComparison.Ordinal),
+        { Local: PeerCredentials c } => c.Uid == 0 || (entry.Principal is null && entry.Program.Uid == c.Uid) || HoldsAny(caller, entry),
+        { Principals: not null } => string.Equals(entry.Principal, caller.Principal, StringComparison.Ordinal) || HoldsAny(caller, entry),
         _ => true,
     };
 

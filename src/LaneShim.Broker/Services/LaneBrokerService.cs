@@ -3,6 +3,7 @@ using System.Net;
 using LaneShim.Broker.Enforcement;
 using LaneShim.Broker.Identity;
 using LaneShim.Broker.Leases;
+using LaneShim.Broker.Liveness;
 using LaneShim.Broker.Paths;
 using LaneShim.Broker.Telemetry;
 using LaneShim.Core.Topology;
@@ -44,9 +45,9 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
     private readonly PathService? _paths;
     private readonly BrokerTelemetry _telemetry;
 
-    /// <summary>Creates the service over shared state.</summary>
+    /// <summary>Creates the service over shared state; with a <paramref name="watcher"/>, per-flow leases live as long as their connections.</summary>
     public LaneBrokerService(PolicyStore policies, LeaseTable leases, RttLearner rttLearner, ILogger<LaneBrokerService> logger, string pathId = "default", PathService? paths = null,
-        BrokerTelemetry? telemetry = null)
+        BrokerTelemetry? telemetry = null, ConnectionWatcher? watcher = null)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(leases);
@@ -60,6 +61,8 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
         _pathId = pathId;
         _paths = paths;
         _telemetry = telemetry ?? new BrokerTelemetry(TimeProvider.System);
+        _holders = new LeaseHolders(leases, paths, watcher, logger);
+        _holders.Ended += OnLeaseEnded;
     }
 
     /// <summary>Closed flows, learned rates and metrics.</summary>
@@ -93,7 +96,7 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
     /// <summary>The policy holder (reload through it).</summary>
     public PolicyStore Policies => _policies;
 
-    /// <summary>The grant path, step by step (admission, policy, path, plan, lease, enforce, answer).</summary>
+    /// <summary>The grant path, step by step (admission, policy, path, plan, lease, enforce, watch, answer).</summary>
     public GrantPipeline Grants => _grants ??= new GrantPipeline(
     [
         new AdmissionStep(Security),
@@ -101,7 +104,8 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
         new PathStep(_rttLearner, _paths, _telemetry.Rates),
         new PlanStep(_pathId, ReserveLinks),
         new LeaseStep(_leases),
-        new EnforceStep(_leases, _paths),
+        new EnforceStep(_leases, _paths, _holders),
+        new WatchStep(_holders),
         new AnswerStep(),
     ]);
 
@@ -136,7 +140,7 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
     {
         ArgumentNullException.ThrowIfNull(request);
         string id = RequestReader.ReadLeaseId(request.LeaseId);
-        await CheckOwnerAsync(id, context).ConfigureAwait(false);
+        LeaseEntry owned = await CheckOwnerAsync(id, context).ConfigureAwait(false);
         IPAddress? reportedPeer = null;
         if (request.ConnectReport is { } connect)
         {
@@ -154,19 +158,12 @@ public sealed partial class LaneBrokerService : LaneBroker.LaneBrokerBase
             _leases.RecordApplied(id, connect.Applied);
         }
 
-        LeaseEntry entry = await _leases.ReleaseAsync(id, CancellationToken.None).ConfigureAwait(false) ?? throw LeaseNotFound(id);
+        // One holder lets go; the lease, its rules and its flow record end with the last (LeaseHolders).
+        (LeaseEntry entry, bool ended) = await ReleaseHolderAsync(owned, context, request.Stats).ConfigureAwait(false);
         RecordLease("release", context, entry);
-        if (_paths is not null)
-        {
-            // Answer first: the caller is inside close(). Removing rules waits for the kernel's grace period.
-            _ = Task.Run(() => _paths.RemoveAsync(id, CancellationToken.None));
-        }
         bool learned = (request.ConnectReport?.Stats is { } connectStats && Learn(entry, reportedPeer, connectStats)) | Learn(entry, null, request.Stats);
-        if (request.Stats is not null)
-        {
-            RecordClosed(entry, entry.Flow, request.Stats);
-        }
-        _logger.LogDebug("ReleaseLane lease {Lease} ({Class}){Learned}", ShortId(id), entry.Grant.LaneClass, learned ? ", RTT sample taken" : "");
+        _logger.LogDebug("ReleaseLane lease {Lease} ({Class}){Ended}{Learned}", ShortId(id), entry.Grant.LaneClass,
+            ended ? "" : ", held on (another holder, or the kernel still has the connection)", learned ? ", RTT sample taken" : "");
         return new ReleaseReply();
     }
 

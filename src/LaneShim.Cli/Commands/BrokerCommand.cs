@@ -34,18 +34,21 @@ internal static class BrokerCommand
         };
         admission.AcceptOnlyFromAmong("class", "links");
         var metrics = new Option<string?>("--metrics") { Description = "Also serve Prometheus metrics over plain HTTP/1.1 at this address, e.g. http://127.0.0.1:9464 (GET /metrics)." };
+        var bpf = new Option<bool>("--bpf") { Description = "Also run the kernel (BPF) lane path for programs the preload shim cannot see (static and Go binaries): `laneshim run --bpf` puts a command in its cgroup. Root only; `laneshim doctor` says whether the host can." };
+        var bpfCgroup = new Option<string[]>("--bpf-cgroup") { Description = "With --bpf: also give lanes to every process of this cgroup v2 (relative to the cgroup2 mount, e.g. system.slice/dtn.service); repeatable.", AllowMultipleArgumentsPerToken = false };
+        var bpfLoopback = new Option<bool>("--bpf-loopback") { Description = "With --bpf: also give lanes to loopback flows (127.0.0.0/8, ::1), which the kernel path leaves alone by default, as the shim does." };
         var lane = new LaneOptions();
-        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics, state, postgres, admission };
+        var cmd = new Command("broker", "Run the lane broker.") { listen, policy, verbose, topology, enforce, metric, metrics, state, postgres, admission, bpf, bpfCgroup, bpfLoopback };
         var security = new BrokerSecurityOptions();
         security.AddTo(cmd);
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics, security, state, postgres, admission));
+        cmd.SetAction((parse, ct) => RunAsync(parse, listen, policy, verbose, lane, ct, topology, enforce, metric, metrics, security, state, postgres, admission, bpf, bpfCgroup, bpfLoopback));
         return cmd;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string> listenOption, Option<string?> policyOption, Option<bool> verbose, LaneOptions lane, CancellationToken ct,
         Option<string?> topologyOption, Option<string> enforceOption, Option<string> metricOption, Option<string?> metricsOption, BrokerSecurityOptions security,
-        Option<string?> stateOption, Option<string?> postgresOption, Option<string> admissionOption)
+        Option<string?> stateOption, Option<string?> postgresOption, Option<string> admissionOption, Option<bool> bpfOption, Option<string[]> bpfCgroupOption, Option<bool> bpfLoopbackOption)
     {
         string listenText = parse.GetValue(listenOption)!;
         if (!BrokerAddress.TryParse(listenText, out BrokerAddress? listen, out string error) || listen is null)
@@ -65,6 +68,20 @@ internal static class BrokerCommand
                 return Cli.Fail($"laneshim broker: --metrics {options.MetricsUrl}: {metricsError}");
             }
             options.LinkAdmission = parse.GetValue(admissionOption) == "links";
+            string[] siteCgroups = parse.GetValue(bpfCgroupOption) ?? [];
+            if ((siteCgroups.Length > 0 || parse.GetValue(bpfLoopbackOption)) && !parse.GetValue(bpfOption))
+            {
+                return Cli.Fail("laneshim broker: --bpf-cgroup and --bpf-loopback need --bpf");
+            }
+            if (parse.GetValue(bpfOption))
+            {
+                options.Bpf = new LaneShim.Broker.Bpf.BpfLanePathOptions
+                {
+                    LibraryDirectory = Cli.LibraryDirectory,
+                    SiteCgroups = siteCgroups,
+                    IncludeLoopback = parse.GetValue(bpfLoopbackOption),
+                };
+            }
             string? stateText = parse.GetValue(stateOption), postgresText = parse.GetValue(postgresOption);
             if (stateText is not null && postgresText is not null)
             {
@@ -112,6 +129,10 @@ internal static class BrokerCommand
         catch (LaneShim.Broker.Storage.StateStoreException e)
         {
             return Cli.Fail($"laneshim broker: {e.Message}", 1);
+        }
+        catch (LaneShim.Broker.Bpf.BpfException e)
+        {
+            return Cli.Fail($"laneshim broker: --bpf: {e.Message}", 1);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {

@@ -140,10 +140,12 @@ internal static class DoctorCommand
         }
 
         int exit = applied?.AnyFailed == true ? ExitApplyFailed : report.LimitsThroughput ? ExitLimited : ExitOk;
+        // Readiness of the kernel lane path: reported, never part of the exit status (it is about throughput).
+        IReadOnlyList<BpfCheck> bpf = BpfReadiness.Examine(report.Host.KernelRelease, Cli.LibraryDirectory);
         if (json)
         {
             using Stream stdout = Console.OpenStandardOutput();
-            DoctorJson.Write(stdout, report, applied, exit);
+            DoctorJson.Write(stdout, report, applied, exit, bpf);
         }
         else
         {
@@ -154,6 +156,7 @@ internal static class DoctorCommand
             }
 
             text.WriteReport(report, exit, sysctlDir);
+            text.WriteBpf(bpf);
         }
 
         return exit;

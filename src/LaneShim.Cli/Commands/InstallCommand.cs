@@ -5,7 +5,6 @@ using LaneShim.Cli.Site;
 namespace LaneShim.Cli.Commands;
 
 /// <summary>Builds the `install` verb.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class InstallCommand
 {
     public static Command Create()

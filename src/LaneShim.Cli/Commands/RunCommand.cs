@@ -16,25 +16,27 @@ namespace LaneShim.Cli.Commands;
 internal static class RunCommand
 {
     private static readonly TimeSpan ProbeDeadline = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan BpfScopeDeadline = TimeSpan.FromSeconds(5);
 
     public static Command Create()
     {
         var broker = new Option<string?>("--broker") { Description = "Broker to ask (unix:/path or http://host:port). Default: $LANESHIM_BROKER, then unix:/run/laneshim/broker.sock; if none answers, an embedded broker runs for the life of the command." };
         var embedded = new Option<bool>("--embedded") { Description = "Always start an embedded broker serving the ad-hoc lane below, even if a site broker answers." };
+        var bpf = new Option<bool>("--bpf") { Description = "Also give lanes in the kernel (BPF), for programs LD_PRELOAD cannot reach (static and Go binaries): the broker moves the command into its lane path's cgroup. Needs a broker started with --bpf, or root for an embedded one." };
         var lane = new LaneOptions();
         var logLevel = new Option<string?>("--log") { Description = "Shim and agent log level for the command: off, error, info, debug (to stderr, or $LANESHIM_LOG_FILE)." };
         var deadline = new Option<int?>("--deadline-ms") { Description = "The most a broker call may add to one connect (default 20)." };
         var command = new Argument<string[]>("command") { Arity = ArgumentArity.OneOrMore, Description = "The program and its arguments; put them after --." };
         var cmd = new Command("run", "Run a program under LaneShim: its TCP sockets get lanes before their first SYN.")
         {
-            broker, embedded, logLevel, deadline, command,
+            broker, embedded, bpf, logLevel, deadline, command,
         };
         lane.AddTo(cmd);
-        cmd.SetAction((parse, ct) => RunAsync(parse, broker, embedded, lane, logLevel, deadline, command, ct));
+        cmd.SetAction((parse, ct) => RunAsync(parse, broker, embedded, bpf, lane, logLevel, deadline, command, ct));
         return cmd;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> brokerOption, Option<bool> embeddedOption, LaneOptions lane,
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> brokerOption, Option<bool> embeddedOption, Option<bool> bpfOption, LaneOptions lane,
         Option<string?> logOption, Option<int?> deadlineOption, Argument<string[]> commandArgument, CancellationToken ct)
     {
         string[] argv = parse.GetValue(commandArgument) ?? [];
@@ -55,12 +57,18 @@ internal static class RunCommand
             return Cli.Fail($"laneshim run: {e.Message}");
         }
 
+        bool useBpf = parse.GetValue(bpfOption);
         if (!parse.GetValue(embeddedOption) && AddressSpaceLimit() is ulong limit && limit < EmbeddedBrokerAddressSpace)
         {
             // Under a tight RLIMIT_AS (ulimit -v, a batch system's h_vmem) this process does as little as it can: no
             // probe and no embedded broker (each needs threads it may not get); it becomes the command, whose agent
             // asks the broker itself and fails open if none answers.
             Dictionary<string, string> direct = CommandEnvironment(shim, agent, ResolveBroker(parse.GetValue(brokerOption))!, parse, logOption, deadlineOption);
+            if (useBpf)
+            {
+                // Entering the kernel path's cgroup is a broker call, and this path makes none.
+                Cli.Warn("laneshim run: --bpf is not available under this address-space limit (RLIMIT_AS); running with the preload path alone");
+            }
             if (argv.Length > 0 && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } staticWarning)
             {
                 Cli.Warn(staticWarning);
@@ -70,12 +78,33 @@ internal static class RunCommand
             return failed.ExitCode;
         }
 
+        if (useBpf && Libc.GetEuid() == 0)
+        {
+            // An embedded broker runs the kernel path too (root only); a site broker runs it when started with --bpf.
+            options.Bpf = new LaneShim.Broker.Bpf.BpfLanePathOptions
+            {
+                LibraryDirectory = libDir,
+                // The shim's own switch for loopback lanes decides for the kernel path too.
+                IncludeLoopback = Environment.GetEnvironmentVariable("LANESHIM_INCLUDE_LOOPBACK") is "1" or "true" or "yes" or "on",
+            };
+        }
+
         using ILoggerFactory loggers = Cli.Loggers(parse.GetValue(logOption) is "debug" or "info" ? LogLevel.Information : LogLevel.Warning);
         BrokerServer? server = null;
         string brokerAddress;
         try
         {
-            server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            try
+            {
+                server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            }
+            catch (LaneShim.Broker.Bpf.BpfException e)
+            {
+                // Fail open: without the kernel path the command still runs, with the preload path alone.
+                Cli.Warn($"laneshim run: --bpf: {e.Message}; running without the kernel lane path");
+                options.Bpf = null;
+                server = await ChooseBrokerAsync(parse.GetValue(brokerOption), parse.GetValue(embeddedOption), options, loggers, ct);
+            }
             brokerAddress = server?.Address.ToString() ?? ResolveBroker(parse.GetValue(brokerOption))!;
         }
         catch (Exception e) when (e is OutOfMemoryException or InsufficientMemoryException or System.ComponentModel.Win32Exception)
@@ -85,6 +114,10 @@ internal static class RunCommand
             brokerAddress = ResolveBroker(parse.GetValue(brokerOption))!;
         }
         await using BrokerServer? owned = server;
+        if (useBpf)
+        {
+            await EnterBpfScopeAsync(brokerAddress, ct);
+        }
 
         Dictionary<string, string> env = CommandEnvironment(shim, agent, brokerAddress, parse, logOption, deadlineOption);
 
@@ -100,7 +133,7 @@ internal static class RunCommand
             PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => c.Cancel = true),
         };
         // A static or Go program never calls libc's connect: say so once, then run it anyway (fail open).
-        if (argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
+        if (!useBpf && argv.Length > 0 && OperatingSystem.IsLinux() && ExecutableInspector.Warning(argv[0], Environment.GetEnvironmentVariable("PATH")) is { } warning)
         {
             Cli.Warn(warning);
         }
@@ -148,6 +181,35 @@ internal static class RunCommand
         return env;
     }
 
+    // Asks the broker to move this process into its kernel lane path's cgroup; the command inherits it. Fails open.
+    private static async Task EnterBpfScopeAsync(string broker, CancellationToken ct)
+    {
+        if (!BrokerAddress.TryParse(broker, out BrokerAddress? address, out string error) || address is null)
+        {
+            Cli.Warn($"laneshim run: --bpf: broker {broker}: {error}; running without the kernel lane path");
+            return;
+        }
+        if (address.Kind != BrokerAddressKind.Unix)
+        {
+            Cli.Warn($"laneshim run: --bpf needs a local broker on a Unix socket (the kernel names the caller there), not {broker}; running without the kernel lane path");
+            return;
+        }
+        try
+        {
+            using BrokerChannel channel = BrokerChannel.Open(address);
+            var scope = new BpfScope.BpfScopeClient(channel.Channel);
+            BpfScopeReply reply = await scope.EnterAsync(new BpfScopeRequest(), deadline: DateTime.UtcNow + BpfScopeDeadline, cancellationToken: ct);
+            if (Environment.GetEnvironmentVariable("LANESHIM_LOG") is "info" or "debug")
+            {
+                Cli.Warn($"laneshim run: --bpf: in {reply.Cgroup}");
+            }
+        }
+        catch (RpcException e)
+        {
+            Cli.Warn($"laneshim run: --bpf: the broker refused ({e.StatusCode}): {e.Status.Detail}; running without the kernel lane path");
+        }
+    }
+
     /// <summary>The site broker if one answers (and --embedded was not given); otherwise a fresh embedded broker.</summary>
     private static async Task<BrokerServer?> ChooseBrokerAsync(string? explicitBroker, bool embedded, BrokerOptions options, ILoggerFactory loggers, CancellationToken ct)
     {
@@ -170,7 +232,16 @@ internal static class RunCommand
         string dir = Path.Combine(Path.GetTempPath(), $"laneshim-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(dir);
         BrokerAddress listen = BrokerAddress.Parse($"unix:{Path.Combine(dir, "broker.sock")}");
-        return await BrokerServer.StartAsync(listen, options, loggers, ct, ownedDirectory: dir);
+        try
+        {
+            return await BrokerServer.StartAsync(listen, options, loggers, ct, ownedDirectory: dir);
+        }
+        catch
+        {
+            // The broker owns the directory only once it runs; a refused start (--bpf on a host that cannot) leaves none.
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
     }
 
     // Measured: the CLI with an embedded broker maps ~3.5 GiB (17 threads with their stacks and malloc arenas, the

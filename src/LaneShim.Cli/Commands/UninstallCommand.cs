@@ -5,7 +5,6 @@ using LaneShim.Cli.Site;
 namespace LaneShim.Cli.Commands;
 
 /// <summary>Builds the `uninstall` verb.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class UninstallCommand
 {
     public static Command Create()

@@ -16,8 +16,8 @@ internal static class DoctorJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
-    /// <summary>The report, with what --apply did when it ran.</summary>
-    public static void Write(Stream output, DoctorReport report, SysctlFileOutcome? applied, int exitCode)
+    /// <summary>The report, with what --apply did when it ran and, when examined, the BPF lane path's readiness.</summary>
+    public static void Write(Stream output, DoctorReport report, SysctlFileOutcome? applied, int exitCode, IReadOnlyList<BpfCheck>? bpf = null)
     {
         var document = new DoctorDocument(
             report.Host.KernelRelease,
@@ -29,7 +29,10 @@ internal static class DoctorJson
             report.Host.Paths.Select(Path).ToArray(),
             report.Findings.Select(Finding).ToArray(),
             report.Changes.Select(c => new DoctorSysctlFix(c.Key, c.Value, c.Command)).ToArray(),
-            applied is null ? null : Outcome(applied));
+            applied is null ? null : Outcome(applied))
+        {
+            BpfPath = bpf is null ? null : new DoctorBpfPath(bpf.All(c => c.Ok), bpf.Select(c => new DoctorBpfCheck(c.Name, c.Ok, c.Detail)).ToArray()),
+        };
         JsonSerializer.Serialize(output, document, Context.DoctorDocument);
         output.WriteByte((byte)'\n');
     }

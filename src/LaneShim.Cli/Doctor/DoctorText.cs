@@ -58,6 +58,19 @@ internal sealed class DoctorText
         }
     }
 
+    /// <summary>The BPF lane path's readiness: one line per check, then the verdict.</summary>
+    public void WriteBpf(IReadOnlyList<BpfCheck> checks)
+    {
+        _out.WriteLine();
+        _out.WriteLine(Paint(Bold, "BPF lane path (laneshim broker --bpf, laneshim run --bpf: static and Go programs)"));
+        foreach (BpfCheck check in checks)
+        {
+            _out.WriteLine($"  {Paint(check.Ok ? SeverityColor(Severity.Ok) : SeverityColor(Severity.LimitsThroughput), check.Ok ? "ok     " : "missing")}  {check.Name,-18} {check.Detail}");
+        }
+        bool ready = checks.All(c => c.Ok);
+        _out.WriteLine(ready ? "this host can run the BPF lane path" : $"this host cannot run the BPF lane path: {string.Join(", ", checks.Where(c => !c.Ok).Select(c => c.Name))} missing");
+    }
+
     /// <summary>What --apply or --revert did.</summary>
     public void WriteOutcome(string verb, SysctlFileOutcome outcome)
     {

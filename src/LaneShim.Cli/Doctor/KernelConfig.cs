@@ -25,6 +25,8 @@ internal static class KernelConfig
     }
 
     /// <summary>"y", "m", "n" (the "is not set" line) or null when no config could be read.</summary>
+    public static string? Value(string name, string release) => Option(name, release);
+
     private static string? Option(string name, string release)
     {
         string? text = ReadConfig(release);

@@ -9,7 +9,6 @@ namespace LaneShim.Cli.Site;
 /// Crash-safe file replacement. A half-written /etc/ld.so.preload or a library rewritten in place would break every
 /// program that starts (or has it mapped) at that moment; rename(2) swaps the name in one step and leaves the old inode to its users.
 /// </summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class AtomicFile
 {
     private const int ODirectory = 0x10000;

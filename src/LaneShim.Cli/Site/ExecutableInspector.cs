@@ -4,7 +4,6 @@ using System.Text;
 namespace LaneShim.Cli.Site;
 
 /// <summary>Resolves a command to the ELF file the kernel will really run and explains, in one line, when LD_PRELOAD cannot reach it.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class ExecutableInspector
 {
     // Linux itself follows at most 4 levels of #! interpreters (BINPRM_MAX_RECURSION).
@@ -32,8 +31,8 @@ internal static class ExecutableInspector
         string what = chain.Count == 1 ? file : $"{chain[0]} runs {file}, which";
         return ElfReader.Classify(file) switch
         {
-            ExecutableKind.Static => $"laneshim: {what} is statically linked: LD_PRELOAD cannot reach it, so its connections get no lane; running it unchanged",
-            ExecutableKind.Go => $"laneshim: {what} is a Go program: Go's net package makes raw system calls, not libc calls, so its connections get no lane (even when dynamically linked); running it unchanged",
+            ExecutableKind.Static => $"laneshim: {what} is statically linked: LD_PRELOAD cannot reach it, so its connections get no lane; running it unchanged (`laneshim run --bpf` gives it lanes in the kernel)",
+            ExecutableKind.Go => $"laneshim: {what} is a Go program: Go's net package makes raw system calls, not libc calls, so its connections get no lane (even when dynamically linked); running it unchanged (`laneshim run --bpf` gives it lanes in the kernel)",
             _ => null,
         };
     }

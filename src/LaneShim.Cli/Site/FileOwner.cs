@@ -6,7 +6,6 @@ using LaneShim.Cli.Native;
 namespace LaneShim.Cli.Site;
 
 /// <summary>Owner and group of a file or symlink itself (not of what a symlink points to).</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class FileOwner
 {
     // struct stat on x86-64 and aarch64 glibc: st_uid and st_gid follow dev, ino, nlink (x86-64) or dev, ino, mode, nlink (aarch64).

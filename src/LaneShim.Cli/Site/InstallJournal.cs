@@ -6,7 +6,6 @@ namespace LaneShim.Cli.Site;
 /// and only then replaces the path. A reinstall keeps the first record, so uninstall still goes back to the state
 /// before LaneShim was ever installed.
 /// </summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class InstallJournal
 {
     private readonly SiteLayout _layout;

@@ -4,7 +4,6 @@ using System.Text.Json;
 namespace LaneShim.Cli.Site;
 
 /// <summary>Entries in the order they were first touched; uninstall walks them backwards.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class InstallManifest
 {
     /// <summary>Format version of this file.</summary>

@@ -4,7 +4,6 @@ using System.Text;
 namespace LaneShim.Cli.Site;
 
 /// <summary>Installs LaneShim for every process on a host (or under a staging root).</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class SiteInstaller
 {
     private const UnixFileMode Executable = (UnixFileMode)0b111_101_101;

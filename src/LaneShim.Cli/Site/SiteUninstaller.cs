@@ -2,7 +2,6 @@
 namespace LaneShim.Cli.Site;
 
 /// <summary>Undoes a site install from its manifest; what was edited since the install is kept and reported, never thrown away.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class SiteUninstaller
 {
     /// <summary>Restores every recorded path; returns how many paths were left as they are (edited since the install).</summary>

@@ -21,9 +21,12 @@ internal static class DemoCommand
         new Iperf3Mover("iperf3", window: null),
         new CurlMover(),
         new RsyncMover(),
+        new RsyncMover(push: true),
         new ScpMover(),
         new GridFtpMover(),
+        new GridFtpMover(push: true),
         new XrootdMover(),
+        new RcloneMover(),
     ];
 
     public static Command Create()
@@ -38,9 +41,9 @@ internal static class DemoCommand
         var runLimit = new Option<int>("--run-seconds") { Description = "Time limit of every other run.", DefaultValueFactory = _ => 60 };
         var deadline = new Option<int>("--deadline-ms")
         {
-            Description = "`laneshim run --deadline-ms` for every wrapped client and server (0: the shim's default, 20). A process's first " +
-                "connect also pays for loading the agent within it.",
-            DefaultValueFactory = _ => 100,
+            Description = "`laneshim run --deadline-ms` for every wrapped client and server (0: the shim's default, 20). A flow that " +
+                "cannot wait for the agent's start gets its lane once the agent is ready.",
+            DefaultValueFactory = _ => 0,
         };
         var workRoot = new Option<string?>("--work-dir") { Description = "Where the test data (1.5 GB) and the copies go (default: /dev/shm when it has room, else the temp directory)." };
         var cmd = new Command("demo",

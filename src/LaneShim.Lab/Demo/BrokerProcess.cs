@@ -21,10 +21,11 @@ internal sealed class BrokerProcess : IDisposable
     public bool Running => _daemon.Running;
 
     /// <summary>Starts the broker and waits until it says it is listening; throws <see cref="DemoException"/> with its log otherwise.</summary>
-    public static BrokerProcess Start(string laneshim, string socket, string policy, string topology, string logFile, CancellationToken cancel)
+    public static BrokerProcess Start(string laneshim, string socket, string policy, string topology, string logFile, CancellationToken cancel, bool kernelPath = false)
     {
         LoggedDaemon daemon = LoggedDaemon.Start(
-            [laneshim, "broker", "--listen", $"unix:{socket}", "--policy", policy, "--topology", topology, "--enforce", "linux-router", "--verbose"], logFile, "listening on",
+            [laneshim, "broker", "--listen", $"unix:{socket}", "--policy", policy, "--topology", topology, "--enforce", "linux-router", "--verbose",
+                .. kernelPath ? ["--bpf"] : Array.Empty<string>()], logFile, "listening on",
             log => new DemoException($"the broker did not start{(log.Length > 0 ? ":\n" + log : "")}"), cancel);
         return new BrokerProcess(daemon, socket);
     }

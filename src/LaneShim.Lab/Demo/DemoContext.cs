@@ -34,6 +34,9 @@ internal sealed class DemoContext
     /// <summary>The RTT measured with ping over the bypass, ms.</summary>
     public required double RttMs { get; init; }
 
+    /// <summary>The congestion control a plain socket gets in the lab's host namespaces (stock Linux: cubic).</summary>
+    public required string LabDefaultCc { get; init; }
+
     public string Ip => LabTools.Ip;
 
     public string ServerAddress => Lab.ServerAddress;
@@ -47,15 +50,20 @@ internal sealed class DemoContext
     /// <summary>A directory of the mover's own (configs, logs), created on first use.</summary>
     public string MoverDirectory(string mover) => Directory.CreateDirectory(Path.Combine(WorkDirectory, mover)).FullName;
 
-    /// <summary>The client command: in the client namespace, under `laneshim run` in laneshim mode.</summary>
-    public IReadOnlyList<string> ClientCommand(DemoMode mode, IReadOnlyList<string> argv) =>
-        [Ip, "netns", "exec", Lab.Namespaces.Client, .. mode == DemoMode.Laneshim ? Wrap(Settings.DeadlineMs) : [], .. argv];
+    /// <summary>The client command: in the client namespace, under `laneshim run` (with --bpf for <paramref name="kernelPath"/>) in laneshim mode.</summary>
+    public IReadOnlyList<string> ClientCommand(DemoMode mode, IReadOnlyList<string> argv, bool kernelPath = false) =>
+        [Ip, "netns", "exec", Lab.Namespaces.Client, .. mode == DemoMode.Laneshim ? Wrap(Settings.DeadlineMs, kernelPath) : [], .. argv];
 
-    /// <summary>A server command in the server namespace, under `laneshim run` when <paramref name="wrapped"/>.</summary>
-    public IReadOnlyList<string> ServerCommand(bool wrapped, IReadOnlyList<string> argv) =>
-        [Ip, "netns", "exec", Lab.Namespaces.Server, .. wrapped ? Wrap(Settings.DeadlineMs) : [], .. argv];
+    /// <summary>
+    /// A server command in the server namespace, under `laneshim run` (with --bpf for <paramref name="kernelPath"/>) when
+    /// <paramref name="wrapped"/>, its shim logging (info) to <paramref name="shimLog"/> when given.
+    /// </summary>
+    public IReadOnlyList<string> ServerCommand(bool wrapped, IReadOnlyList<string> argv, string? shimLog = null, bool kernelPath = false) =>
+        [Ip, "netns", "exec", Lab.Namespaces.Server,
+            .. shimLog is null ? [] : new[] { "/usr/bin/env", "LANESHIM_LOG=info", $"LANESHIM_LOG_FILE={shimLog}" },
+            .. wrapped ? Wrap(Settings.DeadlineMs, kernelPath) : [], .. argv];
 
-    private string[] Wrap(int? deadlineMs) => deadlineMs is int ms
-        ? [Laneshim, "run", "--broker", $"unix:{BrokerSocket}", "--deadline-ms", DemoFormat.Invariant(ms), "--"]
-        : [Laneshim, "run", "--broker", $"unix:{BrokerSocket}", "--"];
+    private string[] Wrap(int? deadlineMs, bool kernelPath) =>
+        [Laneshim, "run", "--broker", $"unix:{BrokerSocket}", .. kernelPath ? ["--bpf"] : Array.Empty<string>(),
+            .. deadlineMs is int ms ? ["--deadline-ms", DemoFormat.Invariant(ms)] : Array.Empty<string>(), "--"];
 }

@@ -1,4 +1,4 @@
-// DemoResultsJson.cs - writes results.json: line_rate_mbps, rtt_ms, and one object per run (mover, mode, mbps, seconds, ok, note).
+// DemoResultsJson.cs - writes results.json: line_rate_mbps, rtt_ms, lab_default_cc, and one object per run (mover, mode, mbps, seconds, ok, note, server).
 using System.Text.Json;
 
 namespace LaneShim.Lab.Demo;
@@ -9,7 +9,9 @@ internal static class DemoResultsJson
     public static void Write(string path, DemoReport report)
     {
         var file = new DemoResultsFile(Math.Round(report.LineRateMbps, 1), Math.Round(report.RttMs, 2),
-            report.Runs.Select(r => new DemoResultsRun(r.Mover, r.Mode.Name(), Math.Round(r.Mbps, 1), Math.Round(r.Seconds, 2), r.Ok, r.Note)).ToArray());
+            report.Runs.Select(r => new DemoResultsRun(r.Mover, r.Mode.Name(), Math.Round(r.Mbps, 1), Math.Round(r.Seconds, 2), r.Ok, r.Note,
+                r.Server is ServerSide server ? DemoResultsServer.From(server) : null)).ToArray(),
+            report.LabDefaultCc);
         string temporary = path + ".tmp";
         using (FileStream stream = File.Create(temporary))
         {

@@ -37,7 +37,7 @@ internal sealed partial class DemoRunner
             output.WriteLine($"{tag} done:  {result}");
             runs.Add(run);
         }
-        return new DemoReport(context.LineRateMbps, context.RttMs, runs);
+        return new DemoReport(context.LineRateMbps, context.RttMs, runs, context.LabDefaultCc);
     }
 
     /// <summary>One run; whatever goes wrong in it (short of an interrupt) is that run's failure, and the demo goes on.</summary>
@@ -69,7 +69,8 @@ internal sealed partial class DemoRunner
         DemoServer server;
         try
         {
-            server = DemoServer.Start(context, mover.Server(mode, context), Path.Combine(context.MoverDirectory(mover.Name), $"server-{mode.Name()}.log"), cancel);
+            server = DemoServer.Start(context, mover.Server(mode, context), wrapped: mode == DemoMode.Laneshim,
+                Path.Combine(context.MoverDirectory(mover.Name), $"server-{mode.Name()}.log"), cancel);
         }
         catch (Exception e) when (e is DemoException or LabException or IOException)
         {
@@ -78,13 +79,17 @@ internal sealed partial class DemoRunner
         string shimLog = Path.Combine(context.MoverDirectory(mover.Name), $"shim-{mode.Name()}.log");
         ClientOutcome outcome;
         PathEvidence before, after;
+        ServerSide? serverSide = null;
         int grantsBefore = _broker?.Grants() ?? 0;
         try
         {
             EmptyDestination(context); // an earlier run that failed half-way may have left its copy
             using BypassRoute? route = mode == DemoMode.HandTuned ? BypassRoute.Install(context.Lab) : null;
+            using IDisposable? tuning = mode == DemoMode.HandTuned ? mover.HandTune(context) : null;
             before = PathEvidence.Read(context.Lab);
-            outcome = ClientRunner.Run(context.ClientCommand(mode, client), mover.Limit(mode, context), () => mover.BytesMoved(context), cancel, ShimLog(mode, shimLog));
+            using ServerSideProbe? probe = mode == DemoMode.Laneshim ? ServerSideProbe.Start(context, server.Wrapped) : null;
+            outcome = ClientRunner.Run(context.ClientCommand(mode, client, mover.KernelPath), mover.Limit(mode, context), () => mover.BytesMoved(context), cancel, ShimLog(mode, shimLog));
+            serverSide = probe?.Stop();
             after = PathEvidence.Read(context.Lab);
         }
         catch (LabException e)
@@ -129,8 +134,15 @@ internal sealed partial class DemoRunner
         {
             all.Add($"protocol limit {DemoFormat.Mbps(cap.Mbps)}");
         }
+        if (serverSide is not null)
+        {
+            all.Add($"server {(serverSide.Wrapped ? "under laneshim run" : "plain")}: {serverSide.Describe()}");
+        }
         all.AddRange(notes);
-        return new DemoRun(mover.Name, mode, Math.Round(goodput.Mbps, 1), Math.Round(goodput.Seconds, 2), goodput.Ok, string.Join("; ", all), goodput.TimeLimited);
+        return new DemoRun(mover.Name, mode, Math.Round(goodput.Mbps, 1), Math.Round(goodput.Seconds, 2), goodput.Ok, string.Join("; ", all), goodput.TimeLimited)
+        {
+            Server = serverSide,
+        };
     }
 
     /// <summary>In laneshim mode the shim logs (info) to a file, so a run without a lane can say why.</summary>

@@ -58,7 +58,8 @@ internal sealed partial class DemoRunner
 
         double rtt = RttProbe.Measure(lab);
         string socket = Path.Combine(work, "broker.sock");
-        _broker = BrokerProcess.Start(laneshim, socket, settings.PolicyFile, lab.TopologyFile, Path.Combine(work, "broker.log"), cancel);
+        _broker = BrokerProcess.Start(laneshim, socket, settings.PolicyFile, lab.TopologyFile, Path.Combine(work, "broker.log"), cancel,
+            kernelPath: movers.Any(m => m.KernelPath && !_unavailable.ContainsKey(m.Name)));
         BrokerProcess broker = _broker;
         _cleanup.Push("stop the broker", broker.Dispose);
         output.WriteLine($"demo: broker on unix:{socket} (policy {settings.PolicyFile}, topology {lab.TopologyFile}, enforcement linux-router; log {broker.LogFile})");
@@ -75,6 +76,7 @@ internal sealed partial class DemoRunner
             BrokerSocket = socket,
             Laneshim = laneshim,
             RttMs = rtt,
+            LabDefaultCc = DefaultCongestion(lab),
         };
         foreach (Mover mover in movers.Where(m => !_unavailable.ContainsKey(m.Name)))
         {
@@ -86,7 +88,7 @@ internal sealed partial class DemoRunner
             {
                 _unavailable[mover.Name] = $"could not prepare its server: {e.Message}";
             }
-            if (ExecutableInspector.Warning(mover.ClientProgram, Environment.GetEnvironmentVariable("PATH")) is string warning)
+            if (!mover.KernelPath && ExecutableInspector.Warning(mover.ClientProgram, Environment.GetEnvironmentVariable("PATH")) is string warning)
             {
                 _unwrappable[mover.Name] = warning;
             }
@@ -94,6 +96,10 @@ internal sealed partial class DemoRunner
         WriteHeader(context);
         return context;
     }
+
+    /// <summary>What a plain socket gets in the server namespace (net.ipv4.tcp_congestion_control there).</summary>
+    private static string DefaultCongestion(LabState lab) =>
+        LabTools.Run(LabTools.Ip, ["netns", "exec", lab.Namespaces.Server, LabTools.Sysctl, "-n", "net.ipv4.tcp_congestion_control"]).Stdout.Trim();
 
     /// <summary>Marks movers whose programs are missing (naming the Debian package) as unavailable.</summary>
     private void CheckTools()
@@ -181,9 +187,10 @@ internal sealed partial class DemoRunner
         output.WriteLine($"  path 1 (default route, through the middlebox): {DemoFormat.Fixed(lab.Path1.RateBps / 1e6, 0)} Mbit/s, {DemoFormat.Fixed(lab.Path1.RttMs, 0)} ms, {DemoFormat.Fixed(lab.Path1.Loss * 100, 2)}% loss");
         output.WriteLine($"  path 2 (the bypass, where lanes go):            {DemoFormat.Fixed(lab.Path2.RateBps / 1e6, 0)} Mbit/s, {DemoFormat.Fixed(lab.Path2.RttMs, 0)} ms");
         output.WriteLine($"lane: line rate {DemoFormat.Mbps(c.LineRateMbps)}, RTT {DemoFormat.Fixed(c.RttMs, 2)} ms (ping over the bypass), BDP {DemoFormat.Bytes(c.BdpBytes)}");
+        output.WriteLine($"hosts: stock Linux senders (congestion control {c.LabDefaultCc}, tcp_wmem {LabSettings.StockTcpWmem}); what a lane changes shows on both ends' sockets");
         output.WriteLine("modes: plain      = the command as it ships, on the default route");
         string deadline = settings.DeadlineMs is int ms ? $" --deadline-ms {DemoFormat.Invariant(ms)}" : "";
-        output.WriteLine($"       laneshim   = the same command under `laneshim run --broker unix:{c.BrokerSocket}{deadline}`");
+        output.WriteLine($"       laneshim   = the same command under `laneshim run --broker unix:{c.BrokerSocket}{deadline}`, and its server too");
         output.WriteLine("       hand-tuned = the tool's best flags, on a static route over the bypass (so only the tuning differs from the lane)");
         foreach ((string mover, string why) in _unavailable)
         {

@@ -12,22 +12,33 @@ internal sealed class DemoServer : IDisposable
     private readonly int _pid;
     private bool _stopped;
 
-    private DemoServer(DemoContext context, int pid, string logFile)
+    private DemoServer(DemoContext context, int pid, string logFile, bool wrapped)
     {
         _context = context;
         _pid = pid;
         LogFile = logFile;
+        Wrapped = wrapped;
     }
 
     /// <summary>The server's stdout and stderr.</summary>
     public string LogFile { get; }
 
+    /// <summary>It runs under `laneshim run` (its shim logs to the log file's name with -shim).</summary>
+    public bool Wrapped { get; }
+
     /// <summary>Starts the server and waits until its port listens; throws <see cref="DemoException"/> with its log when it does not.</summary>
-    public static DemoServer Start(DemoContext context, DemoServerSpec spec, string logFile, CancellationToken cancel)
+    public static DemoServer Start(DemoContext context, DemoServerSpec spec, bool wrapped, string logFile, CancellationToken cancel)
     {
         File.WriteAllText(logFile, $"# {string.Join(' ', spec.Argv)}\n");
-        IReadOnlyList<string> argv = context.ServerCommand(spec.Wrapped, spec.Argv);
-        var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile);
+        string? shimLog = wrapped ? Path.ChangeExtension(logFile, null) + "-shim.log" : null;
+        if (shimLog is not null && OperatingSystem.IsLinux())
+        {
+            // Servers that drop to nobody (XRootD, GridFTP's session) open it after they did: it must be theirs to write.
+            File.WriteAllText(shimLog, "");
+            File.SetUnixFileMode(shimLog, (UnixFileMode)0x1b6 /* 0666 */);
+        }
+        IReadOnlyList<string> argv = context.ServerCommand(wrapped, spec.Argv, shimLog, spec.KernelPath);
+        var server = new DemoServer(context, ChildProcess.StartDetached(argv, logFile, message => new LabException(message)).Pid, logFile, wrapped);
         try
         {
             server.WaitListening(spec, cancel);

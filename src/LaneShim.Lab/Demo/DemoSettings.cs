@@ -28,10 +28,10 @@ internal sealed record DemoSettings
     public TimeSpan RunLimit { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// deadline_ms of every wrapped command (`laneshim run --deadline-ms`); null: the shim's default (20 ms). A
-    /// process's first eligible socket pays for loading the agent inside that deadline.
+    /// deadline_ms of every wrapped command (`laneshim run --deadline-ms`); null: the shim's default (20 ms), as a site
+    /// runs it. A flow that cannot wait for the agent's start gets its lane late (without the window scale).
     /// </summary>
-    public int? DeadlineMs { get; init; } = 100;
+    public int? DeadlineMs { get; init; }
 
     /// <summary>Where the test files and server configs go; null: /dev/shm (tmpfs) when it has room, else the temp directory.</summary>
     public string? WorkRoot { get; init; }

@@ -6,7 +6,7 @@ namespace LaneShim.Lab.Demo;
 /// <summary>One row per run (and per omitted hand-tuned run, saying why), grouped by mover.</summary>
 internal static class DemoTable
 {
-    private static readonly string[] Header = ["mover", "mode", "Mbit/s", "% of line rate", "vs plain", "seconds", "note"];
+    private static readonly string[] Header = ["mover", "mode", "Mbit/s", "% of line rate", "vs plain", "seconds", "server's data socket", "note"];
 
     public static void Write(TextWriter output, DemoReport report, IReadOnlyList<Mover> movers, DemoContext context) =>
         Table(report, movers, context).WriteTo(output);
@@ -15,7 +15,7 @@ internal static class DemoTable
     public static string Markdown(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context, string command) =>
         $"Lane: {DemoFormat.Mbps(report.LineRateMbps)} line rate, {DemoFormat.Fixed(report.RttMs, 1)} ms RTT (ping over the bypass); " +
         $"plain runs take path 1 ({DemoFormat.Fixed(context.Lab.Path1.RateBps / 1e6, 0)} Mbit/s through the middlebox). Produced by `{command}`.\n\n" +
-        Table(report, movers, context).Markdown("llrrrrl");
+        Table(report, movers, context).Markdown("llrrrrll");
 
     private static TextTable Table(DemoReport report, IReadOnlyList<Mover> movers, DemoContext context)
     {
@@ -41,7 +41,7 @@ internal static class DemoTable
                 {
                     if (mode == DemoMode.HandTuned && mover.NoHandTuning is string none)
                     {
-                        yield return [name, mode.Name(), "-", "-", "-", "-", $"omitted: {none}"];
+                        yield return [name, mode.Name(), "-", "-", "-", "-", "-", $"omitted: {none}"];
                         first = false;
                     }
                     continue;
@@ -49,12 +49,12 @@ internal static class DemoTable
                 first = false;
                 if (!run.Ok)
                 {
-                    yield return [name, mode.Name(), "failed", "-", "-", run.Seconds > 0 ? DemoFormat.Fixed(run.Seconds) : "-", Clip(run.Note)];
+                    yield return [name, mode.Name(), "failed", "-", "-", run.Seconds > 0 ? DemoFormat.Fixed(run.Seconds) : "-", run.Server?.Describe() ?? "-", Clip(run.Note)];
                     continue;
                 }
                 string vsPlain = plain is { Ok: true, Mbps: > 0 } ? $"{DemoFormat.Fixed(run.Mbps / plain.Mbps)}x" : "-";
                 yield return [name, mode.Name(), DemoFormat.Fixed(run.Mbps), $"{DemoFormat.Fixed(run.Mbps / report.LineRateMbps * 100)}%",
-                    vsPlain, DemoFormat.Fixed(run.Seconds), ShortNote(mover, run, context)];
+                    vsPlain, DemoFormat.Fixed(run.Seconds), run.Server?.Describe() ?? "-", ShortNote(mover, run, context)];
             }
         }
     }

@@ -19,6 +19,12 @@ internal abstract class Mover
     /// <summary>The program `laneshim run` wraps (checked for dynamic linking).</summary>
     public abstract string ClientProgram { get; }
 
+    /// <summary>True for programs LD_PRELOAD cannot reach (static, Go): laneshim mode runs them under `laneshim run --bpf`.</summary>
+    public virtual bool KernelPath => false;
+
+    /// <summary>What the hand-tuned run changes around the tool (sysctls, say), undone by disposing; null for nothing.</summary>
+    public virtual IDisposable? HandTune(DemoContext context) => null;
+
     /// <summary>Null when the tool has expert flags; otherwise why the hand-tuned run is omitted.</summary>
     public virtual string? NoHandTuning => null;
 

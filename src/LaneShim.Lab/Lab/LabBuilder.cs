@@ -179,6 +179,7 @@ internal sealed class LabBuilder(LabState plan, TextWriter progress, Cancellatio
 
     private void ConfigureSysctls()
     {
+        AllowStockCongestion();
         LabNamespaces ns = plan.Namespaces;
         string max = plan.HostTcpBufferMax.ToString(CultureInfo.InvariantCulture);
         foreach (string n in ns.All)
@@ -196,12 +197,27 @@ internal sealed class LabBuilder(LabState plan, TextWriter progress, Cancellatio
             }
             if (n == ns.Client || n == ns.Server)
             {
-                // Per namespace: autotuning may grow to the link's BDP; no cached ssthresh from one run to the next.
+                // Per namespace: receive autotuning may grow to the link's BDP; no cached ssthresh from one run to the next.
+                // The sender is a stock Linux host (cubic, tcp_wmem max 4 MiB), as the hosts LaneShim is for are, so a
+                // lane's congestion control and send buffer differ from a plain socket's where the kernel shows them.
                 keys.Add($"net.ipv4.tcp_rmem=4096 131072 {max}");
-                keys.Add($"net.ipv4.tcp_wmem=4096 16384 {max}");
+                keys.Add($"net.ipv4.tcp_wmem={LabSettings.StockTcpWmem}");
+                keys.Add($"net.ipv4.tcp_congestion_control={LabSettings.StockCongestion}");
                 keys.Add("net.ipv4.tcp_no_metrics_save=1");
             }
             LabTools.InNamespace($"sysctls in {n}", n, LabTools.Sysctl, ["-q", "-w", .. keys]);
+        }
+    }
+
+    // Only the host's allowed algorithms may be a namespace's default (others: EPERM). The list is global: the stock
+    // algorithm is added to it, never removed (another lab may rely on it); it only lets programs choose it too.
+    private static void AllowStockCongestion()
+    {
+        const string Key = "net.ipv4.tcp_allowed_congestion_control";
+        string allowed = LabTools.Check($"reading {Key}", LabTools.Sysctl, ["-n", Key]).Trim();
+        if (!allowed.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(LabSettings.StockCongestion))
+        {
+            LabTools.Check($"adding {LabSettings.StockCongestion} to {Key}", LabTools.Sysctl, ["-q", "-w", $"{Key}={allowed} {LabSettings.StockCongestion}"]);
         }
     }
 

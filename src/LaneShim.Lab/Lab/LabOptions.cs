@@ -33,7 +33,7 @@ internal sealed class LabOptions
 
     public Option<string> LanCapacity { get; } = new("--lan-capacity") { Description = "Capacity the topology file gives the unshaped veth links.", DefaultValueFactory = _ => "10gbit" };
 
-    public Option<string> HostTcpMem { get; } = new("--host-tcp-mem") { Description = "tcp_rmem/tcp_wmem maximum in the client and server namespaces (net.core.*mem_max is global and left alone).", DefaultValueFactory = _ => "64M" };
+    public Option<string> HostTcpMem { get; } = new("--host-tcp-mem") { Description = "tcp_rmem maximum in the client and server namespaces; their tcp_wmem and congestion control are stock Linux (net.core.*mem_max is global and left alone).", DefaultValueFactory = _ => "64M" };
 
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of path 1's loss generator (path 2 uses the next number).", DefaultValueFactory = _ => 1 };
 

@@ -166,7 +166,9 @@ internal static class LabPlanner
             HostTcpBufferMax = s.HostTcpBufferMax,
             Notes =
             [
-                $"tcp_rmem/tcp_wmem maximum raised to {s.HostTcpBufferMax} bytes in {ns.Client} and {ns.Server} only; " +
+                $"tcp_rmem maximum raised to {s.HostTcpBufferMax} bytes in {ns.Client} and {ns.Server} only; their senders are stock Linux " +
+                $"(tcp_wmem {LabSettings.StockTcpWmem}, congestion control {LabSettings.StockCongestion}, which is added to the global " +
+                "net.ipv4.tcp_allowed_congestion_control when missing, since only an allowed algorithm may be a namespace's default); " +
                 "net.core.rmem_max/wmem_max are global (not per namespace) and were left as they are: " +
                 "a program that sets SO_RCVBUF/SO_SNDBUF itself is capped there unless it has CAP_NET_ADMIN",
             ],

@@ -23,7 +23,13 @@ internal sealed partial record LabSettings
     /// <summary>The capacity the topology gives the unshaped veth links.</summary>
     public ulong LanCapacityBps { get; init; } = 10_000_000_000;
 
-    /// <summary>tcp_rmem/tcp_wmem maximum in the host namespaces, so the link and not the host limits a flow.</summary>
+    /// <summary>The congestion control of the host namespaces: stock Linux's default (this machine's may differ).</summary>
+    public const string StockCongestion = "cubic";
+
+    /// <summary>net.ipv4.tcp_wmem of the host namespaces: stock Linux's (a 4 MiB send autotuning ceiling).</summary>
+    public const string StockTcpWmem = "4096 16384 4194304";
+
+    /// <summary>tcp_rmem maximum in the host namespaces, so the link and not the receiver's host limits a flow.</summary>
     public long HostTcpBufferMax { get; init; } = 64L << 20;
 
     /// <summary>Seed of path 1's loss generator; path 2 uses the next number.</summary>

@@ -31,10 +31,7 @@ public sealed class LeaseOwnershipTests
         LaneGrant grant = await broker.Client.RequestLaneAsync(BrokerUnderTest.RequestFor(socket), Deadline);
         string id = grant.LeaseId;
 
-        string descriptor = Path.Combine(broker.Directory, "broker.pb");
-        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
-        Assert.AreEqual(0, made.ExitCode, made.Describe());
-        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        string descriptor = WriteDescriptor(broker);
 
         string lease = JsonSerializer.Serialize(new { lease_id = id });
         JsonElement result = AsNobody(broker,
@@ -74,10 +71,7 @@ public sealed class LeaseOwnershipTests
         Privileges.RequireRoot("setresuid from root");
         Privileges.RequireProgram(RepoPaths.SystemPython);
         await using BrokerUnderTest broker = await BrokerUnderTest.StartAsync(Policy);
-        string descriptor = Path.Combine(broker.Directory, "broker.pb");
-        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
-        Assert.AreEqual(0, made.ExitCode, made.Describe());
-        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        string descriptor = WriteDescriptor(broker);
 
         ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, [RepoPaths.File("tests", "interop", "identity_setuid.py"), "--target", $"unix:{broker.Socket}", "--descriptor-set", descriptor],
             new Dictionary<string, string?> { ["PYTHONPATH"] = null, ["PYTHONHOME"] = null }, TimeSpan.FromSeconds(120));
@@ -87,6 +81,34 @@ public sealed class LeaseOwnershipTests
         Assert.AreEqual("OK", result.GetProperty("before").GetString(), result.ToString());
         Assert.AreEqual("PERMISSION_DENIED", result.GetProperty("after").GetString(), result.ToString());
         StringAssert.Contains(result.GetProperty("after_detail").GetString(), "now runs as uid 65534 (effective 65534), not as the caller's uid 0");
+    }
+
+    [TestMethod]
+    public async Task RootDaemonThatDroppedOnlyItsEffectiveUid_IsGrantedAsThatUid()
+    {
+        // xrootd -R nobody: real uid 0, effective uid nobody; SO_PEERCRED says nobody, and the proof accepts it as nobody.
+        Privileges.RequireRoot("setresuid from root");
+        Privileges.RequireProgram(RepoPaths.SystemPython);
+        await using BrokerUnderTest broker = await BrokerUnderTest.StartAsync(Policy);
+        string descriptor = WriteDescriptor(broker);
+
+        ProcessResult run = ProcessRunner.Run(RepoPaths.SystemPython, [RepoPaths.File("tests", "interop", "identity_setuid.py"), "--target", $"unix:{broker.Socket}",
+            "--descriptor-set", descriptor, "--effective-only"], new Dictionary<string, string?> { ["PYTHONPATH"] = null, ["PYTHONHOME"] = null }, TimeSpan.FromSeconds(120));
+        Assert.AreEqual(0, run.ExitCode, run.Describe());
+        JsonElement result = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]).RootElement;
+
+        Assert.AreEqual("OK", result.GetProperty("effective_only").GetString(), result.ToString());
+        Assert.AreEqual(65534u, broker.Server.Service.Leases.List().Single(l => l.Program.Path == "/usr/bin/python3").Program.Uid);
+    }
+
+    // The broker's gRPC descriptor set, readable by every uid, for the python peers.
+    private static string WriteDescriptor(BrokerUnderTest broker)
+    {
+        string descriptor = Path.Combine(broker.Directory, "broker.pb");
+        ProcessResult made = ProcessRunner.Run(RepoPaths.SystemPython, [Peer, "--write-descriptor", descriptor], timeout: TimeSpan.FromSeconds(60));
+        Assert.AreEqual(0, made.ExitCode, made.Describe());
+        File.SetUnixFileMode(descriptor, (UnixFileMode)0b110_100_100);
+        return descriptor;
     }
 
     private static JsonElement AsNobody(BrokerUnderTest broker, string[] args)

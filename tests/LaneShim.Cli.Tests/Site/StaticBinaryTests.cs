@@ -70,6 +70,7 @@ public sealed class StaticBinaryTests
         Assert.Contains(expectedLine, notes[0], r.Describe());
         Assert.Contains(path, notes[0], r.Describe());
         Assert.Contains("running it unchanged", notes[0], r.Describe());
+        Assert.Contains("laneshim run --bpf", notes[0], r.Describe());
     }
 
     [TestMethod]

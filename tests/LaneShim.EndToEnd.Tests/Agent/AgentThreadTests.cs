@@ -15,19 +15,8 @@ public sealed class AgentThreadTests
     // Connects twice, waits until both sockets carry the lane (reno, unlike the host's default), then samples
     // /proc/self/task/*/comm every 20 ms while it holds both for HOLD seconds (renewals, reports), closes one (release)
     // and holds the other a little longer. Prints "CC a b" and one "TASK tid comm" line per thread ever seen.
-    private const string Script = """
-        import os, socket, sys, time
+    private const string Script = ThreadSampler.Python + """
         port, hold = int(sys.argv[1]), float(sys.argv[2])
-        seen = {}
-        def sample():
-            for tid in os.listdir("/proc/self/task"):
-                try:
-                    with open(f"/proc/self/task/{tid}/comm") as f:
-                        seen.setdefault(int(tid), f.read().strip())
-                except FileNotFoundError:
-                    pass
-        def cc(s):
-            return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
         a = socket.create_connection(("127.0.0.1", port))
         b = socket.create_connection(("127.0.0.1", port))
         deadline = time.monotonic() + 10

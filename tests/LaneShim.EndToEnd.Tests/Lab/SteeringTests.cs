@@ -1,5 +1,7 @@
 // SteeringTests.cs - a real broker with the lab topology and the Linux-router backend steers a wrapped program's
 // flow onto the bypass (interface counters), and once the lease expires the same 5-tuple takes path 1 again.
+// (A broker that watches the connection renews the lease while it lives: ConnectionLifetimeTests. Here the broker
+// runs without socket proof, so it has nothing to watch and the TTL is all there is, as for a remote caller.)
 using System.Text.RegularExpressions;
 using LaneShim.Lab.Lab;
 using LaneShim.Testing;
@@ -27,7 +29,7 @@ public sealed partial class SteeringTests
             File.WriteAllText(policy, Policy);
             string socket = Path.Combine(dir, "broker.sock");
             using var broker = new BackgroundProcess(RepoPaths.Cli, ["broker", "--listen", $"unix:{socket}", "--policy", policy,
-                "--topology", lab.TopologyFile, "--enforce", "linux-router", "--verbose"]);
+                "--topology", lab.TopologyFile, "--enforce", "linux-router", "--verbose", "--no-socket-proof"]);
             broker.WaitForOutput("listening on", TimeSpan.FromSeconds(30));
             using var server = new BackgroundProcess("/sbin/ip", ["netns", "exec", lab.Namespaces.Server, "iperf3", "-s", "-1", "-p", "5201"]);
             server.WaitUntil(() => ProcessRunner.Run("/sbin/ip", ["netns", "exec", lab.Namespaces.Server, "ss", "-tlnH", "( sport = :5201 )"]).Stdout.Contains(":5201", StringComparison.Ordinal),
@@ -54,8 +56,9 @@ public sealed partial class SteeringTests
             Assert.Contains(lab.ClientAddress, steered, steered);
 
             // The agent renews the lease while the connection lives. A stopped program renews nothing, as a dead agent
-            // would not: the lease expires, the broker removes the rules, and once the program runs again (its next
-            // renewal is NOT_FOUND) the same connection's packets go back through the middlebox.
+            // would not, and this broker cannot see the connection: the lease expires, the broker removes the rules, and
+            // once the program runs again (its next renewal is NOT_FOUND) the same connection's packets go back through
+            // the middlebox.
             Signal(client.Pid, "STOP");
             broker.WaitUntil(() => !Nft(lab.Namespaces.EdgeA, "list", "set", "inet", "laneshim", "lanes4").Contains(lab.ClientAddress, StringComparison.Ordinal),
                 TimeSpan.FromSeconds(10), "steering removed at lease expiry");

@@ -38,7 +38,7 @@ internal sealed class TelemetryFixture : IDisposable
     private readonly BackgroundProcess _broker;
     private readonly BackgroundProcess _sink;
 
-    public TelemetryFixture(string policy, bool metrics = false, string? topology = null, bool slowSink = false)
+    public TelemetryFixture(string policy, bool metrics = false, string? topology = null, bool slowSink = false, bool socketProof = false)
     {
         _dir = Directory.CreateTempSubdirectory("laneshim-telem-").FullName;
         try
@@ -52,7 +52,8 @@ internal sealed class TelemetryFixture : IDisposable
                 File.WriteAllText(topologyFile, topology);
             }
             // --no-socket-proof: besides real programs under the shim, the tests ask for made-up flows (no real socket to prove).
-            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", "--no-socket-proof",
+            // With the proof (socketProof), the broker watches proven per-flow connections in the kernel.
+            string[] args = ["broker", "--listen", $"unix:{Socket}", "--policy", policyFile, "--verbose", .. socketProof ? Array.Empty<string>() : ["--no-socket-proof"],
                 .. metrics ? new[] { "--metrics", "http://127.0.0.1:0" } : [], .. topology is not null ? new[] { "--topology", topologyFile, "--enforce", "dry-run" } : []];
             _broker = new BackgroundProcess(RepoPaths.Cli, args);
             _broker.WaitForOutput(metrics ? "metrics on" : "listening on", TimeSpan.FromSeconds(30));

@@ -14,4 +14,9 @@ internal sealed record DoctorDocument(
     IReadOnlyList<DoctorPath> Egress,
     IReadOnlyList<DoctorFinding> Findings,
     IReadOnlyList<DoctorSysctlFix> SysctlFixes,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DoctorOutcome? Applied);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DoctorOutcome? Applied)
+{
+    /// <summary>Whether this host can run the kernel (BPF) lane path, and what is missing; absent when not examined.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DoctorBpfPath? BpfPath { get; init; }
+}

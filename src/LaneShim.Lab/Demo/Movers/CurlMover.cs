@@ -5,9 +5,9 @@ namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// curl from nginx (sendfile) in the server namespace. Goodput is curl's own report (size_download / time_total);
-/// curl's --max-time enforces the time limit so a stopped run still reports what arrived. nginx is not wrapped:
-/// its workers are forked children, which the shim leaves alone, and the server's autotuning covers the send side.
-/// curl has no socket-buffer option, so hand-tuned is what an administrator can do around it: nginx's own
+/// curl's --max-time enforces the time limit so a stopped run still reports what arrived. In laneshim mode nginx runs
+/// under `laneshim run` too: the master's listening socket and the forked worker's accepted one get lanes, and the
+/// worker's end (the sender) joins curl's lease. curl has no socket-buffer option, so hand-tuned is what an administrator can do around it: nginx's own
 /// `listen ... sndbuf=` at the BDP, and curl on receive autotuning (tcp_rmem's maximum is above the BDP here).
 /// </summary>
 internal sealed class CurlMover : FileMover
@@ -77,7 +77,7 @@ internal sealed class CurlMover : FileMover
 
     public override string Setup(DemoMode mode, DemoContext context) => mode switch
     {
-        DemoMode.Laneshim => "client wrapped; nginx not (forked workers)",
+        DemoMode.Laneshim => "curl and nginx (master and worker) under laneshim run",
         DemoMode.HandTuned => $"nginx listen sndbuf={DemoFormat.Invariant(context.BdpBytes)} (the BDP); curl has no buffer option (receive autotuning), on the bypass",
         _ => "",
     };

@@ -23,7 +23,7 @@ internal sealed class Iperf3Mover(string name, string? window) : Mover
         $"{Name}: iperf3 -t {DemoFormat.Fixed(context.Settings.IperfDuration.TotalSeconds, 0)}{(window is null ? " with its defaults" : $" -w {window}")}";
 
     public override DemoServerSpec Server(DemoMode mode, DemoContext context) =>
-        new("iperf3 server", [Iperf3.Path, "-s", "-1", "-p", DemoFormat.Invariant(Port)], Port, Wrapped: mode == DemoMode.Laneshim);
+        new("iperf3 server", [Iperf3.Path, "-s", "-1", "-p", DemoFormat.Invariant(Port)], Port);
 
     public override IReadOnlyList<string> Client(DemoMode mode, DemoContext context)
     {
@@ -43,7 +43,7 @@ internal sealed class Iperf3Mover(string name, string? window) : Mover
     public override string Setup(DemoMode mode, DemoContext context) => mode switch
     {
         DemoMode.Laneshim => window is null
-            ? "server also under laneshim run"
+            ? "client and server under laneshim run"
             : $"server also under laneshim run: with -w the server sets the same {window} receive buffer before listen()",
         DemoMode.HandTuned => $"-w {DemoFormat.Invariant(context.BdpBytes)} (the BDP) on the bypass",
         _ => "",

@@ -81,7 +81,7 @@ internal sealed class ScpMover : FileMover
 
     public override string Setup(DemoMode mode, DemoContext context) => mode switch
     {
-        DemoMode.Laneshim => "client wrapped (scp's ssh child inherits the shim); sshd not (forks per connection)",
+        DemoMode.Laneshim => "scp (and its ssh child) and sshd (which forks and re-executes per connection) under laneshim run",
         DemoMode.HandTuned => "-c aes128-gcm@openssh.com -X nrequests=256 -X buffer=262144, on the bypass",
         _ => "",
     };

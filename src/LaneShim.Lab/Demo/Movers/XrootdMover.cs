@@ -3,7 +3,8 @@ namespace LaneShim.Lab.Demo.Movers;
 
 /// <summary>
 /// xrootd with a minimal configuration (one export, no security, no reverse DNS), running as nobody because it
-/// refuses to run as root. The server is not wrapped. Hand-tuned: 4 parallel data streams (xrdcp -S 4).
+/// refuses to run as root. In laneshim mode the server runs under `laneshim run` too (as nobody: the broker sets
+/// what an unprivileged program may not). Hand-tuned: 4 parallel data streams (xrdcp -S 4).
 /// </summary>
 internal sealed class XrootdMover : FileMover
 {
@@ -59,7 +60,7 @@ internal sealed class XrootdMover : FileMover
 
     public override string Setup(DemoMode mode, DemoContext context) => mode switch
     {
-        DemoMode.Laneshim => "client wrapped; server not",
+        DemoMode.Laneshim => "client and server under laneshim run",
         DemoMode.HandTuned => "--streams 4, on the bypass",
         _ => "",
     };
