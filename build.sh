@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build.sh - build, test and demonstrate LaneShim. Usage: ./build.sh [build|test|lint|demo|bench|deps|clean] [args]
+# build.sh - build, test, package and demonstrate LaneShim. Usage: ./build.sh [build|test|lint|package|demo|bench|deps|clean] [args]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,10 +10,11 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES=(gcc make clang zlib1g-dev binutils python3 python3-grpcio python3-protobuf
+DEB_PACKAGES=(gcc make clang zlib1g-dev libsqlite3-dev binutils python3 python3-grpcio python3-protobuf
 	iperf3 curl iproute2 iputils-ping nftables procps
 	nginx rsync openssh-client openssh-server globus-gridftp-server-progs globus-gass-copy-progs
 	xrootd-server xrootd-client gnuplot-nox postgresql
+	debhelper dpkg-dev lintian man-db systemd strace
 	libbpf-dev libelf-dev bpftool rclone)
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -45,10 +46,8 @@ deps() {
 
 build() {
 	deps
-	mkdir -p "$OUT/bin" "$OUT/lib"
-	log "native shim"
-	make -s -C native
-	install_file native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	product
+	mkdir -p "$OUT/bin"
 	log "BPF lane path (program and loader)"
 	make -s -C bpf
 	install_file bpf/build/laneshim.bpf.o "$OUT/lib/laneshim.bpf.o"
@@ -61,20 +60,60 @@ build() {
 	install_file bench/native/build/laneshim-bench "$OUT/bin/laneshim-bench"
 	install_file bench/native/build/laneshim-bench-floor.so "$OUT/lib/laneshim-bench-floor.so"
 	install_file bench/native/build/laneshim-bench-floor-min.so "$OUT/lib/laneshim-bench-floor-min.so"
-	log "NativeAOT agent (net10.0)"
-	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
-		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
-	install_file "$OUT/agent/liblaneshim-agent.so" "$OUT/lib/liblaneshim-agent.so"
-	log "CLI and broker"
-	dotnet publish src/LaneShim.Cli/LaneShim.Cli.csproj -c $CONFIG -o "$OUT/cli" -v quiet -nologo >"$OUT/cli-publish.log" 2>&1 ||
-		{ cat "$OUT/cli-publish.log" >&2; exit 1; }
-	ln -sfn ../cli/laneshim "$OUT/bin/laneshim"
 	log "proving ground (lab, demo, bench)"
 	dotnet publish src/LaneShim.Lab/LaneShim.Lab.csproj -c $CONFIG -o "$OUT/lab" -v quiet -nologo >"$OUT/lab-publish.log" 2>&1 ||
 		{ cat "$OUT/lab-publish.log" >&2; exit 1; }
 	ln -sfn ../lab/laneshim-lab "$OUT/bin/laneshim-lab"
 	log "solution"
 	dotnet build Shim.sln -c $CONFIG -v quiet -nologo -clp:ErrorsOnly
+}
+
+# What a site installs, as the package ships it: the shim, the NativeAOT agent and the NativeAOT CLI (broker included).
+product() {
+	mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/cli" "$OUT/debug"
+	log "native shim"
+	make -s -C native
+	install_file native/build/liblaneshim.so "$OUT/lib/liblaneshim.so"
+	log "NativeAOT agent (net10.0)"
+	dotnet publish src/LaneShim.Agent/LaneShim.Agent.csproj -c $CONFIG -r linux-x64 -o "$OUT/agent" -v quiet -nologo >"$OUT/agent-publish.log" 2>&1 ||
+		{ cat "$OUT/agent-publish.log" >&2; exit 1; }
+	install_file "$OUT/agent/liblaneshim-agent.so" "$OUT/lib/liblaneshim-agent.so"
+	log "NativeAOT CLI and broker"
+	dotnet publish src/LaneShim.Cli/LaneShim.Cli.csproj -c $CONFIG -o "$OUT/cli.publish" -v quiet -nologo >"$OUT/cli-publish.log" 2>&1 ||
+		{ cat "$OUT/cli-publish.log" >&2; exit 1; }
+	# out/cli holds the one binary (install --site copies the directory); its symbols go to out/debug.
+	find "$OUT/cli" -mindepth 1 -maxdepth 1 ! -name laneshim -exec rm -rf {} +
+	install_file "$OUT/cli.publish/laneshim" "$OUT/cli/laneshim"
+	install_file "$OUT/cli.publish/laneshim.dbg" "$OUT/debug/laneshim.dbg"
+	ln -sfn ../cli/laneshim "$OUT/bin/laneshim"
+}
+
+# The man pages, from the CLI's command definitions, README.md and docs/configuration.md (src/LaneShim.ManPages).
+man_pages() {
+	log "man pages"
+	dotnet build src/LaneShim.ManPages/LaneShim.ManPages.csproj -c $CONFIG -v quiet -nologo -clp:ErrorsOnly >"$OUT/man-build.log" 2>&1 ||
+		{ cat "$OUT/man-build.log" >&2; exit 1; }
+	local version
+	version=$(dpkg-parsechangelog -S Version 2>/dev/null || sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+	dotnet src/LaneShim.ManPages/bin/$CONFIG/net10.0/linux-x64/laneshim-manpages.dll "$OUT/man" "$ROOT" "$version" >/dev/null
+}
+
+# ./build.sh package: the Debian package in out/package (dpkg-buildpackage runs `./build.sh package-build` through
+# debian/rules), then lintian, which must report no error (and no error tag is overridden: debian/ has no overrides).
+package() {
+	deps
+	rm -rf "$OUT/package"
+	mkdir -p "$OUT/package"
+	local version
+	version=$(dpkg-parsechangelog -S Version)
+	log "dpkg-buildpackage (laneshim $version)"
+	dpkg-buildpackage -b -uc -us \
+		--buildinfo-file="$OUT/package/laneshim_${version}_amd64.buildinfo" --buildinfo-option=-u"$OUT/package" \
+		--changes-file="$OUT/package/laneshim_${version}_amd64.changes" --changes-option=-u"$OUT/package" >"$OUT/package/build.log" 2>&1 ||
+		{ tail -n 60 "$OUT/package/build.log" >&2; exit 1; }
+	log "lintian"
+	lintian --fail-on error --info "$OUT/package/laneshim_${version}_amd64.deb" | tee "$OUT/package/lintian.txt" >&2
+	ls "$OUT/package/"*.deb
 }
 
 # ./build.sh lint [DIR]: every C file formatted as .clang-format says (clang-format --dry-run -Werror) and every C# file
@@ -100,6 +139,8 @@ lint() {
 # Runs every test project, then prints one closing line: N passed, N failed[, N skipped].
 run_tests() {
 	build
+	# The package's acceptance tests (tests/LaneShim.EndToEnd.Tests/Package) install the .deb this builds.
+	package >/dev/null
 	local results="$OUT/test-results"
 	rm -rf "$results"
 	mkdir -p "$results"
@@ -166,10 +207,12 @@ case "$cmd" in
 build) build ;;
 test) run_tests ;;
 lint) lint "$@" ;;
+package) package ;;
+package-build) product; man_pages ;;
 demo) demo "$@" ;;
 bench) bench "$@" ;;
 deps) deps ;;
-clean) rm -rf "$OUT" native/build bpf/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
+clean) rm -rf "$OUT" debian/tmp debian/laneshim debian/.debhelper debian/files debian/*.debhelper.log debian/*.substvars debian/debhelper-build-stamp native/build lab/linkemu/build bench/native/build; dotnet clean Shim.sln -v quiet >/dev/null ;;
 -h | --help | help) sed -n '2p' "$0" ;;
-*) echo "build.sh: unknown command '$cmd' (build|test|lint|demo|bench|deps|clean)" >&2; exit 2 ;;
+*) echo "build.sh: unknown command '$cmd' (build|test|lint|package|demo|bench|deps|clean)" >&2; exit 2 ;;
 esac

@@ -6,9 +6,8 @@ namespace LaneShim.Cli;
 /// <summary>Shared helpers for verbs.</summary>
 internal static class Cli
 {
-    /// <summary>Where the installed libraries are: $LANESHIM_LIB_DIR, else ../lib beside the CLI.</summary>
-    public static string LibraryDirectory =>
-        Environment.GetEnvironmentVariable("LANESHIM_LIB_DIR") ?? Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "lib"));
+    /// <summary>Where the installed libraries are: $LANESHIM_LIB_DIR, else ../lib beside the CLI, else the packaged directory (<see cref="Site.PackageLayout.FindLibraries"/>).</summary>
+    public static string LibraryDirectory => Site.PackageLayout.FindLibraries();
 
     /// <summary>Prints the message to stderr and returns the exit code for a usage or input error.</summary>
     public static int Fail(string message, int exitCode = 2)

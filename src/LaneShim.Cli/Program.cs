@@ -6,7 +6,11 @@ namespace LaneShim.Cli;
 
 internal static class Program
 {
-    public static Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) =>
+        CreateRootCommand().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+    /// <summary>Every verb and option; the man pages are generated from it (src/LaneShim.ManPages).</summary>
+    public static RootCommand CreateRootCommand()
     {
         var root = new RootCommand("LaneShim: give legacy data movers a tuned, privileged network lane without changing them.")
         {
@@ -20,6 +24,6 @@ internal static class Program
             root.Subcommands.Add(InstallCommand.Create());
             root.Subcommands.Add(UninstallCommand.Create());
         }
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        return root;
     }
 }

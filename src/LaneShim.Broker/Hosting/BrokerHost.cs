@@ -127,7 +127,12 @@ public sealed class BrokerHost : IAsyncDisposable
             extra.MapTo(app);
         }
 
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // A RequestDelegate, not a lambda with inferred parameters: that overload binds by reflection, which NativeAOT cannot.
+        app.MapGet("/healthz", context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync("ok\n");
+        });
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -21,7 +21,7 @@ internal static class InstallCommand
             {
                 return Cli.Fail("laneshim install: say --site: it installs for every process on the host (use `laneshim run` for one program)");
             }
-            string libDir = Cli.LibraryDirectory;
+            string libDir = PackageLayout.FindLibraries();
             try
             {
                 SiteInstaller.Install(new SiteLayout(parse.GetValue(root)!),

@@ -40,7 +40,7 @@ internal static class RunCommand
         Option<string?> logOption, Option<int?> deadlineOption, Argument<string[]> commandArgument, CancellationToken ct)
     {
         string[] argv = parse.GetValue(commandArgument) ?? [];
-        string libDir = Cli.LibraryDirectory;
+        string libDir = PackageLayout.FindLibraries();
         string shim = Path.Combine(libDir, "liblaneshim.so");
         string agent = Path.Combine(libDir, "liblaneshim-agent.so");
         if (!File.Exists(shim) || !File.Exists(agent))

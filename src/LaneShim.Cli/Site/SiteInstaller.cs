@@ -1,4 +1,4 @@
-// SiteInstaller.cs - `laneshim install --site`: libraries, CLI, config examples, the broker unit, and last the /etc/ld.so.preload entry.
+// SiteInstaller.cs - `laneshim install --site`: libraries, CLI, config examples, the broker unit (unless the Debian package holds them), and last the /etc/ld.so.preload entry.
 using System.Text;
 
 namespace LaneShim.Cli.Site;
@@ -25,8 +25,33 @@ internal static class SiteInstaller
         }
         log.WriteLine($"smoke test passed: /bin/true, /bin/sh, a TCP connect and the shim mapped, the same with {shim} preloaded");
 
-        InstallManifest manifest = InstallManifest.Load(layout.Host(SiteLayout.Manifest)) ?? new InstallManifest();
+        // From the Debian package the package owns the libraries, CLI, configuration and unit: only the preload entry is ours.
+        bool packaged = PackageLayout.IsPackaged(shim);
+        string entry = packaged ? PackageLayout.Shim : SiteLayout.Shim;
+        InstallManifest manifest = InstallManifest.Load(layout.Host(SiteLayout.Manifest)) ?? new InstallManifest { PreloadEntry = entry };
+        if (manifest.PreloadEntry != entry)
+        {
+            throw new SiteException($"laneshim install: an earlier site install preloads {manifest.PreloadEntry}; run its `laneshim uninstall --site` first. Nothing was changed.");
+        }
         var journal = new InstallJournal(layout, manifest);
+        if (packaged)
+        {
+            log.WriteLine($"packaged install: the package holds the libraries in {PackageLayout.LibDir}, the CLI, /etc/laneshim and the broker unit");
+        }
+        else
+        {
+            CopyFiles(layout, journal, shim, agent, cliDir, log);
+        }
+
+        // Last: from here on every new process loads the shim.
+        AddPreloadEntry(layout, journal, manifest, log);
+        Systemd.ReloadIfRunning(layout, log);
+        log.WriteLine($"installed; `laneshim uninstall --site{(layout.IsLiveSystem ? "" : $" --root {layout.Root}")}` restores the previous state");
+    }
+
+    // The unpackaged install (a build tree's out/): libraries, CLI, configuration examples and the unit under /usr/local and /etc.
+    private static void CopyFiles(SiteLayout layout, InstallJournal journal, string shim, string agent, string cliDir, TextWriter log)
+    {
         journal.WriteFile(SiteLayout.Shim, File.ReadAllBytes(shim), Executable);
         journal.WriteFile(SiteLayout.Agent, File.ReadAllBytes(agent), Executable);
         log.WriteLine($"libraries in {layout.Host(SiteLayout.LibDir)}");
@@ -47,8 +72,10 @@ internal static class SiteInstaller
         }
         journal.WriteFile(SiteLayout.Unit, Encoding.UTF8.GetBytes(SiteFiles.Unit), Readable);
         log.WriteLine($"broker unit {layout.Host(SiteLayout.Unit)}");
+    }
 
-        // Last: from here on every new process loads the shim.
+    private static void AddPreloadEntry(SiteLayout layout, InstallJournal journal, InstallManifest manifest, TextWriter log)
+    {
         string preload = layout.Host(SiteLayout.Preload);
         string before = File.Exists(preload) ? File.ReadAllText(preload) : "";
         string after = PreloadFile.Add(before, manifest.PreloadEntry);
@@ -67,7 +94,5 @@ internal static class SiteInstaller
         {
             log.WriteLine($"{preload} already lists {manifest.PreloadEntry}");
         }
-        Systemd.ReloadIfRunning(layout, log);
-        log.WriteLine($"installed; `laneshim uninstall --site{(layout.IsLiveSystem ? "" : $" --root {layout.Root}")}` restores the previous state");
     }
 }
