@@ -21,7 +21,11 @@ internal sealed class BenchContext
 
     public required CancellationToken Cancel { get; init; }
 
+    /// <summary>The product CLI (run, broker).</summary>
     public string Laneshim => Path.Combine(OutTree, "bin", "laneshim");
+
+    /// <summary>The proving ground (lab up/down/topology): the lab is not the product's.</summary>
+    public string LaneshimLab => Path.Combine(OutTree, "bin", "laneshim-lab");
 
     public string BenchBinary => Path.Combine(OutTree, "bin", "laneshim-bench");
 

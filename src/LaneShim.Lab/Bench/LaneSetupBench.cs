@@ -31,18 +31,18 @@ internal sealed partial class LaneSetupBench : BenchSuite
         string[] labFlags = ["--name", name, "--net", $"10.{100 + Environment.ProcessId % 100}", "--p1-rtt", "4ms", "--p2-rtt", "4ms"];
         try
         {
-            BenchProcess.Run([context.Laneshim, "lab", "up", .. labFlags, "--quiet"], TimeSpan.FromMinutes(2), context.Cancel);
+            BenchProcess.Run([context.LaneshimLab, "lab", "up", .. labFlags, "--quiet"], TimeSpan.FromMinutes(2), context.Cancel);
             return Measure(context, name, labFlags);
         }
         finally
         {
-            BenchProcess.Quiet(context.Laneshim, "lab", "down", "--name", name);
+            BenchProcess.Quiet(context.LaneshimLab, "lab", "down", "--name", name);
         }
     }
 
     private static IReadOnlyList<BenchResult> Measure(BenchContext context, string lab, string[] labFlags)
     {
-        string topologyText = BenchProcess.Run([context.Laneshim, "lab", "topology", .. labFlags], TimeSpan.FromSeconds(30));
+        string topologyText = BenchProcess.Run([context.LaneshimLab, "lab", "topology", .. labFlags], TimeSpan.FromSeconds(30));
         string topology = Path.Combine(context.WorkDirectory, "lab.topo");
         File.WriteAllText(topology, topologyText);
         string clientAddress = HostAddress(topologyText, "client"), serverAddress = HostAddress(topologyText, "server");
