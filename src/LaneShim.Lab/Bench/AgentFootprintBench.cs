@@ -82,7 +82,8 @@ internal sealed class AgentFootprintBench : BenchSuite
         yield return new("agent_vsz_added_mb_inline", (inlineVsz - noneVsz) / 1024, "MB")
         {
             Baseline = noneVsz / 1024, Ratio = inlineVsz / noneVsz, Target = 128, Valid = real,
-            Note = "the same with the agent started on the program's own thread (agent_start = inline; automatic under a finite RLIMIT_AS): one arena less" + invalid,
+            Note = "the same with the agent started on the program's own thread (agent_start = inline; automatic under a finite RLIMIT_AS): no loader thread, "
+                + "but this broker's lease needs the agent's renewal thread, which has its arena too; with a lease the broker follows (lease_follows_connection) there is one arena less" + invalid,
         };
         yield return new("first_lane_ms", first, "ms")
         {
