@@ -2,6 +2,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using LaneShim.Broker.Native;
+using LaneShim.Grpc;
 
 namespace LaneShim.Broker.Liveness;
 
@@ -187,7 +188,7 @@ internal static unsafe class SockDiag
             }
             if (atype == AttrInfo)
             {
-                stats = TcpInfoDecoder.Decode(msg.Slice(off + 4, alen - 4));
+                stats = TcpInfoStats.Decode(msg.Slice(off + 4, alen - 4));
             }
             off += (alen + 3) & ~3;
         }

@@ -1,16 +1,19 @@
-// TcpInfoDecoder.cs - the FlowStats of a struct tcp_info the kernel sent in a sock_diag message (INET_DIAG_INFO).
+// TcpInfoStats.cs - the FlowStats in a struct tcp_info (linux/tcp.h), however it was read: the agent's TCP_INFO, the broker's sock_diag.
 using System.Runtime.InteropServices;
 using LaneShim.Protocol.V1;
 
-namespace LaneShim.Broker.Liveness;
+namespace LaneShim.Grpc;
 
 /// <summary>
-/// Reads struct tcp_info (linux/tcp.h, stable UAPI layout) as the agent's TCP_INFO reader does; a shorter struct from
-/// an older kernel leaves the fields it lacks at 0.
+/// Decodes the fields of struct tcp_info the broker learns from, at the fixed offsets of the stable Linux UAPI layout;
+/// a shorter struct from an older kernel leaves the fields it lacks at 0.
 /// </summary>
-internal static class TcpInfoDecoder
+public static class TcpInfoStats
 {
-    /// <summary>The statistics in <paramref name="info"/>.</summary>
+    /// <summary>The size of struct tcp_info this decoder reads at most (Linux 6.x), for callers that fetch it.</summary>
+    public const int Size = 232;
+
+    /// <summary>The statistics in <paramref name="info"/>, the bytes of a struct tcp_info as the kernel returned them.</summary>
     public static FlowStats Decode(ReadOnlySpan<byte> info)
     {
         var stats = new FlowStats
@@ -25,6 +28,7 @@ internal static class TcpInfoDecoder
             RwndLimitedUs = U64(info, 176),
             SndbufLimitedUs = U64(info, 184),
         };
+        // Linux has no cwnd-limited field: busy time is split into rwnd-limited, sndbuf-limited and the rest.
         ulong other = stats.RwndLimitedUs + stats.SndbufLimitedUs;
         stats.CwndLimitedUs = stats.BusyTimeUs > other ? stats.BusyTimeUs - other : 0;
         return stats;
